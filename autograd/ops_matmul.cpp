@@ -1,0 +1,24 @@
+// matmul: forward and backward. dA = dC B^T, dB = A^T dC; with a 2-D B shared across a batch,
+// dB sums over the batch, done as one GEMM over the folded rows.
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "core/tensor_ops.h"
+
+namespace tapegrad {
+
+Variable matmul(const Variable& a, const Variable& b) {
+  const Tensor x = a.value(), y = b.value();
+  return record("matmul", matmul(x, y), {a, b}, [x, y](const Tensor& g, GradSink& s) {
+    if (s.needs(0)) s.set(0, matmul(g, y, false, true));
+    if (s.needs(1)) {
+      if (y.rank() == 2 && x.rank() > 2) {
+        const int64_t k = x.dim(-1), n = g.dim(-1);
+        s.set(1, matmul(x.reshape({-1, k}), g.reshape({-1, n}), true, false));
+      } else {
+        s.set(1, matmul(x, g, true, false));
+      }
+    }
+  });
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,70 @@
+#include "autograd/variable.h"
+
+#include "autograd/tape.h"
+#include "core/error.h"
+
+namespace tapegrad {
+
+namespace detail {
+void run_backward(const std::shared_ptr<VariableImpl>& root, Tensor seed);  // autograd/tape.cpp
+}
+
+namespace {
+void require(const Variable& v, const char* what) {
+  if (!v.defined()) fail(what, "the variable is undefined");
+}
+}  // namespace
+
+Variable::Variable(Tensor value, bool requires_grad) : impl_(std::make_shared<detail::VariableImpl>()) {
+  if (!value.defined()) fail("Variable", "cannot wrap an undefined tensor");
+  impl_->value = std::move(value);
+  impl_->requires_grad = requires_grad;
+}
+
+const Tensor& Variable::value() const {
+  require(*this, "Variable::value");
+  return impl_->value;
+}
+
+Tensor& Variable::value() {
+  require(*this, "Variable::value");
+  return impl_->value;
+}
+
+const Tensor& Variable::grad() const {
+  require(*this, "Variable::grad");
+  return impl_->grad;
+}
+
+void Variable::zero_grad() {
+  require(*this, "Variable::zero_grad");
+  impl_->grad = Tensor();
+}
+
+void Variable::set_requires_grad(bool on) {
+  require(*this, "Variable::set_requires_grad");
+  if (!on && impl_->has_node)
+    fail("Variable::set_requires_grad", "cannot turn off gradients of an op's result; use detach()");
+  impl_->requires_grad = on;
+}
+
+Variable Variable::detach() const {
+  require(*this, "Variable::detach");
+  return Variable(impl_->value, false);
+}
+
+void Variable::backward() const {
+  require(*this, "backward");
+  if (numel() != 1)
+    fail("backward", "called without an output gradient on a variable of shape " + shape().str() +
+                         "; only a one-element result can seed itself, pass grad_output otherwise");
+  detail::run_backward(impl_, Tensor::ones(shape()));
+}
+
+void Variable::backward(const Tensor& grad_output) const {
+  require(*this, "backward");
+  if (!grad_output.defined()) fail("backward", "the output gradient is undefined");
+  detail::run_backward(impl_, grad_output.clone());
+}
+
+}  // namespace tapegrad

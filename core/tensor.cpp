@@ -1,0 +1,152 @@
+#include "core/tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace tapegrad {
+
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+std::shared_ptr<float[]> allocate(int64_t n) {
+  // Round up so aligned_alloc's size is a multiple of the alignment; never zero bytes.
+  size_t bytes = std::max<size_t>(static_cast<size_t>(n) * sizeof(float), kAlignment);
+  bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, bytes);
+  if (!p) throw std::bad_alloc();
+  return std::shared_ptr<float[]>(static_cast<float*>(p), [](float* q) { std::free(q); });
+}
+
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape) { return Tensor(shape, allocate(shape.numel())); }
+
+Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
+Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.0f); }
+
+Tensor Tensor::full(const Shape& shape, float value) {
+  Tensor t = empty(shape);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::scalar(float value) { return full(Shape{}, value); }
+
+Tensor Tensor::from(const Shape& shape, const std::vector<float>& values) {
+  if (static_cast<int64_t>(values.size()) != shape.numel())
+    fail("Tensor::from", std::to_string(values.size()) + " values given for shape " + shape.str() + ", expected " +
+                             std::to_string(shape.numel()));
+  Tensor t = empty(shape);
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
+}
+
+Tensor Tensor::from(const Shape& shape, std::initializer_list<float> values) {
+  return from(shape, std::vector<float>(values));
+}
+
+Tensor Tensor::arange(float start, float stop, float step) {
+  if (step == 0.0f || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
+    fail("Tensor::arange", "start, stop and step must be finite and step non-zero");
+  const double n = std::ceil((static_cast<double>(stop) - start) / step);
+  const int64_t count = n > 0 ? static_cast<int64_t>(n) : 0;
+  Tensor t = empty(Shape{count});
+  for (int64_t i = 0; i < count; ++i) t.data()[i] = static_cast<float>(start + static_cast<double>(step) * i);
+  return t;
+}
+
+Tensor Tensor::randn(const Shape& shape, Rng& rng, float mean, float stddev) {
+  Tensor t = empty(shape);
+  rng.fill_normal(t.data(), t.numel(), mean, stddev);
+  return t;
+}
+
+Tensor Tensor::rand(const Shape& shape, Rng& rng, float low, float high) {
+  if (!(low < high)) fail("Tensor::rand", "low must be below high");
+  Tensor t = empty(shape);
+  rng.fill_uniform(t.data(), t.numel(), low, high);
+  return t;
+}
+
+int64_t Tensor::offset_of(std::initializer_list<int64_t> index) const {
+  if (!defined()) fail("Tensor::at", "tensor is undefined");
+  if (static_cast<int>(index.size()) != rank())
+    fail("Tensor::at", std::to_string(index.size()) + " indices given for a tensor of shape " + shape_.str());
+  int64_t offset = 0;
+  int d = 0;
+  for (int64_t i : index) {
+    if (i < 0 || i >= shape_[d])
+      fail("Tensor::at", "index " + std::to_string(i) + " is out of range for dim " + std::to_string(d) + " of shape " +
+                             shape_.str());
+    offset = offset * shape_[d] + i;
+    ++d;
+  }
+  return offset;
+}
+
+float& Tensor::at(std::initializer_list<int64_t> index) { return data()[offset_of(index)]; }
+float Tensor::at(std::initializer_list<int64_t> index) const { return data()[offset_of(index)]; }
+
+float Tensor::item() const {
+  if (!defined() || numel() != 1) fail("Tensor::item", "expects a one-element tensor, got shape " + shape_.str());
+  return data()[0];
+}
+
+std::vector<float> Tensor::to_vector() const {
+  if (!defined()) return {};
+  return std::vector<float>(data(), data() + numel());
+}
+
+Tensor Tensor::reshape(const std::vector<int64_t>& dims) const {
+  std::vector<int64_t> out = dims;
+  int inferred = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == -1) {
+      if (inferred >= 0) fail("reshape", "only one extent may be -1 when reshaping " + shape_.str());
+      inferred = static_cast<int>(i);
+    } else if (out[i] < 0) {
+      fail("reshape", "negative extent " + std::to_string(out[i]) + " requested for a tensor of shape " + shape_.str());
+    } else {
+      known *= out[i];
+    }
+  }
+  if (inferred >= 0) {
+    if (known == 0 || numel() % known != 0)
+      fail("reshape", "cannot infer the -1 extent to reshape " + shape_.str() + " (" + std::to_string(numel()) +
+                          " elements)");
+    out[inferred] = numel() / known;
+  }
+  return reshape(Shape(out));
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  if (shape.numel() != numel())
+    fail("reshape", "cannot reshape " + shape_.str() + " (" + std::to_string(numel()) + " elements) to " + shape.str() +
+                        " (" + std::to_string(shape.numel()) + " elements)");
+  return Tensor(shape, storage_);
+}
+
+Tensor Tensor::clone() const {
+  if (!defined()) return {};
+  Tensor t = empty(shape_);
+  std::memcpy(t.data(), data(), static_cast<size_t>(numel()) * sizeof(float));
+  return t;
+}
+
+void Tensor::fill_(float value) { std::fill(data(), data() + numel(), value); }
+
+void Tensor::copy_from(const Tensor& src) {
+  if (src.numel() != numel())
+    fail("Tensor::copy_from", "source " + src.shape().str() + " and destination " + shape_.str() + " differ in size");
+  if (src.data() != data()) std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
+}
+
+}  // namespace tapegrad

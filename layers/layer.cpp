@@ -1,0 +1,111 @@
+#include "layers/layer.h"
+
+#include <cctype>
+#include <map>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace tapegrad {
+
+namespace {
+// "BatchNormalization" -> "batch_normalization", as Keras derives default names.
+std::string snake_case(const std::string& type) {
+  std::string out;
+  for (size_t i = 0; i < type.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(type[i]);
+    if (std::isupper(c)) {
+      const bool after_lower = i > 0 && (std::islower(static_cast<unsigned char>(type[i - 1])) ||
+                                         std::isdigit(static_cast<unsigned char>(type[i - 1])));
+      const bool before_lower = i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]));
+      if (i > 0 && (after_lower || (before_lower && std::isupper(static_cast<unsigned char>(type[i - 1])))))
+        out += '_';
+      out += static_cast<char>(std::tolower(c));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string unique_layer_name(const std::string& type) {
+  static std::map<std::string, int> counts;
+  const std::string base = snake_case(type);
+  const int n = counts[base]++;
+  return n == 0 ? base : base + "_" + std::to_string(n);
+}
+
+Layer::Layer(std::string type, std::string name)
+    : type_(std::move(type)), name_(name.empty() ? unique_layer_name(type_) : std::move(name)) {}
+
+void Layer::build(const Shape& input_shape) {
+  if (built_) {
+    if (input_shape != input_shape_)
+      fail(label(), "was built for inputs " + input_shape_.str() + " (without batch), got " + input_shape.str());
+    return;
+  }
+  output_shape(input_shape);  // validates; throws a clear error for a bad shape
+  build_impl(input_shape);
+  input_shape_ = input_shape;
+  built_ = true;
+}
+
+Variable Layer::operator()(const Variable& x, bool training) {
+  if (!x.defined()) fail(label(), "input is undefined");
+  if (x.rank() < 1) fail(label(), "input " + x.shape().str() + " has no batch dim");
+  build(x.shape().drop(0, 1));
+  return forward(x, training);
+}
+
+std::vector<ParameterPtr> Layer::parameters() const {
+  std::vector<ParameterPtr> all = weights_;
+  for (const auto& sub : sublayers_) {
+    auto more = sub->parameters();
+    all.insert(all.end(), more.begin(), more.end());
+  }
+  return all;
+}
+
+std::vector<ParameterPtr> Layer::trainable_parameters() const {
+  std::vector<ParameterPtr> out;
+  for (auto& p : parameters())
+    if (p->trainable) out.push_back(p);
+  return out;
+}
+
+int64_t Layer::count_params() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p->var.numel();
+  return n;
+}
+
+void Layer::set_trainable(bool on) {
+  trainable_ = on;
+  for (auto& w : weights_) w->trainable = on;
+  for (auto& sub : sublayers_) sub->set_trainable(on);
+}
+
+ParameterPtr Layer::add_weight(const std::string& name, const Shape& shape, const Initializer& init,
+                               std::shared_ptr<const Regularizer> regularizer,
+                               std::shared_ptr<const Constraint> constraint, bool trainable) {
+  Tensor value = init(shape, default_rng());
+  if (value.shape() != shape)
+    fail(label(), "initializer '" + init.name() + "' made a tensor of shape " + value.shape().str() + " for weight '" +
+                      name + "' of shape " + shape.str());
+  auto p = std::make_shared<Parameter>();
+  p->name = name_ + "/" + name;
+  p->var = Variable(std::move(value), trainable);
+  p->regularizer = std::move(regularizer);
+  p->constraint = std::move(constraint);
+  p->trainable = trainable && trainable_;
+  weights_.push_back(p);
+  return p;
+}
+
+void Layer::add_sublayer(std::shared_ptr<Layer> layer) {
+  if (!layer) fail(label(), "cannot add a null sub-layer");
+  sublayers_.push_back(std::move(layer));
+}
+
+}  // namespace tapegrad

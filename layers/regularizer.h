@@ -1,0 +1,39 @@
+#pragma once
+// Regularizer: a penalty on a weight (applied by the optimizer's gradient-hook stage) or on a
+// layer's output (an op on the tape, collected by losses()). Keras' formulas:
+// L1L2(l1, l2) = l1 * sum|x| + l2 * sum x^2.
+#include <memory>
+
+#include "autograd/variable.h"
+
+namespace tapegrad {
+
+class Regularizer {
+ public:
+  virtual ~Regularizer() = default;
+  // The penalty as an op on the tape (activity regularization, and the reported loss).
+  virtual Variable penalty(const Variable& x) const = 0;
+  // The penalty's value for a weight, without recording.
+  virtual double value(const Tensor& w) const = 0;
+  // grad += d penalty / d w (the optimizer's gradient hook).
+  virtual void add_gradient(const Tensor& w, Tensor& grad) const = 0;
+};
+
+class L1L2 : public Regularizer {
+ public:
+  explicit L1L2(float l1 = 0.0f, float l2 = 0.0f);
+  Variable penalty(const Variable& x) const override;
+  double value(const Tensor& w) const override;
+  void add_gradient(const Tensor& w, Tensor& grad) const override;
+  float l1() const { return l1_; }
+  float l2() const { return l2_; }
+
+ private:
+  float l1_, l2_;
+};
+
+// Keras' defaults: L1(0.01), L2(0.01).
+std::shared_ptr<Regularizer> L1(float l1 = 0.01f);
+std::shared_ptr<Regularizer> L2(float l2 = 0.01f);
+
+}  // namespace tapegrad
