@@ -27,8 +27,8 @@ void Dense::build_impl(const Shape& input_shape) {
 
 Variable Dense::forward(const Variable& x, bool /*training*/) {
   if (x.dim(-1) != kernel_->var.dim(0))
-    fail(label(), "input " + x.shape().str() + " has " + std::to_string(x.dim(-1)) + " features, expected " +
-                      std::to_string(kernel_->var.dim(0)));
+    fail(label(), "input " + x.shape().str() + " has " + std::to_string(x.dim(-1)) + " features in its last dim, expected " +
+                      std::to_string(kernel_->var.dim(0)) + " (built for inputs " + with_batch_str(input_shape()) + ")");
   Variable y = matmul(x, kernel_->var);
   if (bias_) y = add(y, bias_->var);
   return options_.activation(y);

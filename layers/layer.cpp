@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <map>
+#include <regex>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -9,23 +10,14 @@
 namespace tapegrad {
 
 namespace {
-// "BatchNormalization" -> "batch_normalization", as Keras derives default names.
+// Keras' to_snake_case: "BatchNormalization" -> "batch_normalization",
+// "Conv2DTranspose" -> "conv2d_transpose".
 std::string snake_case(const std::string& type) {
-  std::string out;
-  for (size_t i = 0; i < type.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(type[i]);
-    if (std::isupper(c)) {
-      const bool after_lower = i > 0 && (std::islower(static_cast<unsigned char>(type[i - 1])) ||
-                                         std::isdigit(static_cast<unsigned char>(type[i - 1])));
-      const bool before_lower = i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]));
-      if (i > 0 && (after_lower || (before_lower && std::isupper(static_cast<unsigned char>(type[i - 1])))))
-        out += '_';
-      out += static_cast<char>(std::tolower(c));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+  static const std::regex word_start("(.)([A-Z][a-z0-9]+)");
+  static const std::regex lower_upper("([a-z])([A-Z])");
+  std::string s = std::regex_replace(std::regex_replace(type, word_start, "$1_$2"), lower_upper, "$1_$2");
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 }  // namespace
 
@@ -54,7 +46,11 @@ void Layer::build(const Shape& input_shape) {
 Variable Layer::operator()(const Variable& x, bool training) {
   if (!x.defined()) fail(label(), "input is undefined");
   if (x.rank() < 1) fail(label(), "input " + x.shape().str() + " has no batch dim");
-  build(x.shape().drop(0, 1));
+  const Shape per_sample = x.shape().drop(0, 1);
+  if (built_)
+    output_shape(per_sample);  // validates; a layer may accept other shapes than the first (Dense)
+  else
+    build(per_sample);
   return forward(x, training);
 }
 

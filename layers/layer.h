@@ -33,7 +33,8 @@ class Layer {
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
 
-  // Builds on first use from x's shape, then runs forward. x is (batch, ...input_shape).
+  // Builds on first use from x's shape, then runs forward. x is (batch, ...input_shape). Later
+  // calls accept any shape that output_shape() and the weights accept (as Keras' input_spec).
   Variable operator()(const Variable& x, bool training = false);
 
   // The output shape for an input shape (both without batch), without building. Throws a clear

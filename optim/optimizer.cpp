@@ -8,6 +8,10 @@
 namespace tapegrad {
 
 Optimizer::Optimizer(std::vector<ParameterPtr> parameters) : parameters_(std::move(parameters)) {
+  // The usual cause is a lazily built model: its weights exist only after build() or a first call.
+  if (parameters_.empty())
+    fail("Optimizer", "got an empty parameter list; build the model (model.build(input_shape)) before creating "
+                      "the optimizer");
   std::set<const Parameter*> seen;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     if (!parameters_[i] || !parameters_[i]->var.defined())

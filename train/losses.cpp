@@ -67,7 +67,12 @@ Variable categorical_crossentropy(const Tensor& y_true, const Variable& y_pred, 
   require_rank2(y_pred, op);
   if (y_true.shape() != y_pred.shape())
     fail(op, "y_true " + y_true.shape().str() + " and y_pred " + y_pred.shape().str() + " differ");
-  const Variable target(y_true);
+  if (!(options.label_smoothing >= 0.0f && options.label_smoothing <= 1.0f))
+    fail(op, "label_smoothing must be in [0, 1], got " + std::to_string(options.label_smoothing));
+  Tensor smoothed = y_true;
+  if (options.label_smoothing > 0.0f)
+    smoothed = add(mul(y_true, 1.0f - options.label_smoothing), options.label_smoothing / static_cast<float>(y_true.dim(1)));
+  const Variable target(smoothed);
   Variable log_p;
   if (options.from_logits) {
     log_p = log_softmax(y_pred, 1);
@@ -81,6 +86,7 @@ Variable categorical_crossentropy(const Tensor& y_true, const Variable& y_pred, 
 Variable sparse_categorical_crossentropy(const Tensor& y_true, const Variable& y_pred, CrossEntropyOptions options) {
   const char* op = "sparse_categorical_crossentropy";
   require_rank2(y_pred, op);
+  if (options.label_smoothing != 0.0f) fail(op, "label_smoothing is not supported (as in Keras); use one-hot targets");
   const auto ids = class_ids(y_true, y_pred.dim(0), y_pred.dim(1), op);
   if (options.from_logits) return sparse_from_logits(ids, y_pred);
   // Keras: clip, log, then the logits path (its log-softmax renormalises the rows).

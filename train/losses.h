@@ -10,6 +10,8 @@ Variable mean_squared_error(const Tensor& y_true, const Variable& y_pred);
 
 struct CrossEntropyOptions {
   bool from_logits = false;
+  // Keras: targets become y * (1 - s) + s / classes. Categorical only (Keras' sparse loss has none).
+  float label_smoothing = 0.0f;
 };
 
 // y_true: one-hot (or soft) targets of y_pred's shape (batch, classes). From probabilities, as
