@@ -18,6 +18,7 @@ struct DenseOptions {
   Initializer bias_initializer = "zeros";
   std::shared_ptr<const Regularizer> kernel_regularizer = nullptr;
   std::shared_ptr<const Regularizer> bias_regularizer = nullptr;
+  std::shared_ptr<const Regularizer> activity_regularizer = nullptr;
   std::shared_ptr<const Constraint> kernel_constraint = nullptr;
   std::shared_ptr<const Constraint> bias_constraint = nullptr;
   std::string name = "";

@@ -1,9 +1,11 @@
 #include "layers/layer.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <regex>
 
+#include "autograd/ops.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -43,6 +45,15 @@ void Layer::build(const Shape& input_shape) {
   built_ = true;
 }
 
+namespace {
+// How deep in nested layer calls this thread is; the outermost call clears the losses.
+thread_local int call_depth = 0;
+struct CallDepth {
+  CallDepth() { ++call_depth; }
+  ~CallDepth() { --call_depth; }
+};
+}  // namespace
+
 Variable Layer::operator()(const Variable& x, bool training) {
   if (!x.defined()) fail(label(), "input is undefined");
   if (x.rank() < 1) fail(label(), "input " + x.shape().str() + " has no batch dim");
@@ -51,7 +62,43 @@ Variable Layer::operator()(const Variable& x, bool training) {
     output_shape(per_sample);  // validates; a layer may accept other shapes than the first (Dense)
   else
     build(per_sample);
-  return forward(x, training);
+  if (call_depth == 0) clear_losses();
+  CallDepth depth;
+  Variable y = forward(x, training);
+  if (activity_regularizer_) {
+    // Keras 2 divides the activity penalty by the batch size.
+    const float batch = static_cast<float>(std::max<int64_t>(1, y.dim(0)));
+    add_loss(mul(activity_regularizer_->penalty(y), 1.0f / batch));
+  }
+  return y;
+}
+
+void Layer::add_loss(const Variable& penalty) {
+  if (!penalty.defined() || penalty.numel() != 1)
+    fail(label(), "add_loss expects a scalar penalty, got " + (penalty.defined() ? penalty.shape().str() : "undefined"));
+  losses_.push_back(penalty.rank() == 0 ? penalty : reshape(penalty, {}));
+}
+
+void Layer::clear_losses() {
+  losses_.clear();
+  for (auto& sub : sublayers_) sub->clear_losses();
+}
+
+std::vector<Variable> Layer::loss_terms() const {
+  std::vector<Variable> all = losses_;
+  for (const auto& sub : sublayers_) {
+    auto more = sub->loss_terms();
+    all.insert(all.end(), more.begin(), more.end());
+  }
+  return all;
+}
+
+Variable Layer::losses() const {
+  const auto terms = loss_terms();
+  if (terms.empty()) return Variable(Tensor::scalar(0.0f));
+  Variable total = terms[0];
+  for (size_t i = 1; i < terms.size(); ++i) total = add(total, terms[i]);
+  return total;
 }
 
 std::vector<ParameterPtr> Layer::parameters() const {

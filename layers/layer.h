@@ -50,6 +50,17 @@ class Layer {
   // Freezing a layer freezes its sub-layers' weights too.
   void set_trainable(bool on);
 
+  // Penalties of the latest call (activity regularizers, add_loss), this layer's and its
+  // sub-layers', summed into one scalar (0 when there are none): `loss + model.losses()`, as
+  // Keras' model.losses. They are cleared at the start of each outermost call.
+  Variable losses() const;
+  std::vector<Variable> loss_terms() const;
+
+  // Keras' activity_regularizer: a penalty on this layer's output, divided by the batch size.
+  void set_activity_regularizer(std::shared_ptr<const Regularizer> regularizer) {
+    activity_regularizer_ = std::move(regularizer);
+  }
+
   // Sub-layers, for models that compose layers (Sequential, residual blocks).
   const std::vector<std::shared_ptr<Layer>>& sublayers() const { return sublayers_; }
 
@@ -63,6 +74,8 @@ class Layer {
                           std::shared_ptr<const Regularizer> regularizer = nullptr,
                           std::shared_ptr<const Constraint> constraint = nullptr, bool trainable = true);
   void add_sublayer(std::shared_ptr<Layer> layer);
+  // Adds a scalar penalty to this call's losses().
+  void add_loss(const Variable& penalty);
 
   // "Dense 'dense_2'", the prefix of this layer's error messages.
   std::string label() const { return type_ + " '" + name_ + "'"; }
@@ -74,6 +87,10 @@ class Layer {
   Shape input_shape_;
   std::vector<ParameterPtr> weights_;
   std::vector<std::shared_ptr<Layer>> sublayers_;
+  std::shared_ptr<const Regularizer> activity_regularizer_;
+  std::vector<Variable> losses_;
+
+  void clear_losses();
 };
 
 // Keras' automatic name for a new layer of `type`: "dense", then "dense_1", "dense_2", ...

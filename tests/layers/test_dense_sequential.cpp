@@ -142,3 +142,21 @@ TEST(Sequential, SharedLayersViaPointers) {
   EXPECT_TRUE(shared->built());
   EXPECT_EQ(a.parameters()[0], shared->kernel());
 }
+
+TEST(Layer, ActivityRegularizerPenaltyIsCollectedByLosses) {
+  tg::Sequential model({tg::Dense(3, {.activity_regularizer = tg::L2(0.1f)}), tg::Dense(2)});
+  model.build({4});
+  EXPECT_EQ(model.losses().item(), 0.0f) << "no penalty before a call";
+  const Tensor x = Tensor::arange(8).reshape({2, 4});
+  for (int call = 0; call < 2; ++call) {  // the second call replaces, not adds to, the first's penalty
+    model(Variable(x), true);
+    const auto* first = static_cast<tg::Dense*>(model.layers()[0].get());
+    const Tensor h = tg::add(tg::matmul(x, first->kernel()->var.value()), first->bias()->var.value());
+    ASSERT_EQ(model.loss_terms().size(), 1u);
+    EXPECT_NEAR(model.losses().item(), 0.1 * tg::squared_norm(h) / 2.0, 1e-4);
+  }
+  // The penalty is on the tape: its gradient reaches the first layer's kernel.
+  model.losses().backward();
+  EXPECT_TRUE(model.layers()[0]->parameters()[0]->var.grad().defined());
+  EXPECT_FALSE(model.layers()[1]->parameters()[0]->var.grad().defined());
+}
