@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/gemm.h"
 #include "core/parallel.h"
 #include "core/tensor_ops.h"
 
@@ -71,7 +72,35 @@ void gemm_dispatch(bool ta, bool tb, const float* a, const float* b, float* c, i
                      (tb ? " (transposed)" : "") + ": " + why);
 }
 
+template <bool TA, bool TB>
+void strided_gemm(GemmOperand a, GemmOperand b, float* c, int64_t ldc, int64_t m, int64_t k, int64_t n, bool accumulate) {
+  using Stride = Eigen::OuterStride<>;
+  using ConstStrided = Eigen::Map<const RowMatrix, 0, Stride>;
+  ConstStrided a_store(a.data, TA ? k : m, TA ? m : k, Stride(a.ld));
+  ConstStrided b_store(b.data, TB ? n : k, TB ? k : n, Stride(b.ld));
+  Eigen::Map<RowMatrix, 0, Stride> out(c, m, n, Stride(ldc));
+  auto A = [&]() { if constexpr (TA) return a_store.transpose(); else return a_store; }();
+  auto B = [&]() { if constexpr (TB) return b_store.transpose(); else return b_store; }();
+  if (accumulate)
+    out.noalias() += A * B;
+  else
+    out.noalias() = A * B;
+}
+
 }  // namespace
+
+void gemm(GemmOperand a, GemmOperand b, float* c, int64_t ldc, int64_t m, int64_t k, int64_t n, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
+  if (!a.transposed && !b.transposed) strided_gemm<false, false>(a, b, c, ldc, m, k, n, accumulate);
+  if (!a.transposed && b.transposed) strided_gemm<false, true>(a, b, c, ldc, m, k, n, accumulate);
+  if (a.transposed && !b.transposed) strided_gemm<true, false>(a, b, c, ldc, m, k, n, accumulate);
+  if (a.transposed && b.transposed) strided_gemm<true, true>(a, b, c, ldc, m, k, n, accumulate);
+}
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   if (!a.defined() || !b.defined()) fail("matmul", "input tensor is undefined");

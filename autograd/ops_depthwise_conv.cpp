@@ -1,0 +1,120 @@
+// depthwise_conv: each input channel convolved with its own `multiplier` filters (Keras'
+// DepthwiseConv and the first half of SeparableConv). Direct loops: the per-channel work is too
+// thin for a GEMM. Output channel c * multiplier + m comes from input channel c.
+#include <algorithm>
+#include <vector>
+
+#include "autograd/conv.h"
+#include "autograd/tape.h"
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace tapegrad {
+
+namespace {
+
+// Every (output position, kernel position, input offset) of one sample, as conv_engine walks it.
+template <class F>
+void for_each_tap(const ConvGeometry& g, F f) {
+  int64_t p = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++p) {
+        int64_t k = 0;
+        for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+          const int64_t id = od * g.stride[0] - g.pad_before[0] + kd * g.dilation[0];
+          for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+            const int64_t ih = oh * g.stride[1] - g.pad_before[1] + kh * g.dilation[1];
+            for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k) {
+              const int64_t iw = ow * g.stride[2] - g.pad_before[2] + kw * g.dilation[2];
+              if (id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2])
+                f(p, k, (id * g.in[1] + ih) * g.in[2] + iw);
+            }
+          }
+        }
+      }
+}
+
+Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, int64_t mult) {
+  Tensor y = Tensor::zeros(g.output_shape(g.c_out));
+  const int64_t c = g.c_in, in_size = g.in_positions() * c, out_size = g.out_positions() * g.c_out;
+  const float* px = x.data();
+  const float* pw = w.data();
+  float* py = y.data();
+  parallel_for(0, g.batch, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for_each_tap(g, [&](int64_t p, int64_t k, int64_t in) {
+        const float* xi = px + b * in_size + in * c;
+        const float* wk = pw + k * c * mult;
+        float* yo = py + b * out_size + p * g.c_out;
+        for (int64_t i = 0; i < c * mult; ++i) yo[i] += xi[i / mult] * wk[i];
+      });
+  });
+  return y;
+}
+
+Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g, int64_t mult) {
+  Tensor dx = Tensor::zeros(g.input_shape());
+  const int64_t c = g.c_in, in_size = g.in_positions() * c, out_size = g.out_positions() * g.c_out;
+  const float* pdy = dy.data();
+  const float* pw = w.data();
+  float* pdx = dx.data();
+  parallel_for(0, g.batch, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for_each_tap(g, [&](int64_t p, int64_t k, int64_t in) {
+        float* dxi = pdx + b * in_size + in * c;
+        const float* wk = pw + k * c * mult;
+        const float* dyo = pdy + b * out_size + p * g.c_out;
+        for (int64_t i = 0; i < c * mult; ++i) dxi[i / mult] += dyo[i] * wk[i];
+      });
+  });
+  return dx;
+}
+
+Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, int64_t mult, const Shape& w_shape) {
+  const int64_t c = g.c_in, in_size = g.in_positions() * c, out_size = g.out_positions() * g.c_out;
+  const int64_t w_size = w_shape.numel();
+  constexpr int64_t kSamplesPerChunk = 4;  // fixed: the reduction order never depends on threads
+  const int64_t chunks = (g.batch + kSamplesPerChunk - 1) / kSamplesPerChunk;
+  std::vector<float> partials(static_cast<size_t>(chunks * w_size), 0.0f);
+  const float* px = x.data();
+  const float* pdy = dy.data();
+  parallel_chunks(g.batch, kSamplesPerChunk, [&](int64_t chunk, int64_t b0, int64_t b1) {
+    float* dw = partials.data() + chunk * w_size;
+    for (int64_t b = b0; b < b1; ++b)
+      for_each_tap(g, [&](int64_t p, int64_t k, int64_t in) {
+        const float* xi = px + b * in_size + in * c;
+        const float* dyo = pdy + b * out_size + p * g.c_out;
+        float* dwk = dw + k * c * mult;
+        for (int64_t i = 0; i < c * mult; ++i) dwk[i] += xi[i / mult] * dyo[i];
+      });
+  });
+  Tensor dw = Tensor::zeros(w_shape);
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    for (int64_t i = 0; i < w_size; ++i) dw.data()[i] += partials[static_cast<size_t>(chunk * w_size + i)];
+  return dw;
+}
+
+}  // namespace
+
+Variable depthwise_conv(const Variable& x, const Variable& w, const ConvParams& params) {
+  const char* op = "depthwise_conv";
+  const int r = x.rank() - 2;
+  if (r < 1 || r > 3 || w.rank() != r + 2)
+    fail(op, "input " + x.shape().str() + " and kernel " + w.shape().str() +
+                 " must be (batch, *spatial, channels) and (*window, channels, multiplier)");
+  const Shape ws = w.shape();
+  if (ws[r] != x.dim(-1))
+    fail(op, "kernel " + ws.str() + " is for " + std::to_string(ws[r]) + " channels, input " + x.shape().str() + " has " +
+                 std::to_string(x.dim(-1)));
+  const int64_t mult = ws[r + 1];
+  const ConvGeometry g =
+      conv_geometry(op, x.shape(), std::vector<int64_t>(ws.begin(), ws.begin() + r), ws[r] * mult, params);
+  const Tensor xv = x.value(), wv = w.value();
+  return record(op, forward(xv, wv, g, mult), {x, w}, [xv, wv, g, mult](const Tensor& dy, GradSink& s) {
+    if (s.needs(0)) s.set(0, backward_data(dy, wv, g, mult));
+    if (s.needs(1)) s.set(1, backward_weights(xv, dy, g, mult, wv.shape()));
+  });
+}
+
+}  // namespace tapegrad
