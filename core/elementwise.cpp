@@ -230,6 +230,10 @@ bool allclose(const Tensor& a, const Tensor& b, float rtol, float atol) {
   const float* y = b.data();
   for (int64_t i = 0; i < a.numel(); ++i) {
     if (std::isnan(x[i]) || std::isnan(y[i])) return false;
+    if (std::isinf(x[i]) || std::isinf(y[i])) {  // as NumPy: close only to the same infinity
+      if (x[i] != y[i]) return false;
+      continue;
+    }
     if (std::fabs(x[i] - y[i]) > atol + rtol * std::fabs(y[i])) return false;
   }
   return true;

@@ -74,7 +74,7 @@ Tensor slice(const Tensor& a, int axis, int64_t start, int64_t stop, int64_t ste
   if (stop < 0) stop += n;
   start = std::clamp<int64_t>(start, 0, n);
   stop = std::clamp<int64_t>(stop, 0, n);
-  const int64_t count = stop > start ? (stop - start + step - 1) / step : 0;
+  const int64_t count = stop > start ? (stop - start - 1) / step + 1 : 0;  // no overflow for huge steps
   Shape out_shape = a.shape();
   out_shape[ax] = count;
   Tensor out = Tensor::empty(out_shape);

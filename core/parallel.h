@@ -14,7 +14,8 @@ void set_num_threads(int n);
 // The current limit.
 int num_threads();
 
-// Runs body(lo, hi) over sub-ranges of [begin, end) of at least `grain` indices, in parallel.
+// Runs body(lo, hi) over sub-ranges of [begin, end) of roughly `grain` indices (TBB may halve a
+// range down to grain / 2), in parallel.
 // For work whose result does not depend on how the range is split (elementwise, per-sample).
 void parallel_for(int64_t begin, int64_t end, int64_t grain, FunctionRef<void(int64_t, int64_t)> body);
 

@@ -97,7 +97,8 @@ Tensor max(const Tensor& a, const std::vector<int>& axes, bool keepdims) {
 
 Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims) {
   Tensor s = reduce(a, axes, keepdims, Kind::kSum, "mean");
-  const int64_t count = s.numel() == 0 ? 0 : a.numel() / s.numel();
+  int64_t count = 1;
+  for (int axis : normalize_axes(axes, a.rank(), "mean")) count *= a.shape()[axis];
   if (count == 0) fail("mean", "cannot average over an empty axis of " + a.shape().str());
   return mul(s, 1.0f / static_cast<float>(count));
 }

@@ -75,7 +75,7 @@ std::string Shape::str() const {
 std::string with_batch_str(const Shape& per_sample) {
   std::string out = "(None";
   for (int64_t d : per_sample) out += ", " + std::to_string(d);
-  return out + ")";
+  return out + (per_sample.rank() == 0 ? ",)" : ")");
 }
 
 int normalize_axis(int axis, int rank, const char* op) {

@@ -1,7 +1,8 @@
 #pragma once
 // Math on Tensors (no autograd): elementwise ops with NumPy broadcasting, reductions, layout
-// changes and matmul. Every function returns a new tensor; inputs are never modified. Large
-// tensors are processed in parallel (core/parallel.h); results do not depend on the thread count.
+// changes and matmul. Functions return new tensors (sum_to may return its input as is); inputs
+// are never modified. Large tensors are processed in parallel (core/parallel.h); results do not
+// depend on the thread count.
 #include <vector>
 
 #include "core/tensor.h"
@@ -56,6 +57,7 @@ Tensor max(const Tensor& a, const std::vector<int>& axes = {}, bool keepdims = f
 // Index of the largest value along `axis` (first one on ties), as floats; the axis is removed.
 Tensor argmax(const Tensor& a, int axis = -1);
 // Sums `a` down to `shape`, undoing a broadcast from `shape` to a.shape() (gradients use this).
+// Returns `a` itself (shared storage) when the shapes already agree.
 Tensor sum_to(const Tensor& a, const Shape& shape);
 // Scalar helpers, accumulated in double, deterministic.
 double sum_all(const Tensor& a);

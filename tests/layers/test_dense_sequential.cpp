@@ -73,7 +73,7 @@ TEST(Dense, Errors) {
   EXPECT_ERROR(tg::Dense(0), {"Dense", "units", "0"});
   tg::Dense d(4, {.name = "head"});
   EXPECT_EQ(d.name(), "head");
-  EXPECT_ERROR(d.output_shape(Shape{}), {"Dense 'head'", "(None)"});
+  EXPECT_ERROR(d.output_shape(Shape{}), {"Dense 'head'", "(None,)"});
   d.build({3});
   EXPECT_ERROR(d(Variable(Tensor::ones({2, 5}))), {"Dense 'head'", "(2, 5)", "expected 3", "(None, 3)"});
   EXPECT_ERROR(tg::Dense(2, {.activation = "relux"}), {"unknown activation 'relux'", "relu", "sigmoid"});
