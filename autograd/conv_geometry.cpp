@@ -6,14 +6,6 @@
 
 namespace tapegrad {
 
-namespace {
-std::string list_str(const std::vector<int64_t>& v) {
-  std::string s = "(";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + (v.size() == 1 ? ",)" : ")");
-}
-}  // namespace
-
 int64_t conv_output_length(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, const std::string& padding) {
   const int64_t span = dilation * (kernel - 1) + 1;
   if (padding == "valid") return in >= span ? (in - span) / stride + 1 : 0;
@@ -54,14 +46,14 @@ ConvGeometry make_conv_geometry(const std::string& op, int64_t batch, const std:
   const size_t r = spatial.size();
   if (r < 1 || r > 3) fail(op, "supports 1 to 3 spatial dims, got " + std::to_string(r));
   if (kernel.size() != r || strides.size() != r || dilation.size() != r)
-    fail(op, "window " + list_str(kernel) + ", strides " + list_str(strides) + " and dilation " + list_str(dilation) +
+    fail(op, "window " + extents_str(kernel) + ", strides " + extents_str(strides) + " and dilation " + extents_str(dilation) +
                  " must each have " + std::to_string(r) + " entries for " + std::to_string(r) + "-D inputs");
   if (padding != "valid" && padding != "same" && padding != "causal")
     fail(op, "unknown padding '" + padding + "'; known: valid, same" + std::string(r == 1 ? ", causal" : ""));
   if (padding == "causal" && r != 1) fail(op, "causal padding is only defined for 1-D inputs");
   for (size_t i = 0; i < r; ++i) {
     if (kernel[i] < 1 || strides[i] < 1 || dilation[i] < 1)
-      fail(op, "window " + list_str(kernel) + ", strides " + list_str(strides) + " and dilation " + list_str(dilation) +
+      fail(op, "window " + extents_str(kernel) + ", strides " + extents_str(strides) + " and dilation " + extents_str(dilation) +
                    " must be positive");
   }
   ConvGeometry g;
@@ -78,11 +70,11 @@ ConvGeometry make_conv_geometry(const std::string& op, int64_t batch, const std:
     const int64_t span = dilation[i] * (kernel[i] - 1) + 1;
     g.out[d] = conv_output_length(spatial[i], kernel[i], strides[i], dilation[i], padding);
     if (padding == "valid" && spatial[i] < span)
-      fail(op, "the window " + list_str(kernel) + " (dilation " + list_str(dilation) + ") is larger than the input " +
-                   list_str(spatial) + " with 'valid' padding");
+      fail(op, "the window " + extents_str(kernel) + " (dilation " + extents_str(dilation) + ") is larger than the input " +
+                   extents_str(spatial) + " with 'valid' padding");
     const int64_t total = std::max<int64_t>((g.out[d] - 1) * strides[i] + span - spatial[i], 0);
     g.pad_before[d] = padding == "causal" ? dilation[i] * (kernel[i] - 1) : padding == "same" ? total / 2 : 0;
-    if (g.out[d] < 1) fail(op, "input " + list_str(spatial) + " gives an empty output");
+    if (g.out[d] < 1) fail(op, "input " + extents_str(spatial) + " gives an empty output");
   }
   return g;
 }

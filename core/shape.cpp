@@ -72,6 +72,12 @@ std::string Shape::str() const {
   return s + ")";
 }
 
+std::string extents_str(const std::vector<int64_t>& v) {
+  std::string s = "(";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + (v.size() == 1 ? ",)" : ")");
+}
+
 std::string with_batch_str(const Shape& per_sample) {
   std::string out = "(None";
   for (int64_t d : per_sample) out += ", " + std::to_string(d);

@@ -43,6 +43,9 @@ class Shape {
   int rank_ = 0;
 };
 
+// Any list of extents as a tuple, "(3, -1)"; for lists that are not valid shapes.
+std::string extents_str(const std::vector<int64_t>& dims);
+
 // A per-sample shape with Keras' batch placeholder in front: (16,) -> "(None, 16)".
 std::string with_batch_str(const Shape& per_sample);
 
