@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev
   libbenchmark-dev
   nlohmann-json3-dev
+  zlib1g-dev
+  dataset-fashion-mnist
 )
 
 # A package counts as present only when dpkg reports it fully installed (not e.g. removed with

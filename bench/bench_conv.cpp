@@ -1,0 +1,50 @@
+// Conv2D throughput at CIFAR sizes (batch 32, 3x3, 'same'), forward and forward + backward, in
+// GFLOP/s (2 * multiply-adds; the backward pass counts twice the forward: input and kernel grads).
+// Run: build/bench/bench_conv
+#include <benchmark/benchmark.h>
+#include <tapegrad/tapegrad.h>
+
+namespace tg = tapegrad;
+
+namespace {
+
+void BM_Conv2D(benchmark::State& state) {
+  const int64_t batch = 32, size = state.range(0), c_in = state.range(1), c_out = state.range(2);
+  const bool backward = state.range(3) != 0;
+  tg::set_num_threads(static_cast<int>(state.range(4)));
+  tg::Rng rng(1);
+  tg::Variable x(tg::Tensor::randn({batch, size, size, c_in}, rng), backward);
+  tg::Variable w(tg::Tensor::randn({3, 3, c_in, c_out}, rng), true);
+  const tg::ConvParams same{{1, 1}, {1, 1}, "same"};
+  for (auto _ : state) {
+    tg::Variable y = tg::conv(x, w, same);
+    if (backward) {
+      y.backward(y.value());
+      w.zero_grad();
+      x.zero_grad();
+    } else {
+      tg::clear_tape();
+    }
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  const double flops = 2.0 * static_cast<double>(batch * size * size) * 9.0 * static_cast<double>(c_in * c_out) * (backward ? 3.0 : 1.0);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+}  // namespace
+
+BENCHMARK(BM_Conv2D)
+    ->ArgNames({"hw", "cin", "cout", "backward", "threads"})
+    ->Args({32, 3, 32, 0, 1})
+    ->Args({32, 3, 32, 1, 1})
+    ->Args({16, 32, 64, 0, 1})
+    ->Args({16, 32, 64, 1, 1})
+    ->Args({32, 32, 32, 0, 1})
+    ->Args({32, 32, 32, 1, 1})
+    ->Args({16, 32, 64, 0, 2})
+    ->Args({16, 32, 64, 1, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();
