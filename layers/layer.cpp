@@ -123,9 +123,22 @@ int64_t Layer::count_params() const {
   return n;
 }
 
+std::vector<std::pair<std::string, Rng*>> Layer::random_generators() {
+  std::vector<std::pair<std::string, Rng*>> out;
+  const auto own = own_generators();
+  for (size_t i = 0; i < own.size(); ++i) out.emplace_back(name_ + "/rng" + (i ? "_" + std::to_string(i) : ""), own[i]);
+  for (auto& sub : sublayers_) {
+    auto more = sub->random_generators();
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
 void Layer::set_trainable(bool on) {
   trainable_ = on;
-  for (auto& w : weights_) w->trainable = on;
+  // Weights created non-trainable (BatchNormalization's moving statistics: their Variable does
+  // not require a gradient) stay non-trainable when the layer is unfrozen.
+  for (auto& w : weights_) w->trainable = on && w->var.requires_grad();
   for (auto& sub : sublayers_) sub->set_trainable(on);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autograd/variable.h"
+#include "core/rng.h"
 #include "core/shape.h"
 #include "layers/initializer.h"
 #include "layers/parameter.h"
@@ -47,7 +48,8 @@ class Layer {
   int64_t count_params() const;
 
   bool trainable() const { return trainable_; }
-  // Freezing a layer freezes its sub-layers' weights too.
+  // Freezing a layer freezes its sub-layers' weights too. Weights created with trainable = false
+  // (BatchNormalization's moving statistics) stay non-trainable when a layer is unfrozen.
   void set_trainable(bool on);
 
   // Penalties of the latest call (activity regularizers, add_loss), this layer's and its
@@ -61,6 +63,10 @@ class Layer {
     activity_regularizer_ = std::move(regularizer);
   }
 
+  // The random generators of this layer and its sub-layers (dropout masks, noise), named
+  // "<layer>/rng", "<layer>/rng_1", ..., so checkpoints can save and restore them.
+  std::vector<std::pair<std::string, Rng*>> random_generators();
+
   // Sub-layers, for models that compose layers (Sequential, residual blocks).
   const std::vector<std::shared_ptr<Layer>>& sublayers() const { return sublayers_; }
 
@@ -68,6 +74,8 @@ class Layer {
   // Creates weights; runs once, with an input shape output_shape() accepted.
   virtual void build_impl(const Shape& input_shape) {}
   virtual Variable forward(const Variable& x, bool training) = 0;
+  // The generators this layer itself draws from; random layers override it.
+  virtual std::vector<Rng*> own_generators() { return {}; }
 
   // Creates a weight named "<layer>/<name>" from `init`, drawing from default_rng().
   ParameterPtr add_weight(const std::string& name, const Shape& shape, const Initializer& init,

@@ -1,0 +1,259 @@
+// Checkpoints: exact resume, text/XML archives, weights only, every kind of bad file (with the
+// model untouched), a writer killed mid-write, and a deterministic mutation fuzz of the loader.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../error_matchers.h"
+#include "autograd/tape.h"
+#include "core/rng.h"
+#include "core/tensor_ops.h"
+#include "data/data_loader.h"
+#include "layers/dense.h"
+#include "layers/dropout.h"
+#include "layers/sequential.h"
+#include "optim/adam.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/losses.h"
+
+namespace tg = tapegrad;
+namespace td = tapegrad::data;
+namespace fs = std::filesystem;
+using tg::Tensor;
+using tg::Variable;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("tapegrad_ckpt_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::shared_ptr<td::TensorDataset> dataset() {
+  tg::Rng rng(9);
+  Tensor x = Tensor::randn({40, 6}, rng), y = Tensor::empty({40});
+  for (int64_t i = 0; i < 40; ++i) y.data()[i] = static_cast<float>(i % 3);
+  return std::make_shared<td::TensorDataset>(x, y);
+}
+
+// One training run's objects, built the same way each time (as a new process would).
+struct TrainingRun {
+  // Seeds default_rng() before anything draws from it (the dropout layer's seed, the weights).
+  struct Seeded {
+    explicit Seeded(uint64_t seed) { tg::manual_seed(seed); }
+  } seeded;
+  tg::Sequential model;
+  std::unique_ptr<tg::Adam> opt;
+  td::DataLoader loader;
+  tg::TrainingProgress progress;
+  explicit TrainingRun(uint64_t seed)
+      : seeded(seed),
+        model({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}),
+               tg::Dense(3, {.name = "out"})},
+              "net"),
+        loader(dataset(), {.batch_size = 8, .shuffle = true, .seed = 4, .transform = [](float* x, const tg::Shape& s, tg::Rng& r) {
+                             for (int64_t i = 0; i < s.numel(); ++i) x[i] += 0.01f * r.normal();
+                           }}) {
+    model.build({6});
+    opt = std::make_unique<tg::Adam>(model.parameters(), tg::AdamOptions{.learning_rate = 0.01f});
+  }
+  tg::TrainingState state() { return {&model, opt.get(), &loader, &progress, {}}; }
+  void train(int steps) {
+    for (int s = 0; s < steps; ++s) {
+      auto batch = loader.next();
+      if (!batch) {
+        ++progress.epoch;
+        batch = loader.next();
+      }
+      Variable loss = tg::losses::sparse_categorical_crossentropy(batch->y, model(Variable(batch->x), true), {.from_logits = true});
+      opt->zero_grad();
+      loss.backward();
+      opt->step();
+      progress.history["loss"].push_back(loss.item());
+      ++progress.step;
+    }
+  }
+  std::vector<std::vector<float>> weights() const {
+    std::vector<std::vector<float>> w;
+    for (const auto& p : model.parameters()) w.push_back(p->var.value().to_vector());
+    return w;
+  }
+};
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_all(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+
+}  // namespace
+
+TEST(Checkpoint, ResumeIsBitForBitWithDropoutShufflingAndAugmentation) {
+  const fs::path dir = temp_dir("resume");
+  TrainingRun straight(1);
+  straight.train(14);  // crosses an epoch boundary (5 batches per epoch)
+  for (auto format : {tg::ArchiveFormat::kBinary, tg::ArchiveFormat::kText, tg::ArchiveFormat::kXml}) {
+    TrainingRun first(1);
+    first.train(7);
+    const std::string path = (dir / "run.ckpt").string();
+    tg::save_checkpoint(path, first.state(), {.format = format});
+    TrainingRun second(2);  // a different seed: everything must come from the file
+    tg::load_checkpoint(path, second.state());
+    EXPECT_EQ(second.progress, first.progress);
+    EXPECT_EQ(second.opt->iterations(), 7);
+    second.train(7);
+    EXPECT_EQ(second.weights(), straight.weights()) << "format " << static_cast<int>(format);
+    EXPECT_EQ(second.progress.history, straight.progress.history);
+    EXPECT_EQ(second.opt->state().slots[0][0].to_vector(), straight.opt->state().slots[0][0].to_vector());
+  }
+  const std::string xml = read_all(dir / "run.ckpt");
+  EXPECT_NE(xml.find("<weight_names"), std::string::npos) << "the XML archive is readable";
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, WeightsOnlyStrictAndLenient) {
+  const fs::path dir = temp_dir("weights");
+  TrainingRun a(1);
+  a.train(3);
+  const std::string path = (dir / "w.bin").string();
+  tg::save_weights(path, a.model);
+  TrainingRun b(2);
+  EXPECT_TRUE(tg::load_weights(path, b.model).empty());
+  EXPECT_EQ(b.weights(), a.weights());
+  EXPECT_ERROR(tg::load_checkpoint(path, b.state()), {"load_checkpoint", "weights only", "load_weights"});
+  // A model with an extra layer: strict refuses and changes nothing, lenient reports the names.
+  tg::manual_seed(3);
+  tg::Sequential bigger({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dense(3, {.name = "out"}), tg::Dense(2, {.name = "extra"})},
+                        "bigger");
+  bigger.build({6});
+  const auto before = bigger.parameters()[0]->var.value().to_vector();
+  EXPECT_ERROR(tg::load_weights(path, bigger), {"does not match the model", "missing in the file: extra/kernel, extra/bias"});
+  EXPECT_EQ(bigger.parameters()[0]->var.value().to_vector(), before) << "a refused load changes nothing";
+  const auto skipped = tg::load_weights(path, bigger, {.strict = false});
+  EXPECT_EQ(skipped, (std::vector<std::string>{"extra/kernel", "extra/bias"}));
+  EXPECT_EQ(bigger.parameters()[0]->var.value().to_vector(), a.weights()[0]);
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, BadFilesSayWhatIsWrongAndChangeNothing) {
+  const fs::path dir = temp_dir("bad");
+  TrainingRun a(1);
+  a.train(2);
+  const fs::path good = dir / "good.ckpt";
+  tg::save_checkpoint(good.string(), a.state());
+  const std::string bytes = read_all(good);
+  TrainingRun b(5);
+  const auto before = b.weights();
+  const auto before_state = b.loader.state();
+  auto expect_untouched = [&] {
+    EXPECT_EQ(b.weights(), before);
+    EXPECT_EQ(b.opt->iterations(), 0);
+    EXPECT_EQ(b.loader.state(), before_state);
+  };
+  write_all(dir / "short", bytes.substr(0, bytes.size() - 10));
+  EXPECT_ERROR(tg::load_checkpoint((dir / "short").string(), b.state()), {"short", "truncated"});
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x10;
+  write_all(dir / "flipped", flipped);
+  EXPECT_ERROR(tg::load_checkpoint((dir / "flipped").string(), b.state()), {"flipped", "corrupt", "checksum"});
+  write_all(dir / "notes.txt", "hello, this is not a checkpoint at all");
+  EXPECT_ERROR(tg::load_checkpoint((dir / "notes.txt").string(), b.state()), {"notes.txt", "not a tapegrad checkpoint"});
+  std::string newer = bytes;
+  newer[10] = 9;  // format version
+  write_all(dir / "newer", newer);
+  EXPECT_ERROR(tg::load_checkpoint((dir / "newer").string(), b.state()), {"newer", "format version 9", "reads versions 1 to 1"});
+  EXPECT_ERROR(tg::load_checkpoint((dir / "missing").string(), b.state()), {"cannot open", "missing"});
+  // A different architecture: same names, another width.
+  tg::manual_seed(1);
+  tg::Sequential wider({tg::Dense(17, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, "w");
+  wider.build({6});
+  const auto wider_before = wider.parameters()[0]->var.value().to_vector();
+  EXPECT_ERROR(tg::load_weights(good.string(), wider), {"does not match the model", "'hidden/kernel' is (6, 16) in the file, (6, 17) in the model"});
+  EXPECT_EQ(wider.parameters()[0]->var.value().to_vector(), wider_before);
+  // An optimizer of another type: refused before anything is applied.
+  tg::Sequential same({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, "s");
+  same.build({6});
+  tg::SGD sgd(same.parameters());
+  const auto same_before = same.parameters()[0]->var.value().to_vector();
+  EXPECT_ANY_THROW(tg::load_checkpoint(good.string(), {&same, &sgd, nullptr, nullptr, {}}));
+  EXPECT_EQ(same.parameters()[0]->var.value().to_vector(), same_before);
+  expect_untouched();
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, AWriterKilledMidWriteLeavesThePreviousCheckpointIntact) {
+  const fs::path dir = temp_dir("kill");
+  const std::string path = (dir / "big.ckpt").string();
+  tg::manual_seed(1);
+  tg::Sequential model({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, "big");  // ~4M weights, 17 MB
+  model.build({64});
+  tg::save_weights(path, model);
+  const auto saved = model.parameters()[2]->var.value().to_vector();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {  // keep rewriting with other values until killed
+      for (int i = 0;; ++i) {
+        model.parameters()[2]->var.value().fill_(static_cast<float>(i + 1000));
+        tg::save_weights(path, model);
+      }
+    }
+    usleep(30000 + 20000 * attempt);
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    // Whatever the child managed, the file is a complete checkpoint: the original or a rewrite.
+    tg::Sequential probe({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, "probe");
+    probe.build({64});
+    ASSERT_NO_THROW(tg::load_weights(path, probe));
+    const float v = probe.parameters()[2]->var.value().data()[0];
+    EXPECT_TRUE(v == saved[0] || v >= 1000.0f);
+  }
+  // Temporary files of killed writers are the only leftovers; the checkpoint itself is fine.
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_TRUE(e.path() == fs::path(path) || e.path().filename().string().find(".tmp-") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, MutationFuzzNeverCrashesAlwaysErrors) {
+  // Deterministic random mutations of a valid file (libFuzzer needs clang; this runs everywhere
+  // and under the sanitizers): every mutated file must be refused with a tapegrad::Error.
+  const fs::path dir = temp_dir("fuzz");
+  TrainingRun a(1);
+  a.train(1);
+  for (auto format : {tg::ArchiveFormat::kBinary, tg::ArchiveFormat::kText}) {
+    const fs::path good = dir / "good";
+    tg::save_checkpoint(good.string(), a.state(), {.format = format});
+    const std::string bytes = read_all(good);
+    tg::Rng rng(42);
+    int refused = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      std::string m = bytes;
+      switch (trial % 4) {
+        case 0: m[rng.uniform_int(m.size())] ^= static_cast<char>(1 + rng.uniform_int(255)); break;
+        case 1: m.resize(rng.uniform_int(m.size())); break;
+        case 2: m.insert(rng.uniform_int(m.size()), std::string(1 + rng.uniform_int(8), static_cast<char>(rng.uniform_int(256)))); break;
+        case 3:
+          for (int k = 0; k < 8; ++k) m[rng.uniform_int(m.size())] = static_cast<char>(rng.uniform_int(256));
+          break;
+      }
+      if (m == bytes) continue;
+      write_all(dir / "mutant", m);
+      TrainingRun b(3);
+      try {
+        tg::load_checkpoint((dir / "mutant").string(), b.state());
+        ADD_FAILURE() << "trial " << trial << ": a mutated file was accepted";
+      } catch (const tg::Error&) {
+        ++refused;
+      }
+    }
+    EXPECT_GT(refused, 290);
+  }
+  fs::remove_all(dir);
+}

@@ -1,0 +1,407 @@
+#include "train/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/archive/text_iarchive.hpp>
+#include <boost/archive/text_oarchive.hpp>
+#include <boost/archive/xml_iarchive.hpp>
+#include <boost/archive/xml_oarchive.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace tapegrad {
+
+namespace {
+
+// ---- the content: plain values, each class versioned so newer code reads older files ----
+
+struct TensorRecord {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& BOOST_SERIALIZATION_NVP(shape) & BOOST_SERIALIZATION_NVP(values);
+  }
+};
+
+struct RngRecord {
+  uint64_t seed = 0, counter = 0;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& BOOST_SERIALIZATION_NVP(seed) & BOOST_SERIALIZATION_NVP(counter);
+  }
+};
+
+struct OptimizerRecord {
+  std::string optimizer;
+  int64_t iterations = 0;
+  std::vector<std::string> slot_names, parameter_names;
+  std::vector<std::vector<TensorRecord>> slots;
+  std::vector<double> globals;
+  bool has_learning_rate = false;
+  float learning_rate = 0.0f;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& BOOST_SERIALIZATION_NVP(optimizer) & BOOST_SERIALIZATION_NVP(iterations) & BOOST_SERIALIZATION_NVP(slot_names) &
+        BOOST_SERIALIZATION_NVP(parameter_names) & BOOST_SERIALIZATION_NVP(slots) & BOOST_SERIALIZATION_NVP(globals) &
+        BOOST_SERIALIZATION_NVP(has_learning_rate) & BOOST_SERIALIZATION_NVP(learning_rate);
+  }
+};
+
+struct Content {
+  std::vector<std::string> weight_names;
+  std::vector<TensorRecord> weights;
+  bool has_optimizer = false;
+  OptimizerRecord optimizer;
+  std::vector<std::string> rng_names;
+  std::vector<RngRecord> rngs;
+  bool has_loader = false;
+  int64_t loader_epoch = 0, loader_batch = 0;
+  bool has_progress = false;
+  int64_t epoch = 0, step = 0;
+  std::map<std::string, std::vector<double>> history;
+  std::map<std::string, double> values;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& BOOST_SERIALIZATION_NVP(weight_names) & BOOST_SERIALIZATION_NVP(weights) & BOOST_SERIALIZATION_NVP(has_optimizer) &
+        BOOST_SERIALIZATION_NVP(optimizer) & BOOST_SERIALIZATION_NVP(rng_names) & BOOST_SERIALIZATION_NVP(rngs) &
+        BOOST_SERIALIZATION_NVP(has_loader) & BOOST_SERIALIZATION_NVP(loader_epoch) & BOOST_SERIALIZATION_NVP(loader_batch) &
+        BOOST_SERIALIZATION_NVP(has_progress) & BOOST_SERIALIZATION_NVP(epoch) & BOOST_SERIALIZATION_NVP(step) &
+        BOOST_SERIALIZATION_NVP(history) & BOOST_SERIALIZATION_NVP(values);
+  }
+};
+
+}  // namespace
+}  // namespace tapegrad
+
+BOOST_CLASS_VERSION(tapegrad::TensorRecord, 1)
+BOOST_CLASS_VERSION(tapegrad::RngRecord, 1)
+BOOST_CLASS_VERSION(tapegrad::OptimizerRecord, 1)
+BOOST_CLASS_VERSION(tapegrad::Content, 1)
+
+namespace tapegrad {
+
+namespace {
+
+// ---- the frame: magic, version, archive format, kind, length, content, checksum ----
+
+constexpr char kMagic[10] = {'T', 'G', 'C', 'K', 'P', 'T', '\r', '\n', '\x1a', '\n'};
+constexpr size_t kHeaderSize = 10 + 4 + 1 + 1 + 8;
+constexpr size_t kTrailerSize = 4;
+enum Kind : uint8_t { kFull = 1, kWeightsOnly = 2 };
+
+template <class T>
+void put(std::string& out, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+}
+template <class T>
+T get(const std::string& in, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  return static_cast<T>(v);
+}
+
+uint32_t checksum(const char* data, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (n > 0) {  // crc32 takes 32-bit lengths
+    const uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data), chunk);
+    data += chunk;
+    n -= chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+std::string serialize_content(const Content& c, ArchiveFormat format) {
+  std::ostringstream os(std::ios::binary);
+  {
+    if (format == ArchiveFormat::kBinary) {
+      boost::archive::binary_oarchive ar(os);
+      ar << boost::serialization::make_nvp("checkpoint", c);
+    } else if (format == ArchiveFormat::kText) {
+      boost::archive::text_oarchive ar(os);
+      ar << boost::serialization::make_nvp("checkpoint", c);
+    } else {
+      boost::archive::xml_oarchive ar(os);
+      ar << boost::serialization::make_nvp("checkpoint", c);
+    }
+  }
+  return os.str();
+}
+
+// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+void write_atomically(const std::string& path, const std::string& bytes, const char* op) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmp = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) fail(op, "cannot create a temporary file next to '" + path + "': " + std::strerror(errno));
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(op, "cannot write '" + tmp + "': " + why);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail(op, "cannot flush '" + tmp + "' to disk");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    fail(op, "cannot rename '" + tmp + "' to '" + path + "': " + why);
+  }
+  // Make the rename itself durable.
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_file(const std::string& path, const Content& c, Kind kind, const SaveOptions& options, const char* op) {
+  const std::string payload = serialize_content(c, options.format);
+  std::string out(kMagic, sizeof kMagic);
+  put<uint32_t>(out, kCheckpointFormatVersion);
+  put<uint8_t>(out, static_cast<uint8_t>(options.format));
+  put<uint8_t>(out, kind);
+  put<uint64_t>(out, payload.size());
+  out += payload;
+  put<uint32_t>(out, checksum(out.data(), out.size()));  // covers the header too
+  write_atomically(path, out, op);
+}
+
+Content read_file(const std::string& path, Kind* kind, const char* op) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(op, "cannot open '" + path + "'");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    fail(op, "'" + path + "' is not a tapegrad checkpoint (wrong magic bytes at offset 0)");
+  if (bytes.size() < kHeaderSize + kTrailerSize)
+    fail(op, "'" + path + "' is truncated: " + std::to_string(bytes.size()) + " bytes, a checkpoint has at least " +
+                 std::to_string(kHeaderSize + kTrailerSize));
+  const auto version = get<uint32_t>(bytes, 10);
+  if (version == 0 || version > kCheckpointFormatVersion)
+    fail(op, "'" + path + "' has format version " + std::to_string(version) + "; this build reads versions 1 to " +
+                 std::to_string(kCheckpointFormatVersion) + " (written by a newer tapegrad?)");
+  const auto format = get<uint8_t>(bytes, 14);
+  *kind = static_cast<Kind>(get<uint8_t>(bytes, 15));
+  const auto length = get<uint64_t>(bytes, 16);
+  if (format > 2 || (*kind != kFull && *kind != kWeightsOnly))
+    fail(op, "'" + path + "' has an unknown archive format or kind in its header (offset 14)");
+  if (length != bytes.size() - kHeaderSize - kTrailerSize)
+    fail(op, "'" + path + "' is truncated or padded: the header announces " + std::to_string(length) + " bytes of content, the file holds " +
+                 std::to_string(bytes.size() - kHeaderSize - kTrailerSize));
+  if (checksum(bytes.data(), kHeaderSize + length) != get<uint32_t>(bytes, kHeaderSize + length))
+    fail(op, "'" + path + "' is corrupt: the checksum of its content does not match");
+  Content c;
+  try {
+    std::istringstream is(bytes.substr(kHeaderSize, length), std::ios::binary);
+    if (format == static_cast<uint8_t>(ArchiveFormat::kBinary)) {
+      boost::archive::binary_iarchive ar(is);
+      ar >> boost::serialization::make_nvp("checkpoint", c);
+    } else if (format == static_cast<uint8_t>(ArchiveFormat::kText)) {
+      boost::archive::text_iarchive ar(is);
+      ar >> boost::serialization::make_nvp("checkpoint", c);
+    } else {
+      boost::archive::xml_iarchive ar(is);
+      ar >> boost::serialization::make_nvp("checkpoint", c);
+    }
+  } catch (const std::exception& e) {
+    fail(op, "'" + path + "' is corrupt: its archive cannot be read (" + e.what() + ")");
+  }
+  if (c.weight_names.size() != c.weights.size() || c.rng_names.size() != c.rngs.size())
+    fail(op, "'" + path + "' is corrupt: names and values do not pair up");
+  for (size_t i = 0; i < c.weights.size(); ++i) {
+    int64_t n = 1;
+    for (int64_t d : c.weights[i].shape) n = d < 0 ? -1 : n * d;
+    if (n < 0 || c.weights[i].shape.size() > static_cast<size_t>(kMaxDims) || static_cast<size_t>(n) != c.weights[i].values.size())
+      fail(op, "'" + path + "' is corrupt: weight '" + c.weight_names[i] + "' has a shape that does not match its values");
+  }
+  return c;
+}
+
+TensorRecord record_of(const Tensor& t) { return {t.shape().to_vector(), t.to_vector()}; }
+Tensor tensor_of(const TensorRecord& r) { return Tensor::from(Shape(r.shape), r.values); }
+
+// The generators of a run: default_rng(), the model's layers' and the caller's.
+std::map<std::string, Rng*> generators(const TrainingState& s) {
+  std::map<std::string, Rng*> all = s.rngs;
+  all["default_rng"] = &default_rng();
+  if (s.model)
+    for (auto& [name, rng] : s.model->random_generators()) all[name] = rng;
+  return all;
+}
+
+void fill_weights(Content& c, const Layer& model) {
+  for (const auto& p : model.parameters()) {
+    c.weight_names.push_back(p->name);
+    c.weights.push_back(record_of(p->var.value()));
+  }
+}
+
+// Matches the file's weights to the model's and returns, per model parameter, the file's index
+// (or -1). Throws, changing nothing, on any shape mismatch, and (strict) on any missing/extra name.
+std::vector<int> plan_weights(const Content& c, const Layer& model, const LoadOptions& options, const std::string& path,
+                              const char* op, std::vector<std::string>* skipped) {
+  std::map<std::string, size_t> in_file;
+  for (size_t i = 0; i < c.weight_names.size(); ++i) in_file[c.weight_names[i]] = i;
+  std::vector<int> plan;
+  std::vector<std::string> missing, mismatched;
+  std::set<std::string> used;
+  for (const auto& p : model.parameters()) {
+    const auto it = in_file.find(p->name);
+    if (it == in_file.end()) {
+      missing.push_back(p->name);
+      plan.push_back(-1);
+      continue;
+    }
+    used.insert(p->name);
+    const Shape want = p->var.shape();
+    if (Shape(c.weights[it->second].shape) != want)
+      mismatched.push_back("'" + p->name + "' is " + Shape(c.weights[it->second].shape).str() + " in the file, " + want.str() +
+                           " in the model");
+    plan.push_back(static_cast<int>(it->second));
+  }
+  std::vector<std::string> extra;
+  for (const auto& n : c.weight_names)
+    if (!used.count(n)) extra.push_back(n);
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  };
+  if (!mismatched.empty()) fail(op, "'" + path + "' does not match the model: " + join(mismatched));
+  if (options.strict && (!missing.empty() || !extra.empty()))
+    fail(op, "'" + path + "' does not match the model (strict):" +
+                 (missing.empty() ? std::string() : " missing in the file: " + join(missing) + ";") +
+                 (extra.empty() ? std::string() : " not in the model: " + join(extra)));
+  if (skipped) {
+    *skipped = missing;
+    skipped->insert(skipped->end(), extra.begin(), extra.end());
+  }
+  return plan;
+}
+
+void apply_weights(const Content& c, Layer& model, const std::vector<int>& plan) {
+  const auto params = model.parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    if (plan[i] >= 0) params[i]->var.value().copy_from(tensor_of(c.weights[static_cast<size_t>(plan[i])]));
+}
+
+OptimizerState optimizer_state_of(const OptimizerRecord& r) {
+  OptimizerState s;
+  s.optimizer = r.optimizer;
+  s.iterations = r.iterations;
+  s.slot_names = r.slot_names;
+  s.parameter_names = r.parameter_names;
+  for (const auto& row : r.slots) {
+    s.slots.emplace_back();
+    for (const auto& t : row) s.slots.back().push_back(tensor_of(t));
+  }
+  s.globals = r.globals;
+  if (r.has_learning_rate) s.learning_rate = r.learning_rate;
+  return s;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
+  Content c;
+  if (s.model) fill_weights(c, *s.model);
+  if (s.optimizer) {
+    const OptimizerState o = s.optimizer->state();
+    c.has_optimizer = true;
+    c.optimizer = {o.optimizer, o.iterations, o.slot_names, o.parameter_names, {}, o.globals, o.learning_rate.has_value(),
+                   o.learning_rate.value_or(0.0f)};
+    for (const auto& row : o.slots) {
+      c.optimizer.slots.emplace_back();
+      for (const auto& t : row) c.optimizer.slots.back().push_back(record_of(t));
+    }
+  }
+  for (const auto& [name, rng] : generators(s)) {
+    c.rng_names.push_back(name);
+    c.rngs.push_back({rng->state().seed, rng->state().counter});
+  }
+  if (s.loader) {
+    c.has_loader = true;
+    c.loader_epoch = s.loader->state().epoch;
+    c.loader_batch = s.loader->state().batch;
+  }
+  if (s.progress) {
+    c.has_progress = true;
+    c.epoch = s.progress->epoch;
+    c.step = s.progress->step;
+    c.history = s.progress->history;
+    c.values = s.progress->values;
+  }
+  write_file(path, c, kFull, options, "save_checkpoint");
+}
+
+void load_checkpoint(const std::string& path, const TrainingState& s, const LoadOptions& options) {
+  const char* op = "load_checkpoint";
+  Kind kind;
+  const Content c = read_file(path, &kind, op);
+  if (kind != kFull) fail(op, "'" + path + "' holds weights only; use load_weights()");
+  // 1. Check everything that can fail.
+  std::vector<int> plan;
+  if (s.model) plan = plan_weights(c, *s.model, options, path, op, nullptr);
+  if (s.optimizer && !c.has_optimizer) fail(op, "'" + path + "' holds no optimizer state");
+  if (s.loader && !c.has_loader) fail(op, "'" + path + "' holds no data loader position");
+  if (s.progress && !c.has_progress) fail(op, "'" + path + "' holds no training progress");
+  if (s.loader && (c.loader_batch < 0 || c.loader_batch > s.loader->batches_per_epoch() || c.loader_epoch < 0))
+    fail(op, "'" + path + "' has the loader at batch " + std::to_string(c.loader_batch) + " but an epoch of this loader has " +
+                 std::to_string(s.loader->batches_per_epoch()) + " batches (a different dataset or batch size?)");
+  const auto gens = generators(s);
+  std::map<std::string, RngRecord> saved_rngs;
+  for (size_t i = 0; i < c.rng_names.size(); ++i) saved_rngs[c.rng_names[i]] = c.rngs[i];
+  for (const auto& [name, rng] : gens)
+    if (!saved_rngs.count(name) && options.strict)
+      fail(op, "'" + path + "' has no state for the random generator '" + name + "'");
+  // 2. The optimizer checks its own state and changes nothing on a mismatch; it goes first.
+  if (s.optimizer) s.optimizer->load_state(optimizer_state_of(c.optimizer));
+  // 3. Nothing below can fail.
+  if (s.model) apply_weights(c, *s.model, plan);
+  for (const auto& [name, rng] : gens)
+    if (const auto it = saved_rngs.find(name); it != saved_rngs.end()) rng->set_state({it->second.seed, it->second.counter});
+  if (s.loader) s.loader->set_state({c.loader_epoch, c.loader_batch});
+  if (s.progress) *s.progress = {c.epoch, c.step, c.history, c.values};
+}
+
+void save_weights(const std::string& path, const Layer& model, const SaveOptions& options) {
+  Content c;
+  fill_weights(c, model);
+  write_file(path, c, kWeightsOnly, options, "save_weights");
+}
+
+std::vector<std::string> load_weights(const std::string& path, Layer& model, const LoadOptions& options) {
+  Kind kind;
+  const Content c = read_file(path, &kind, "load_weights");
+  std::vector<std::string> skipped;
+  const auto plan = plan_weights(c, model, options, path, "load_weights", &skipped);
+  apply_weights(c, model, plan);
+  return skipped;
+}
+
+}  // namespace tapegrad
