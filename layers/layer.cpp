@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "autograd/ops.h"
+#include "autograd/tape.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -43,6 +44,16 @@ void Layer::build(const Shape& input_shape) {
   build_impl(input_shape);
   input_shape_ = input_shape;
   built_ = true;
+  // Sub-layers that build_impl() left unbuilt (a model class whose forward() composes them) are
+  // built by running forward() once on a zero batch of one, as Keras builds subclassed models.
+  const bool pending = std::any_of(sublayers_.begin(), sublayers_.end(), [](const auto& l) { return !l->built(); });
+  if (pending) {
+    NoGradGuard no_grad;
+    Shape batch{1};
+    for (int64_t d : input_shape) batch.push_back(d);
+    forward(Variable(Tensor::zeros(batch)), /*training=*/false);
+    clear_losses();
+  }
 }
 
 namespace {

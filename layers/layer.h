@@ -29,7 +29,8 @@ class Layer {
   const std::string& type() const { return type_; }
 
   // Creates the weights for inputs of `input_shape` (without the batch dim). Idempotent for the
-  // same shape; a different shape after building is an error.
+  // same shape; a different shape after building is an error. Sub-layers that build_impl() does
+  // not build are built by one forward pass on a zero batch (Keras' way for model classes).
   void build(const Shape& input_shape);
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }

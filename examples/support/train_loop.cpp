@@ -1,0 +1,97 @@
+#include "support/train_loop.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+namespace tg = tapegrad;
+namespace td = tapegrad::data;
+
+namespace examples {
+
+std::unique_ptr<tg::Optimizer> make_optimizer(const Args& args, const std::string& default_name, float default_lr,
+                                              const std::vector<tg::ParameterPtr>& parameters) {
+  const std::string name = args.optimizer.empty() ? default_name : args.optimizer;
+  const float lr = args.learning_rate > 0.0f ? args.learning_rate : default_lr;
+  if (name == "adam") return std::make_unique<tg::Adam>(parameters, tg::AdamOptions{.learning_rate = lr});
+  if (name == "rmsprop") return std::make_unique<tg::RMSprop>(parameters, tg::RMSpropOptions{.learning_rate = lr});
+  if (name == "sgd") return std::make_unique<tg::SGD>(parameters, tg::SGDOptions{.learning_rate = lr, .momentum = 0.9f});
+  throw tg::Error("--optimizer: unknown optimizer '" + name + "'; known: adam, rmsprop, sgd");
+}
+
+double evaluate_accuracy(tg::Layer& model, const td::TensorDataset& test, int64_t batch_size, const td::Transform& preprocess) {
+  tg::NoGradGuard no_grad;
+  td::DataLoader loader(std::make_shared<td::TensorDataset>(test.x(), test.y()),
+                        {.batch_size = batch_size, .transform = preprocess, .prefetch = 1});
+  int64_t correct = 0, seen = 0;
+  for (auto& [x, y] : loader) {
+    const tg::Tensor predicted = tg::argmax(model(tg::Variable(x), /*training=*/false).value(), 1);
+    for (int64_t i = 0; i < predicted.numel(); ++i) correct += predicted.data()[i] == y.data()[i];
+    seen += predicted.numel();
+  }
+  return seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+}
+
+RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataLoader& train, const td::TensorDataset& test,
+                           const td::Transform& test_preprocess, const Args& args) {
+  tg::TrainingProgress progress;
+  const tg::TrainingState state{&model, &optimizer, &train, &progress, {}};
+  if (args.resume) {
+    tg::load_checkpoint(args.checkpoint, state);
+    std::cout << "resumed from " << args.checkpoint << " at epoch " << progress.epoch + 1 << ", step " << progress.step << "\n";
+  }
+  auto save = [&] {
+    if (args.checkpoint.empty()) return;
+    tg::save_checkpoint(args.checkpoint, state);
+  };
+
+  tg::ProgressBar bar;
+  tg::FitContext context{&model, &optimizer, args.epochs, train.batches_per_epoch(), train.dataset().size()};
+  bar.set_context(&context);
+  RunResult result;
+  while (progress.epoch < args.epochs) {
+    tg::Logs logs;
+    bar.on_epoch_begin(static_cast<int>(progress.epoch), logs);
+    // Running sums of the epoch; kept in the checkpoint so a resumed epoch reports the same means.
+    double& loss_sum = progress.values["epoch_loss_sum"];
+    double& correct = progress.values["epoch_correct"];
+    double& seen = progress.values["epoch_seen"];
+    while (auto batch = train.next()) {
+      auto logits = model(tg::Variable(batch->x), /*training=*/true);
+      auto loss = tg::losses::sparse_categorical_crossentropy(batch->y, logits, {.from_logits = true}) + model.losses();
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      ++progress.step;
+      const int64_t n = batch->y.numel();
+      loss_sum += loss.item() * static_cast<double>(n);
+      correct += tg::metrics::sparse_categorical_accuracy(batch->y, logits.value()) * static_cast<double>(n);
+      seen += static_cast<double>(n);
+      logs.set("loss", loss_sum / seen);
+      logs.set("accuracy", correct / seen);
+      bar.on_batch_end(train.state().batch - 1, logs);
+      if (args.steps > 0 && progress.step >= args.steps) {
+        save();
+        std::cout << "\nstopped after " << progress.step << " steps (--steps)"
+                  << (args.checkpoint.empty() ? "" : "; resume with --resume --checkpoint " + args.checkpoint) << "\n";
+        return result;
+      }
+    }
+    result.test_accuracy = evaluate_accuracy(model, test, 1000, test_preprocess);
+    logs.set("val_accuracy", result.test_accuracy);
+    bar.on_epoch_end(static_cast<int>(progress.epoch), logs);
+    progress.history["loss"].push_back(loss_sum / seen);
+    progress.history["accuracy"].push_back(correct / seen);
+    progress.history["val_accuracy"].push_back(result.test_accuracy);
+    loss_sum = correct = seen = 0.0;
+    ++progress.epoch;
+    save();
+  }
+  if (args.resume && progress.history.count("val_accuracy")) result.test_accuracy = progress.history["val_accuracy"].back();
+  result.finished = true;
+  std::cout << std::fixed << std::setprecision(4) << "test_accuracy: " << result.test_accuracy << "\n";
+  return result;
+}
+
+}  // namespace examples
