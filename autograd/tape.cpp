@@ -1,7 +1,9 @@
 #include "autograd/tape.h"
 
+#include <chrono>
 #include <string>
 
+#include "autograd/profiler.h"
 #include "core/error.h"
 #include "core/tensor_ops.h"
 
@@ -44,6 +46,7 @@ void accumulate(VariableImpl& v, Tensor g) {
 
 Variable record_impl(const char* name, Tensor value, const Variable* begin, const Variable* end, BackwardFn backward) {
   Tape& t = tape();
+  if (profiler::enabled()) profiler::record_forward(name);
   bool any = false;
   for (const Variable* v = begin; v != end; ++v) {
     if (!v->defined()) fail(name, "input variable " + std::to_string(v - begin) + " is undefined");
@@ -114,7 +117,13 @@ void run_backward(const std::shared_ptr<VariableImpl>& root, Tensor seed) {
     needed.assign(node.inputs.size(), false);
     for (size_t k = 0; k < node.inputs.size(); ++k) needed[k] = node.inputs[k]->requires_grad;
     GradSink sink(grads, needed);
-    node.backward(node.output->grad, sink);
+    if (profiler::enabled()) {
+      const auto start = std::chrono::steady_clock::now();
+      node.backward(node.output->grad, sink);
+      profiler::add(node.name, "backward", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    } else {
+      node.backward(node.output->grad, sink);
+    }
     // Gradients of intermediate results are not kept (as in PyTorch): free them as we go.
     node.output->grad = Tensor();
     for (size_t k = 0; k < node.inputs.size(); ++k) {

@@ -4,6 +4,7 @@
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "autograd/pooling.h"
+#include "autograd/profiler.h"
 #include "autograd/tape.h"
 #include "autograd/variable.h"
 #include "core/error.h"

@@ -1,0 +1,132 @@
+// End-to-end training (or inference) throughput of Keras' cifar10_cnn or a 784-512-512-10 MLP on
+// synthetic data, measured the way ../shared/bench/torch_cifar_cnn.py measures PyTorch: warm-up
+// steps, then timed chunks; prints each chunk, then one JSON line with the median images/s, the
+// implied GFLOP/s (2 * MACs of conv/dense layers; training = 3x forward) and the peak RSS.
+//   build/bench/bench_train --model cnn --batch 128 --threads 2 --mode train [--profile]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "support/models.h"
+#include "tapegrad/tapegrad.h"
+
+namespace tg = tapegrad;
+
+namespace {
+
+struct Options {
+  std::string model = "cnn", mode = "train", optimizer = "rmsprop";
+  int64_t batch = 128;
+  int threads = 2, warmup = 10, chunks = 7, steps = 0;
+  bool profile = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string f = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(f + " needs a value");
+      return argv[++i];
+    };
+    if (f == "--model") o.model = value();
+    else if (f == "--mode") o.mode = value();
+    else if (f == "--optimizer") o.optimizer = value();
+    else if (f == "--batch") o.batch = std::stoll(value());
+    else if (f == "--threads") o.threads = std::stoi(value());
+    else if (f == "--warmup") o.warmup = std::stoi(value());
+    else if (f == "--chunks") o.chunks = std::stoi(value());
+    else if (f == "--steps") o.steps = std::stoi(value());
+    else if (f == "--profile") o.profile = true;
+    else if (f == "--help") {
+      std::cout << "usage: bench_train [--model cnn|mlp] [--mode train|infer] [--batch N] [--threads N]\n"
+                   "                   [--optimizer rmsprop|adam] [--warmup N] [--chunks N] [--steps N] [--profile]\n";
+      std::exit(0);
+    } else throw std::invalid_argument("unknown option " + f);
+  }
+  if (o.model != "cnn" && o.model != "mlp") throw std::invalid_argument("--model is cnn or mlp");
+  if (o.mode != "train" && o.mode != "infer") throw std::invalid_argument("--mode is train or infer");
+  return o;
+}
+
+std::shared_ptr<tg::Sequential> mlp() {
+  return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
+      tg::Dense(512, {.activation = "relu"}), tg::Dense(512, {.activation = "relu"}), tg::Dense(10)});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "bench_train: " << e.what() << "\n";
+    return 2;
+  }
+  tg::set_num_threads(o.threads);
+  tg::manual_seed(0);
+  const bool cnn = o.model == "cnn";
+  auto model = cnn ? examples::keras_cifar10_cnn() : mlp();
+  const tg::Shape sample = cnn ? tg::Shape{32, 32, 3} : tg::Shape{784};
+  model->build(sample);
+  // 2 * MACs of the conv and dense layers per image, as the PyTorch script counts them.
+  const double fwd_flops = cnn ? 2.0 * (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64 + 13 * 13 * 576 * 64 +
+                                        2304 * 512 + 512 * 10)
+                               : 2.0 * (784 * 512 + 512 * 512 + 512 * 10);
+  const double flops_per_img = fwd_flops * (o.mode == "train" ? 3.0 : 1.0);
+  tg::Rng rng(1);
+  tg::Shape xs{o.batch};
+  for (int64_t d : sample) xs.push_back(d);
+  const tg::Tensor x = tg::Tensor::randn(xs, rng);
+  tg::Tensor y = tg::Tensor::empty({o.batch});
+  for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = static_cast<float>(rng.uniform_int(10));
+  std::unique_ptr<tg::Optimizer> opt;
+  if (o.optimizer == "adam")
+    opt = std::make_unique<tg::Adam>(model->parameters(), tg::AdamOptions{.learning_rate = 1e-3f});
+  else
+    opt = std::make_unique<tg::RMSprop>(model->parameters(), tg::RMSpropOptions{.learning_rate = 1e-4f});
+
+  auto step = [&] {
+    if (o.mode == "infer") {
+      tg::NoGradGuard no_grad;
+      tg::profiler::mark();
+      model->operator()(tg::Variable(x), false);
+      return;
+    }
+    tg::profiler::mark();
+    auto loss = tg::losses::sparse_categorical_crossentropy(y, (*model)(tg::Variable(x), true), {.from_logits = true});
+    opt->zero_grad();
+    loss.backward();
+    tg::profiler::ProfileScope scope("optimizer.step");
+    opt->step();
+  };
+  const int steps = o.steps > 0 ? o.steps : std::max<int>(20, static_cast<int>((2560 + o.batch - 1) / o.batch));
+  for (int i = 0; i < o.warmup; ++i) step();
+  if (o.profile) tg::profiler::enable();
+  std::vector<double> rates;
+  for (int c = 0; c < o.chunks; ++c) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rates.push_back(steps * static_cast<double>(o.batch) / dt);
+    std::printf("chunk %d: %.1f img/s  (%.2f ms/step)\n", c, rates.back(), dt / steps * 1e3);
+  }
+  if (o.profile) std::cout << "\nper-op profile (" << o.chunks * steps << " steps):\n" << tg::profiler::table(25) << "\n";
+  std::vector<double> sorted = rates;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf(
+      "{\"framework\": \"tapegrad\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, \"optimizer\": \"%s\", "
+      "\"steps_per_chunk\": %d, \"chunks\": %d, \"median_img_s\": %.1f, \"min_img_s\": %.1f, \"max_img_s\": %.1f, "
+      "\"mflop_per_img\": %.2f, \"median_gflop_s\": %.1f, \"peak_rss_mib\": %.0f}\n",
+      o.model.c_str(), o.mode.c_str(), static_cast<long long>(o.batch), o.threads, o.optimizer.c_str(), steps, o.chunks, median,
+      sorted.front(), sorted.back(), flops_per_img / 1e6, median * flops_per_img / 1e9, usage.ru_maxrss / 1024.0);
+  return 0;
+}
