@@ -8,23 +8,21 @@ namespace tapegrad {
 Variable relu(const Variable& a) {
   Tensor out = relu(a.value());
   return record("relu", out, {a}, [out](const Tensor& g, GradSink& s) {
-    s.set(0, mul(g, greater(out, Tensor::scalar(0.0f))));
+    s.set(0, relu_backward(g, out));
   });
 }
 
 Variable sigmoid(const Variable& a) {
   Tensor out = sigmoid(a.value());
   return record("sigmoid", out, {a}, [out](const Tensor& g, GradSink& s) {
-    // s' = s (1 - s)
-    s.set(0, mul(g, sub(out, mul(out, out))));
+    s.set(0, sigmoid_backward(g, out));  // s' = s (1 - s)
   });
 }
 
 Variable tanh(const Variable& a) {
   Tensor out = tanh(a.value());
   return record("tanh", out, {a}, [out](const Tensor& g, GradSink& s) {
-    // tanh' = 1 - tanh^2
-    s.set(0, sub(g, mul(g, mul(out, out))));
+    s.set(0, tanh_backward(g, out));  // tanh' = 1 - tanh^2
   });
 }
 

@@ -154,6 +154,16 @@ Tensor equal(const Tensor& a, const Tensor& b) {
   return binary(a, b, "equal", [](float x, float y) { return x == y ? 1.0f : 0.0f; });
 }
 
+Tensor relu_backward(const Tensor& g, const Tensor& y) {
+  return binary(g, y, "relu_backward", [](float gv, float yv) { return yv > 0.0f ? gv : 0.0f; });
+}
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
+  return binary(g, y, "sigmoid_backward", [](float gv, float yv) { return gv * yv * (1.0f - yv); });
+}
+Tensor tanh_backward(const Tensor& g, const Tensor& y) {
+  return binary(g, y, "tanh_backward", [](float gv, float yv) { return gv * (1.0f - yv * yv); });
+}
+
 Tensor add(const Tensor& a, float s) {
   return unary(a, "add", [s](const auto& x) { return x + s; });
 }

@@ -47,6 +47,12 @@ inline Tensor operator+(const Tensor& a, float s) { return add(a, s); }
 inline Tensor operator*(const Tensor& a, float s) { return mul(a, s); }
 inline Tensor operator*(float s, const Tensor& a) { return mul(a, s); }
 
+// Fused gradients of the activations, from the upstream gradient g and the saved output y (one
+// pass, one allocation): g * (y > 0), g * y * (1 - y), g * (1 - y^2).
+Tensor relu_backward(const Tensor& g, const Tensor& y);
+Tensor sigmoid_backward(const Tensor& g, const Tensor& y);
+Tensor tanh_backward(const Tensor& g, const Tensor& y);
+
 // In place: a += alpha * b (same shape). The optimizers' and gradient accumulation's workhorse.
 void axpy_(Tensor& a, const Tensor& b, float alpha = 1.0f);
 
