@@ -31,10 +31,10 @@ struct Tape {
   }
 };
 
-Tape& tape() {
-  thread_local Tape t;
-  return t;
-}
+thread_local Tape t_default_tape;
+thread_local Tape* t_tape = &t_default_tape;
+
+Tape& tape() { return *t_tape; }
 
 // Adds g into v's gradient. Out of place: g may alias another variable's gradient tensor.
 void accumulate(VariableImpl& v, Tensor g) {
@@ -80,6 +80,20 @@ bool is_recording() { return tape().recording; }
 
 NoGradGuard::NoGradGuard() : previous_(tape().recording) { tape().recording = false; }
 NoGradGuard::~NoGradGuard() { tape().recording = previous_; }
+
+struct IsolatedTape::State {
+  Tape own;
+  Tape* previous;
+};
+
+IsolatedTape::IsolatedTape() : state_(std::make_unique<State>()) {
+  state_->previous = t_tape;
+  // Generations stay unique across tapes, so a variable of one tape never matches another.
+  state_->own.generation = t_tape->generation + (uint64_t{1} << 32);
+  t_tape = &state_->own;
+}
+
+IsolatedTape::~IsolatedTape() { t_tape = state_->previous; }
 
 void clear_tape() { tape().free(); }
 size_t tape_size() { return tape().nodes.size(); }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <vector>
 
 #include "autograd/variable.h"
@@ -45,6 +46,21 @@ class NoGradGuard {
 
  private:
   bool previous_;
+};
+
+// Gives this thread a fresh, recording tape for its lifetime and restores the previous tape (and
+// its recording state) afterwards: a self-contained forward/backward inside code that runs under
+// NoGradGuard or beside a live graph (a custom regularizer's gradient inside Optimizer::step).
+class IsolatedTape {
+ public:
+  IsolatedTape();
+  ~IsolatedTape();
+  IsolatedTape(const IsolatedTape&) = delete;
+  IsolatedTape& operator=(const IsolatedTape&) = delete;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Drops every node of this thread's tape without a backward pass (e.g. after an evaluation

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "autograd/nn_ops.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -9,11 +10,23 @@ namespace tapegrad {
 
 namespace {
 
+// Keras' names with their default arguments (Keras 2.15: gelu exact, leaky_relu slope 0.2 as
+// tf.nn.leaky_relu, hard_sigmoid piecewise 0.2 x + 0.5).
 const std::map<std::string, ActivationFn>& registry() {
   static const std::map<std::string, ActivationFn> names = {
       {"linear", nullptr},
       {"relu", [](const Variable& x) { return relu(x); }},
+      {"relu6", [](const Variable& x) { return relu(x, ReluOptions{.max_value = 6.0f}); }},
+      {"leaky_relu", [](const Variable& x) { return leaky_relu(x, 0.2f); }},
+      {"elu", [](const Variable& x) { return elu(x, 1.0f); }},
+      {"selu", [](const Variable& x) { return selu(x); }},
+      {"gelu", [](const Variable& x) { return gelu(x, false); }},
       {"sigmoid", [](const Variable& x) { return sigmoid(x); }},
+      {"hard_sigmoid", [](const Variable& x) { return hard_sigmoid(x); }},
+      {"swish", [](const Variable& x) { return swish(x); }},
+      {"silu", [](const Variable& x) { return swish(x); }},
+      {"softplus", [](const Variable& x) { return softplus(x); }},
+      {"softsign", [](const Variable& x) { return softsign(x); }},
       {"tanh", [](const Variable& x) { return tanh(x); }},
       {"softmax", [](const Variable& x) { return softmax(x, -1); }},
       {"log_softmax", [](const Variable& x) { return log_softmax(x, -1); }},
@@ -43,6 +56,35 @@ Activation::Activation(const std::string& name) : name_(name) {
 
 Activation::Activation(ActivationFn fn, std::string name) : name_(std::move(name)), fn_(std::move(fn)) {
   if (!fn_) fail("Activation", "the custom activation '" + name_ + "' is empty");
+}
+
+Activation Activation::relu(const ReluOptions& options) {
+  // Validate now, not at the first forward pass.
+  if (!(options.negative_slope >= 0.0f) || !(options.max_value >= 0.0f))
+    fail("Activation::relu", "negative_slope and max_value must be >= 0, got " + std::to_string(options.negative_slope) +
+                                 " and " + std::to_string(options.max_value));
+  return Activation([options](const Variable& x) { return tapegrad::relu(x, options); }, "relu");
+}
+
+Activation Activation::leaky_relu(float negative_slope) {
+  return Activation([negative_slope](const Variable& x) { return tapegrad::leaky_relu(x, negative_slope); },
+                    "leaky_relu");
+}
+
+Activation Activation::elu(float alpha) {
+  return Activation([alpha](const Variable& x) { return tapegrad::elu(x, alpha); }, "elu");
+}
+
+Activation Activation::gelu(bool approximate) {
+  return Activation([approximate](const Variable& x) { return tapegrad::gelu(x, approximate); }, "gelu");
+}
+
+Activation Activation::softmax(int axis) {
+  return Activation([axis](const Variable& x) { return tapegrad::softmax(x, axis); }, "softmax");
+}
+
+Activation Activation::log_softmax(int axis) {
+  return Activation([axis](const Variable& x) { return tapegrad::log_softmax(x, axis); }, "log_softmax");
 }
 
 std::vector<std::string> activation_names() {

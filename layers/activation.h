@@ -1,11 +1,13 @@
 #pragma once
-// Activation: a function applied to a layer's output, given by name ("relu") or as any callable
+// Activation: a function applied to a layer's output, given by name ("relu"), by a factory with
+// Keras' parameters (Activation::relu({.max_value = 6})), or as any callable
 // Variable(const Variable&). Names resolve through one registry; an unknown name is an error
 // that lists the known ones.
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "autograd/nn_ops.h"
 #include "autograd/variable.h"
 
 namespace tapegrad {
@@ -23,12 +25,21 @@ class Activation {
   const std::string& name() const { return name_; }
   bool is_linear() const { return !fn_; }
 
+  // Keras' activation functions with their arguments (the names give the defaults).
+  static Activation relu(const ReluOptions& options = {});
+  static Activation leaky_relu(float negative_slope = 0.2f);
+  static Activation elu(float alpha = 1.0f);
+  static Activation gelu(bool approximate = false);
+  static Activation softmax(int axis = -1);
+  static Activation log_softmax(int axis = -1);
+
  private:
   std::string name_;
   ActivationFn fn_;  // empty for linear
 };
 
-// Names the registry knows, sorted.
+// Names the registry knows, sorted: elu, exponential, gelu, hard_sigmoid, leaky_relu, linear,
+// log_softmax, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign, swish, tanh.
 std::vector<std::string> activation_names();
 
 }  // namespace tapegrad

@@ -1,9 +1,10 @@
 #include "layers/initializer.h"
 
-#include <cmath>
+#include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <map>
-#include <tuple>
+#include <string>
 
 #include "core/error.h"
 
@@ -12,39 +13,77 @@ namespace tapegrad {
 namespace {
 
 // Keras' TruncatedNormal: normal draws, those beyond two standard deviations redrawn.
-Tensor truncated_normal(const Shape& shape, Rng& rng, float stddev) {
+Tensor truncated_normal(const Shape& shape, Rng& rng, float mean, float stddev) {
   Tensor t = Tensor::randn(shape, rng, 0.0f, stddev);
   float* p = t.data();
-  for (int64_t i = 0; i < t.numel(); ++i)
+  for (int64_t i = 0; i < t.numel(); ++i) {
     while (std::fabs(p[i]) > 2.0f * stddev) p[i] = rng.normal(0.0f, stddev);
+    p[i] += mean;
+  }
   return t;
 }
 
-const std::map<std::string, InitializerFn>& registry() {
-  static const std::map<std::string, InitializerFn> names = {
-      {"zeros", [](const Shape& s, Rng&) { return Tensor::zeros(s); }},
-      {"ones", [](const Shape& s, Rng&) { return Tensor::ones(s); }},
-      {"random_normal", [](const Shape& s, Rng& r) { return Tensor::randn(s, r, 0.0f, 0.05f); }},
-      {"random_uniform", [](const Shape& s, Rng& r) { return Tensor::rand(s, r, -0.05f, 0.05f); }},
-      {"truncated_normal", [](const Shape& s, Rng& r) { return truncated_normal(s, r, 0.05f); }},
+// With a seed: a fresh generator per call (same values every call). Without: the caller's.
+InitializerFn seeded(initializers::Seed seed, InitializerFn fn) {
+  if (!seed) return fn;
+  return [s = *seed, fn = std::move(fn)](const Shape& shape, Rng&) {
+    Rng own(s);
+    return fn(shape, own);
   };
-  return names;
-}
-
-// The VarianceScaling family, by Keras name.
-const std::map<std::string, std::tuple<double, const char*, const char*>>& scaled() {
-  static const std::map<std::string, std::tuple<double, const char*, const char*>> names = {
-      {"glorot_uniform", {1.0, "fan_avg", "uniform"}},   {"glorot_normal", {1.0, "fan_avg", "truncated_normal"}},
-      {"he_uniform", {2.0, "fan_in", "uniform"}},        {"he_normal", {2.0, "fan_in", "truncated_normal"}},
-      {"lecun_uniform", {1.0, "fan_in", "uniform"}},     {"lecun_normal", {1.0, "fan_in", "truncated_normal"}},
-  };
-  return names;
 }
 
 std::string joined(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
   return s;
+}
+
+// Every name, with Keras' default arguments; aliases as in Keras 2 (normal, uniform).
+const std::map<std::string, std::function<Initializer()>>& registry() {
+  using namespace initializers;
+  static const std::map<std::string, std::function<Initializer()>> names = {
+      {"zeros", [] { return Zeros(); }},
+      {"ones", [] { return Ones(); }},
+      {"constant", [] { return Constant(); }},
+      {"random_normal", [] { return RandomNormal(); }},
+      {"normal", [] { return RandomNormal(); }},
+      {"random_uniform", [] { return RandomUniform(); }},
+      {"uniform", [] { return RandomUniform(); }},
+      {"truncated_normal", [] { return TruncatedNormal(); }},
+      {"variance_scaling", [] { return VarianceScaling(); }},
+      {"glorot_normal", [] { return GlorotNormal(); }},
+      {"glorot_uniform", [] { return GlorotUniform(); }},
+      {"he_normal", [] { return HeNormal(); }},
+      {"he_uniform", [] { return HeUniform(); }},
+      {"lecun_normal", [] { return LecunNormal(); }},
+      {"lecun_uniform", [] { return LecunUniform(); }},
+      {"orthogonal", [] { return Orthogonal(); }},
+      {"identity", [] { return Identity(); }},
+  };
+  return names;
+}
+
+InitializerFn variance_scaling_fn(double scale, const std::string& mode, const std::string& distribution) {
+  if (!(scale > 0)) fail("variance_scaling", "scale must be positive, got " + std::to_string(scale));
+  if (mode != "fan_in" && mode != "fan_out" && mode != "fan_avg")
+    fail("variance_scaling", "unknown mode '" + mode + "'; known: fan_avg, fan_in, fan_out");
+  if (distribution != "truncated_normal" && distribution != "normal" && distribution != "untruncated_normal" &&
+      distribution != "uniform")
+    fail("variance_scaling", "unknown distribution '" + distribution +
+                                 "'; known: normal, truncated_normal, uniform, untruncated_normal");
+  return [scale, mode, distribution](const Shape& shape, Rng& rng) {
+    const Fans f = compute_fans(shape);
+    const double fan = mode == "fan_in" ? f.fan_in : mode == "fan_out" ? f.fan_out : (f.fan_in + f.fan_out) / 2;
+    const double variance = scale / std::max(1.0, fan);
+    if (distribution == "uniform") {
+      const float limit = static_cast<float>(std::sqrt(3.0 * variance));
+      return Tensor::rand(shape, rng, -limit, limit);
+    }
+    if (distribution == "untruncated_normal")
+      return Tensor::randn(shape, rng, 0.0f, static_cast<float>(std::sqrt(variance)));
+    // Keras divides by the stddev of a unit normal truncated at +-2, so the variance is exact.
+    return truncated_normal(shape, rng, 0.0f, static_cast<float>(std::sqrt(variance) / 0.87962566103423978));
+  };
 }
 
 }  // namespace
@@ -58,39 +97,15 @@ Fans compute_fans(const Shape& shape) {
 }
 
 Initializer variance_scaling(double scale, const std::string& mode, const std::string& distribution) {
-  if (!(scale > 0)) fail("variance_scaling", "scale must be positive, got " + std::to_string(scale));
-  if (mode != "fan_in" && mode != "fan_out" && mode != "fan_avg")
-    fail("variance_scaling", "unknown mode '" + mode + "'; known: fan_avg, fan_in, fan_out");
-  if (distribution != "truncated_normal" && distribution != "untruncated_normal" && distribution != "uniform")
-    fail("variance_scaling", "unknown distribution '" + distribution + "'; known: truncated_normal, uniform, untruncated_normal");
-  return Initializer(
-      [scale, mode, distribution](const Shape& shape, Rng& rng) {
-        const Fans f = compute_fans(shape);
-        const double fan = mode == "fan_in" ? f.fan_in : mode == "fan_out" ? f.fan_out : (f.fan_in + f.fan_out) / 2;
-        const double variance = scale / std::max(1.0, fan);
-        if (distribution == "uniform") {
-          const float limit = static_cast<float>(std::sqrt(3.0 * variance));
-          return Tensor::rand(shape, rng, -limit, limit);
-        }
-        if (distribution == "untruncated_normal")
-          return Tensor::randn(shape, rng, 0.0f, static_cast<float>(std::sqrt(variance)));
-        // Keras divides by the stddev of a unit normal truncated at +-2, so the variance is exact.
-        return truncated_normal(shape, rng, static_cast<float>(std::sqrt(variance) / 0.87962566103423978));
-      },
-      "variance_scaling");
+  return Initializer(variance_scaling_fn(scale, mode, distribution), "variance_scaling");
 }
 
 Initializer::Initializer(const char* name) : Initializer(std::string(name)) {}
 
 Initializer::Initializer(const std::string& name) : name_(name) {
-  if (const auto it = registry().find(name); it != registry().end()) {
-    fn_ = it->second;
-  } else if (const auto vs = scaled().find(name); vs != scaled().end()) {
-    const auto& [scale, mode, distribution] = vs->second;
-    fn_ = [inner = variance_scaling(scale, mode, distribution)](const Shape& s, Rng& r) { return inner(s, r); };
-  } else {
-    fail("Initializer", "unknown initializer '" + name + "'; known: " + joined(initializer_names()));
-  }
+  const auto it = registry().find(name);
+  if (it == registry().end()) fail("Initializer", "unknown initializer '" + name + "'; known: " + joined(initializer_names()));
+  fn_ = it->second().fn_;
 }
 
 Initializer::Initializer(InitializerFn fn, std::string name) : name_(std::move(name)), fn_(std::move(fn)) {
@@ -99,10 +114,107 @@ Initializer::Initializer(InitializerFn fn, std::string name) : name_(std::move(n
 
 std::vector<std::string> initializer_names() {
   std::vector<std::string> names;
-  for (const auto& [name, fn] : registry()) names.push_back(name);
-  for (const auto& [name, spec] : scaled()) names.push_back(name);
-  std::sort(names.begin(), names.end());
-  return names;
+  for (const auto& [name, make] : registry()) names.push_back(name);
+  return names;  // std::map: sorted
 }
+
+namespace initializers {
+
+Initializer Zeros() {
+  return Initializer([](const Shape& s, Rng&) { return Tensor::zeros(s); }, "zeros");
+}
+
+Initializer Ones() {
+  return Initializer([](const Shape& s, Rng&) { return Tensor::ones(s); }, "ones");
+}
+
+Initializer Constant(float value) {
+  return Initializer([value](const Shape& s, Rng&) { return Tensor::full(s, value); }, "constant");
+}
+
+Initializer RandomNormal(float mean, float stddev, Seed seed) {
+  if (!(stddev >= 0.0f)) fail("RandomNormal", "stddev must be >= 0, got " + std::to_string(stddev));
+  return Initializer(seeded(seed, [mean, stddev](const Shape& s, Rng& r) { return Tensor::randn(s, r, mean, stddev); }),
+                     "random_normal");
+}
+
+Initializer RandomUniform(float minval, float maxval, Seed seed) {
+  if (!(minval < maxval))
+    fail("RandomUniform", "minval must be below maxval, got " + std::to_string(minval) + " and " + std::to_string(maxval));
+  return Initializer(seeded(seed, [minval, maxval](const Shape& s, Rng& r) { return Tensor::rand(s, r, minval, maxval); }),
+                     "random_uniform");
+}
+
+Initializer TruncatedNormal(float mean, float stddev, Seed seed) {
+  if (!(stddev > 0.0f)) fail("TruncatedNormal", "stddev must be positive, got " + std::to_string(stddev));
+  return Initializer(
+      seeded(seed, [mean, stddev](const Shape& s, Rng& r) { return truncated_normal(s, r, mean, stddev); }),
+      "truncated_normal");
+}
+
+Initializer VarianceScaling(double scale, const std::string& mode, const std::string& distribution, Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(scale, mode, distribution)), "variance_scaling");
+}
+
+Initializer GlorotNormal(Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_avg", "truncated_normal")), "glorot_normal");
+}
+Initializer GlorotUniform(Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_avg", "uniform")), "glorot_uniform");
+}
+Initializer HeNormal(Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(2.0, "fan_in", "truncated_normal")), "he_normal");
+}
+Initializer HeUniform(Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(2.0, "fan_in", "uniform")), "he_uniform");
+}
+Initializer LecunNormal(Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_in", "truncated_normal")), "lecun_normal");
+}
+Initializer LecunUniform(Seed seed) {
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_in", "uniform")), "lecun_uniform");
+}
+
+Initializer Orthogonal(float gain, Seed seed) {
+  return Initializer(
+      seeded(seed,
+             [gain](const Shape& shape, Rng& rng) {
+               if (shape.rank() < 2)
+                 fail("Orthogonal", "needs a shape of at least 2 dims, got " + shape.str());
+               const int64_t cols = shape[shape.rank() - 1], rows = shape.numel() / std::max<int64_t>(cols, 1);
+               const int64_t tall = std::max(rows, cols), narrow = std::min(rows, cols);
+               Tensor draws = Tensor::randn({tall, narrow}, rng);
+               using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+               Mat a = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                           draws.data(), tall, narrow)
+                           .cast<double>();
+               Eigen::HouseholderQR<Mat> qr(a);
+               Mat q = qr.householderQ() * Mat::Identity(tall, narrow);
+               const Mat r = qr.matrixQR().topRows(narrow).triangularView<Eigen::Upper>();
+               // Make the decomposition unique (and Q uniform over orthogonal matrices).
+               for (int64_t j = 0; j < narrow; ++j)
+                 if (r(j, j) < 0) q.col(j) *= -1.0;
+               if (rows < cols) q.transposeInPlace();
+               Tensor out = Tensor::empty(shape);
+               Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out.data(), rows,
+                                                                                                 cols) =
+                   (q * static_cast<double>(gain)).cast<float>();
+               return out;
+             }),
+      "orthogonal");
+}
+
+Initializer Identity(float gain) {
+  return Initializer(
+      [gain](const Shape& shape, Rng&) {
+        if (shape.rank() != 2) fail("Identity", "needs a 2-D shape, got " + shape.str());
+        Tensor out = Tensor::zeros(shape);
+        for (int64_t i = 0; i < std::min(shape[0], shape[1]); ++i) out.data()[i * shape[1] + i] = gain;
+        return out;
+      },
+      "identity");
+}
+
+}  // namespace initializers
 
 }  // namespace tapegrad

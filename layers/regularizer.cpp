@@ -1,9 +1,12 @@
 #include "layers/regularizer.h"
 
 #include <cmath>
+#include <exception>
+#include <map>
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/tape.h"
 #include "core/error.h"
 #include "core/tensor_ops.h"
 
@@ -38,5 +41,66 @@ void L1L2::add_gradient(const Tensor& w, Tensor& grad) const {
 
 std::shared_ptr<Regularizer> L1(float l1) { return std::make_shared<L1L2>(l1, 0.0f); }
 std::shared_ptr<Regularizer> L2(float l2) { return std::make_shared<L1L2>(0.0f, l2); }
+
+}  // namespace tapegrad
+
+// ---- callable penalties, and regularizers by name ----
+
+namespace tapegrad {
+
+namespace {
+Variable checked_scalar(const Variable& p, const std::string& name) {
+  if (!p.defined() || p.numel() != 1)
+    fail("CallableRegularizer '" + name + "'", "the penalty must be a scalar, got " +
+                                                  (p.defined() ? p.shape().str() : std::string("undefined")));
+  return p;
+}
+}  // namespace
+
+CallableRegularizer::CallableRegularizer(PenaltyFn fn, std::string name) : fn_(std::move(fn)), name_(std::move(name)) {
+  if (!fn_) fail("CallableRegularizer", "the custom regularizer '" + name_ + "' is empty");
+}
+
+Variable CallableRegularizer::penalty(const Variable& x) const { return checked_scalar(fn_(x), name_); }
+
+double CallableRegularizer::value(const Tensor& w) const {
+  NoGradGuard no_grad;
+  return checked_scalar(fn_(Variable(w)), name_).item();
+}
+
+void CallableRegularizer::add_gradient(const Tensor& w, Tensor& grad) const {
+  // Its own recording tape, whatever guard the caller (Optimizer::step) holds.
+  IsolatedTape isolated;
+  Variable v(w.clone(), true);
+  checked_scalar(fn_(v), name_).backward();
+  if (v.grad().defined()) axpy_(grad, v.grad(), 1.0f);  // undefined: the penalty does not depend on w
+}
+
+namespace {
+const std::map<std::string, std::function<std::shared_ptr<Regularizer>()>>& regularizer_registry() {
+  static const std::map<std::string, std::function<std::shared_ptr<Regularizer>()>> names = {
+      {"l1", [] { return L1(); }},
+      {"l2", [] { return L2(); }},
+      {"l1_l2", [] { return std::make_shared<L1L2>(0.01f, 0.01f); }},
+  };
+  return names;
+}
+}  // namespace
+
+std::shared_ptr<Regularizer> get_regularizer(const std::string& name) {
+  const auto it = regularizer_registry().find(name);
+  if (it == regularizer_registry().end()) {
+    std::string known;
+    for (const auto& n : regularizer_names()) known += (known.empty() ? "" : ", ") + n;
+    fail("Regularizer", "unknown regularizer '" + name + "'; known: " + known);
+  }
+  return it->second();
+}
+
+std::vector<std::string> regularizer_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, make] : regularizer_registry()) names.push_back(name);
+  return names;
+}
 
 }  // namespace tapegrad

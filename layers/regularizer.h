@@ -2,7 +2,11 @@
 // Regularizer: a penalty on a weight (applied by the optimizer's gradient-hook stage) or on a
 // layer's output (an op on the tape, collected by losses()). Keras' formulas:
 // L1L2(l1, l2) = l1 * sum|x| + l2 * sum x^2.
+// Custom ones: subclass Regularizer, or wrap a callable penalty with CallableRegularizer.
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "autograd/variable.h"
 
@@ -35,5 +39,27 @@ class L1L2 : public Regularizer {
 // Keras' defaults: L1(0.01), L2(0.01).
 std::shared_ptr<Regularizer> L1(float l1 = 0.01f);
 std::shared_ptr<Regularizer> L2(float l2 = 0.01f);
+
+// A penalty given as a callable on Variables (it must reduce to a scalar). Its gradient for the
+// optimizer's hook is taken by autograd: the optimizer step runs under NoGradGuard and the tape
+// is per thread, so the penalty is differentiated on a short-lived helper thread.
+using PenaltyFn = std::function<Variable(const Variable&)>;
+class CallableRegularizer : public Regularizer {
+ public:
+  explicit CallableRegularizer(PenaltyFn fn, std::string name = "custom");
+  Variable penalty(const Variable& x) const override;
+  double value(const Tensor& w) const override;
+  void add_gradient(const Tensor& w, Tensor& grad) const override;
+  const std::string& name() const { return name_; }
+
+ private:
+  PenaltyFn fn_;
+  std::string name_;
+};
+
+// Keras' regularizers.get: "l1" -> L1(0.01), "l2" -> L2(0.01), "l1_l2" -> L1L2(0.01, 0.01).
+// An unknown name is an error listing the known ones.
+std::shared_ptr<Regularizer> get_regularizer(const std::string& name);
+std::vector<std::string> regularizer_names();
 
 }  // namespace tapegrad

@@ -1,24 +1,87 @@
 #include "optim/optimizer.h"
 
+#include "optim/eigen.h"
+#include <cmath>
 #include <set>
 
 #include "autograd/tape.h"
 #include "core/error.h"
+#include "optim/clipping.h"
+#include "optim/options_check.h"
 
 namespace tapegrad {
 
-Optimizer::Optimizer(std::vector<ParameterPtr> parameters) : parameters_(std::move(parameters)) {
+namespace {
+
+void check_positive(const std::string& op, const char* what, const std::optional<float>& v) {
+  if (v && !(*v > 0.0f && std::isfinite(*v))) fail(op, std::string(what) + " must be finite and > 0, got " + format_number(*v));
+}
+
+void check_weight_decay(const std::string& op, const std::optional<float>& wd) {
+  if (wd && !(*wd >= 0.0f && std::isfinite(*wd))) fail(op, "weight_decay must be finite and >= 0, got " + format_number(*wd));
+}
+
+void check_learning_rate(const std::string& op, const LearningRate& lr) {
+  const float at0 = lr.at(0);
+  if (!(at0 >= 0.0f) || !std::isfinite(at0))
+    fail(op, "learning_rate must be finite and >= 0, got " + format_number(at0) + " (" + lr.schedule().name() + " at step 0)");
+}
+
+}  // namespace
+
+Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, OptimizerConfig config)
+    : name_(std::move(name)), groups_(std::move(groups)), config_(std::move(config)) {
+  std::set<const Parameter*> seen;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    for (const auto& p : groups_[g].parameters) {
+      const size_t i = parameters_.size();
+      if (!p || !p->var.defined())
+        fail("Optimizer", name_ + ": parameter " + std::to_string(i) + " is null or undefined (was the model built?)");
+      if (!seen.insert(p.get()).second) fail("Optimizer", name_ + ": parameter '" + p->name + "' is given twice");
+      parameters_.push_back(p);
+      group_of_.push_back(g);
+    }
+    check_weight_decay(name_, groups_[g].weight_decay);
+    if (groups_[g].learning_rate) check_learning_rate(name_, *groups_[g].learning_rate);
+  }
   // The usual cause is a lazily built model: its weights exist only after build() or a first call.
   if (parameters_.empty())
-    fail("Optimizer", "got an empty parameter list; build the model (model.build(input_shape)) before creating "
-                      "the optimizer");
-  std::set<const Parameter*> seen;
+    fail("Optimizer", name_ + " got an empty parameter list; build the model (model.build(input_shape)) before "
+                              "creating the optimizer");
+  check_learning_rate(name_, config_.learning_rate);
+  check_weight_decay(name_, config_.weight_decay);
+  check_positive(name_, "clipnorm", config_.clipnorm);
+  check_positive(name_, "clipvalue", config_.clipvalue);
+  check_positive(name_, "global_clipnorm", config_.global_clipnorm);
+  if (config_.clipnorm && config_.global_clipnorm)
+    fail(name_, "clipnorm (" + format_number(*config_.clipnorm) + ") and global_clipnorm (" + format_number(*config_.global_clipnorm) +
+                    ") cannot both be set (as in Keras); choose one");
+  slots_.resize(parameters_.size());
+}
+
+float Optimizer::learning_rate(size_t group) const {
+  if (group >= groups_.size())
+    fail(name_ + "::learning_rate", "group " + std::to_string(group) + " out of range: " +
+                                        std::to_string(groups_.size()) + " groups");
+  const auto& own = groups_[group].learning_rate;
+  return own ? own->at(iterations_) : learning_rate();
+}
+
+void Optimizer::set_learning_rate(LearningRate lr) {
+  check_learning_rate(name_, lr);
+  config_.learning_rate = std::move(lr);
+}
+
+void Optimizer::declare_slots(std::vector<std::string> names, std::vector<float> init) {
+  slot_names_ = std::move(names);
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    if (!parameters_[i] || !parameters_[i]->var.defined())
-      fail("Optimizer", "parameter " + std::to_string(i) + " is null or undefined (was the model built?)");
-    if (!seen.insert(parameters_[i].get()).second)
-      fail("Optimizer", "parameter '" + parameters_[i]->name + "' is given twice");
+    slots_[i].clear();
+    for (float v : init) slots_[i].push_back(Tensor::full(parameters_[i]->var.shape(), v));
   }
+}
+
+void Optimizer::require(bool ok, const std::string& message) const {
+  if (!ok) fail(name_, message);
 }
 
 void Optimizer::zero_grad() {
@@ -27,23 +90,100 @@ void Optimizer::zero_grad() {
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  // Stage 1: the gradients this step applies, copied only when a hook changes them (the
+  // parameter's own grad stays what backward() produced, for the user to read).
+  std::vector<size_t> active;
+  std::vector<Tensor> grads;
+  const bool clipping = config_.clipnorm || config_.clipvalue || config_.global_clipnorm;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Parameter& p = *parameters_[i];
     if (!p.trainable || !p.var.grad().defined()) continue;
-    Tensor& value = p.var.value();
     const Tensor& raw = p.var.grad();
-    if (raw.shape() != value.shape())
-      fail("Optimizer::step", "gradient " + raw.shape().str() + " of '" + p.name + "' does not match its shape " +
-                                  value.shape().str());
-    Tensor grad = raw;
-    if (p.regularizer) {
-      grad = raw.clone();  // never modify the gradient that the user may still read
-      p.regularizer->add_gradient(value, grad);
+    if (raw.shape() != p.var.shape())
+      fail("Optimizer::step", name_ + ": gradient " + raw.shape().str() + " of '" + p.name +
+                                  "' does not match its shape " + p.var.shape().str());
+    Tensor grad = (p.regularizer || clipping) ? raw.clone() : raw;
+    if (p.regularizer) p.regularizer->add_gradient(p.var.value(), grad);
+    if (config_.clipnorm) clip_by_norm_(grad, *config_.clipnorm);
+    active.push_back(i);
+    grads.push_back(std::move(grad));
+  }
+  if (!config_.clipnorm && config_.global_clipnorm) {
+    std::vector<Tensor*> all;
+    for (auto& g : grads) all.push_back(&g);
+    clip_by_global_norm_(all, *config_.global_clipnorm);
+  } else if (!config_.clipnorm && config_.clipvalue) {
+    for (auto& g : grads) clip_by_value_(g, *config_.clipvalue);
+  }
+
+  // Stage 2: decoupled weight decay with the gradient computed before it (Keras), then the rule.
+  begin_step();
+  for (size_t k = 0; k < active.size(); ++k) {
+    const size_t i = active[k];
+    const ParamGroup& group = groups_[group_of_[i]];
+    const float lr = group.learning_rate ? group.learning_rate->at(iterations_) : learning_rate();
+    const std::optional<float> wd = group.weight_decay ? group.weight_decay : config_.weight_decay;
+    Tensor& value = parameters_[i]->var.value();
+    if (wd && *wd != 0.0f) {
+      Eigen::Map<Eigen::ArrayXf> w(value.data(), value.numel());
+      w -= w * (*wd * lr);
     }
-    update(i, value, grad);
-    if (p.constraint) p.constraint->apply(value);
+    update(i, value, grads[k], lr);
+    // Stage 3.
+    if (parameters_[i]->constraint) parameters_[i]->constraint->apply(value);
   }
   ++iterations_;
+}
+
+OptimizerState Optimizer::state() const {
+  OptimizerState s;
+  s.optimizer = name_;
+  s.iterations = iterations_;
+  s.slot_names = slot_names_;
+  s.globals = globals_;
+  s.learning_rate = config_.learning_rate.constant();
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    s.parameter_names.push_back(parameters_[i]->name);
+    std::vector<Tensor> copies;
+    for (const Tensor& t : slots_[i]) copies.push_back(t.clone());
+    s.slots.push_back(std::move(copies));
+  }
+  return s;
+}
+
+void Optimizer::load_state(const OptimizerState& s) {
+  const std::string op = name_ + "::load_state";
+  if (s.optimizer != name_) fail(op, "the state is of optimizer '" + s.optimizer + "', expected '" + name_ + "'");
+  if (s.iterations < 0) fail(op, "iterations must be >= 0, got " + std::to_string(s.iterations));
+  if (s.slots.size() != parameters_.size())
+    fail(op, "the state holds " + std::to_string(s.slots.size()) + " parameters, this optimizer has " +
+                 std::to_string(parameters_.size()));
+  if (s.slot_names != slot_names_) {
+    std::string got, want;
+    for (const auto& n : s.slot_names) got += (got.empty() ? "" : ", ") + n;
+    for (const auto& n : slot_names_) want += (want.empty() ? "" : ", ") + n;
+    fail(op, "the state has slots {" + got + "}, expected {" + want + "} (different options?)");
+  }
+  if (s.globals.size() != globals_.size())
+    fail(op, "the state has " + std::to_string(s.globals.size()) + " global accumulators, expected " +
+                 std::to_string(globals_.size()));
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    if (s.slots[i].size() != slots_[i].size())
+      fail(op, "parameter " + std::to_string(i) + " ('" + parameters_[i]->name + "') has " +
+                   std::to_string(s.slots[i].size()) + " slots in the state, expected " + std::to_string(slots_[i].size()));
+    for (size_t k = 0; k < slots_[i].size(); ++k)
+      if (!s.slots[i][k].defined() || s.slots[i][k].shape() != slots_[i][k].shape())
+        fail(op, "slot '" + slot_names_[k] + "' of parameter " + std::to_string(i) + " ('" + parameters_[i]->name +
+                     "') is " + (s.slots[i][k].defined() ? s.slots[i][k].shape().str() : std::string("undefined")) +
+                     " in the state, expected " + slots_[i][k].shape().str());
+  }
+  if (s.learning_rate) check_learning_rate(op, *s.learning_rate);
+  // Everything matched: only now change the optimizer.
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    for (size_t k = 0; k < slots_[i].size(); ++k) slots_[i][k] = s.slots[i][k].clone();
+  globals_ = s.globals;
+  iterations_ = s.iterations;
+  if (s.learning_rate) config_.learning_rate = *s.learning_rate;
 }
 
 }  // namespace tapegrad

@@ -1,41 +1,29 @@
 #include "optim/sgd.h"
 
-#include <Eigen/Core>
-#include <cmath>
-#include <string>
+#include "optim/eigen.h"
 
-#include "core/error.h"
+#include "optim/options_check.h"
 
 namespace tapegrad {
 
-namespace {
-void check_lr(float lr) {
-  if (!(lr >= 0.0f) || !std::isfinite(lr)) fail("SGD", "learning_rate must be finite and >= 0, got " + std::to_string(lr));
-}
-}  // namespace
+SGD::SGD(std::vector<ParameterPtr> parameters, SGDOptions options) : SGD(single_group(std::move(parameters)), options) {}
 
-SGD::SGD(std::vector<ParameterPtr> parameters, SGDOptions options)
-    : Optimizer(std::move(parameters)), options_(options), momentum_(this->parameters().size()) {
-  check_lr(options.learning_rate);
-  if (!(options.momentum >= 0.0f && options.momentum <= 1.0f))
-    fail("SGD", "momentum must be in [0, 1], got " + std::to_string(options.momentum));
+SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
+    : Optimizer("SGD", std::move(groups), config_of(options)), options_(options) {
+  require(options.momentum >= 0.0f && options.momentum <= 1.0f, "momentum must be in [0, 1], got " + format_number(options.momentum));
+  // Momentum 0 is plain SGD and needs no slot (Keras creates one anyway; it would stay zero).
+  if (options.momentum != 0.0f) declare_slots({"momentum"}, {0.0f});
 }
 
-void SGD::set_learning_rate(float lr) {
-  check_lr(lr);
-  options_.learning_rate = lr;
-}
-
-void SGD::update(size_t index, Tensor& value, const Tensor& grad) {
+void SGD::update(size_t index, Tensor& value, const Tensor& grad, float lr) {
   Eigen::Map<Eigen::ArrayXf> w(value.data(), value.numel());
   Eigen::Map<const Eigen::ArrayXf> g(grad.data(), grad.numel());
-  const float lr = options_.learning_rate, mu = options_.momentum;
+  const float mu = options_.momentum;
   if (mu == 0.0f) {
     w -= lr * g;
     return;
   }
-  Tensor& m_tensor = momentum_[index];
-  if (!m_tensor.defined()) m_tensor = Tensor::zeros(value.shape());
+  Tensor& m_tensor = slot(index, 0);
   Eigen::Map<Eigen::ArrayXf> m(m_tensor.data(), m_tensor.numel());
   m = mu * m - lr * g;
   if (options_.nesterov)

@@ -170,3 +170,22 @@ TEST(Tape, SetRequiresGradOnAnOpResultIsAnError) {
   EXPECT_ERROR(y.set_requires_grad(false), {"set_requires_grad", "detach"});
   tg::clear_tape();
 }
+
+TEST(Tape, IsolatedTapeRecordsUnderNoGradAndLeavesTheOuterTapeAlone) {
+  tg::clear_tape();
+  Variable x(Tensor::from({1}, {3.0f}), true);
+  Variable outer = x * x;  // one node on the outer tape, still to be used
+  {
+    tg::NoGradGuard no_grad;
+    tg::IsolatedTape isolated;
+    EXPECT_TRUE(tg::is_recording());
+    EXPECT_EQ(tg::tape_size(), 0u);
+    Variable w(Tensor::from({1}, {2.0f}), true);
+    tg::sum(w * w * w).backward();
+    EXPECT_FLOAT_EQ(w.grad().item(), 12.0f);
+  }
+  EXPECT_TRUE(tg::is_recording());
+  EXPECT_EQ(tg::tape_size(), 1u);
+  tg::sum(outer).backward();
+  EXPECT_FLOAT_EQ(x.grad().item(), 6.0f);
+}

@@ -1,0 +1,162 @@
+// Training-mode batch normalization, fused: forward (two-pass mean and variance per channel, then
+// normalize, scale and shift) and backward in one op. x is viewed as (outer, C, inner) around the
+// channel axis; per-channel sums are taken over fixed chunks of `outer` in parallel and combined
+// in chunk order, so the result does not depend on the thread count.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autograd/nn_ops.h"
+#include "autograd/tape.h"
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace tapegrad {
+
+namespace {
+
+struct Geometry {
+  int64_t outer = 1, channels = 1, inner = 1;
+  int64_t count() const { return outer * inner; }  // elements per channel
+  // Rows of `outer` per chunk: about 16K elements, fixed by the shape alone.
+  int64_t chunk_rows() const { return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, channels * inner)); }
+};
+
+Geometry geometry_of(const Shape& s, int axis) {
+  Geometry g;
+  for (int i = 0; i < axis; ++i) g.outer *= s[i];
+  g.channels = s[axis];
+  for (int i = axis + 1; i < s.rank(); ++i) g.inner *= s[i];
+  return g;
+}
+
+// Per-channel sums of f(value, channel, flat index) over every (outer, inner) position, in double,
+// deterministic: chunks of rows accumulate separately and are added in chunk order.
+template <class F>
+std::vector<double> channel_sums(const Geometry& geo, F f) {
+  const int64_t C = geo.channels, inner = geo.inner, rows = geo.chunk_rows();
+  const int64_t chunks = (geo.outer + rows - 1) / rows;
+  std::vector<double> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1) * C), 0.0);
+  parallel_chunks(geo.outer, rows, [&](int64_t k, int64_t lo, int64_t hi) {
+    double* acc = partial.data() + k * C;
+    for (int64_t r = lo; r < hi; ++r)
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t base = (r * C + c) * inner;
+        double s = 0.0;
+        for (int64_t j = 0; j < inner; ++j) s += f(base + j, c);
+        acc[c] += s;
+      }
+  });
+  std::vector<double> total(static_cast<size_t>(C), 0.0);
+  for (int64_t k = 0; k < chunks; ++k)
+    for (int64_t c = 0; c < C; ++c) total[c] += partial[k * C + c];
+  return total;
+}
+
+// out[i] = f(i, channel of i), in parallel over rows of `outer`.
+template <class F>
+void for_each_element(const Geometry& geo, float* out, F f) {
+  const int64_t C = geo.channels, inner = geo.inner;
+  parallel_for(0, geo.outer, geo.chunk_rows(), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r)
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t base = (r * C + c) * inner;
+        for (int64_t j = 0; j < inner; ++j) out[base + j] = f(base + j, c);
+      }
+  });
+}
+
+}  // namespace
+
+BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
+                                 float epsilon) {
+  static const char* op = "batch_norm";
+  if (!x.defined()) fail(op, "input is undefined");
+  if (x.rank() < 2) fail(op, "input " + x.shape().str() + " needs a batch dim and a channel axis");
+  const int ax = normalize_axis(axis, x.rank(), op);
+  if (ax == 0) fail(op, "the channel axis cannot be the batch axis 0 of input " + x.shape().str());
+  if (!(epsilon > 0.0f)) fail(op, "epsilon must be positive, got " + std::to_string(epsilon));
+  const Geometry geo = geometry_of(x.shape(), ax);
+  const int64_t C = geo.channels;
+  for (const Variable* p : {&gamma, &beta})
+    if (p->defined() && p->shape() != Shape{C})
+      fail(op, std::string(p == &gamma ? "gamma " : "beta ") + p->shape().str() + " must be (" + std::to_string(C) +
+                   ",) for input " + x.shape().str() + " with channel axis " + std::to_string(ax));
+  if (geo.count() < 1) fail(op, "input " + x.shape().str() + " has no elements per channel");
+
+  const float* px = x.value().data();
+  const double n = static_cast<double>(geo.count());
+  const std::vector<double> sums = channel_sums(geo, [px](int64_t i, int64_t) { return static_cast<double>(px[i]); });
+  std::vector<float> mean(C), invstd(C);
+  for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<float>(sums[c] / n);
+  const float* pm = mean.data();
+  const std::vector<double> sq = channel_sums(geo, [px, pm](int64_t i, int64_t c) {
+    const double d = static_cast<double>(px[i]) - pm[c];
+    return d * d;
+  });
+  Tensor mean_t = Tensor::empty({C}), var_t = Tensor::empty({C});
+  for (int64_t c = 0; c < C; ++c) {
+    const double var = sq[c] / n;
+    var_t.data()[c] = static_cast<float>(var);
+    mean_t.data()[c] = mean[c];
+    invstd[c] = static_cast<float>(1.0 / std::sqrt(var + epsilon));
+  }
+
+  // xhat is saved for the backward; y = gamma * xhat + beta.
+  Tensor xhat = Tensor::empty(x.shape()), y = Tensor::empty(x.shape());
+  std::vector<float> scale(C, 1.0f), shift(C, 0.0f);
+  if (gamma.defined()) std::copy_n(gamma.value().data(), C, scale.begin());
+  if (beta.defined()) std::copy_n(beta.value().data(), C, shift.begin());
+  {
+    const float* pi = invstd.data();
+    for_each_element(geo, xhat.data(), [px, pm, pi](int64_t i, int64_t c) { return (px[i] - pm[c]) * pi[c]; });
+    const float* ph = xhat.data();
+    const float *ps = scale.data(), *pb = shift.data();
+    for_each_element(geo, y.data(), [ph, ps, pb](int64_t i, int64_t c) { return ps[c] * ph[i] + pb[c]; });
+  }
+
+  std::vector<Variable> inputs{x};
+  const int gamma_index = gamma.defined() ? static_cast<int>(inputs.size()) : -1;
+  if (gamma.defined()) inputs.push_back(gamma);
+  const int beta_index = beta.defined() ? static_cast<int>(inputs.size()) : -1;
+  if (beta.defined()) inputs.push_back(beta);
+
+  Variable out = record(op, y, inputs,
+                        [geo, xhat, invstd, scale, gamma_index, beta_index](const Tensor& g, GradSink& s) {
+                          const int64_t C = geo.channels;
+                          const float* pg = g.data();
+                          const float* ph = xhat.data();
+                          const std::vector<double> sum_g =
+                              channel_sums(geo, [pg](int64_t i, int64_t) { return static_cast<double>(pg[i]); });
+                          const std::vector<double> sum_gh = channel_sums(geo, [pg, ph](int64_t i, int64_t) {
+                            return static_cast<double>(pg[i]) * ph[i];
+                          });
+                          if (s.needs(0)) {
+                            // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat))
+                            const double n = static_cast<double>(geo.count());
+                            std::vector<float> k(C), mg(C), mgh(C);
+                            for (int64_t c = 0; c < C; ++c) {
+                              k[c] = scale[c] * invstd[c];
+                              mg[c] = static_cast<float>(sum_g[c] / n);
+                              mgh[c] = static_cast<float>(sum_gh[c] / n);
+                            }
+                            Tensor dx = Tensor::empty(xhat.shape());
+                            const float *pk = k.data(), *pmg = mg.data(), *pmgh = mgh.data();
+                            for_each_element(geo, dx.data(), [=](int64_t i, int64_t c) {
+                              return pk[c] * (pg[i] - pmg[c] - ph[i] * pmgh[c]);
+                            });
+                            s.set(0, std::move(dx));
+                          }
+                          auto to_tensor = [C](const std::vector<double>& v) {
+                            Tensor t = Tensor::empty({C});
+                            for (int64_t c = 0; c < C; ++c) t.data()[c] = static_cast<float>(v[c]);
+                            return t;
+                          };
+                          if (gamma_index >= 0 && s.needs(gamma_index)) s.set(gamma_index, to_tensor(sum_gh));
+                          if (beta_index >= 0 && s.needs(beta_index)) s.set(beta_index, to_tensor(sum_g));
+                        });
+  return {out, mean_t, var_t};
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,59 @@
+// Dropout's two halves: drawing the mask (straight from the Philox stream, one parallel pass) and
+// multiplying by it (fused for the common same-shape case, broadcast for noise shapes).
+#include <string>
+
+#include "autograd/nn_ops.h"
+#include "autograd/tape.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/tensor_ops.h"
+
+namespace tapegrad {
+
+namespace {
+constexpr int64_t kMaskChunk = 1 << 14;  // a multiple of 4: chunks start on Philox block bounds
+constexpr int64_t kGrain = 1 << 15;
+}  // namespace
+
+Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
+  if (!(rate >= 0.0f && rate < 1.0f)) fail("dropout_mask", "rate must be in [0, 1), got " + std::to_string(rate));
+  Tensor mask = Tensor::empty(shape);
+  const int64_t n = mask.numel();
+  const Rng::State st = rng.state();
+  const float scale = 1.0f / (1.0f - rate);
+  // Element i keeps when its uniform draw from block counter + i / 4 is >= rate, as Keras'
+  // `random_uniform >= rate`. 24-bit uniforms, as Rng::fill_uniform.
+  const uint32_t cut = static_cast<uint32_t>(static_cast<double>(rate) * 16777216.0);
+  float* out = mask.data();
+  parallel_chunks(n, kMaskChunk, [&](int64_t, int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i += 4) {
+      const auto b = Rng::block(st.seed, st.counter + static_cast<uint64_t>(i / 4));
+      for (int64_t j = 0; j < 4 && i + j < hi; ++j) out[i + j] = (b[j] >> 8) >= cut ? scale : 0.0f;
+    }
+  });
+  rng.set_state({st.seed, st.counter + static_cast<uint64_t>((n + 3) / 4)});
+  return mask;
+}
+
+Variable apply_mask(const Variable& x, const Tensor& mask) {
+  if (!x.defined() || !mask.defined()) fail("apply_mask", "input or mask is undefined");
+  const Shape xs = x.shape();
+  Tensor out;
+  if (mask.shape() == xs) {
+    out = Tensor::empty(xs);
+    const float* px = x.value().data();
+    const float* pm = mask.data();
+    float* po = out.data();
+    parallel_for(0, out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = px[i] * pm[i];
+    });
+  } else {
+    out = mul(x.value(), mask);
+    if (out.shape() != xs)
+      fail("apply_mask", "mask " + mask.shape().str() + " must broadcast to the input " + xs.str() +
+                             " without enlarging it");
+  }
+  return record("apply_mask", out, {x}, [mask](const Tensor& g, GradSink& s) { s.set(0, mul(g, mask)); });
+}
+
+}  // namespace tapegrad

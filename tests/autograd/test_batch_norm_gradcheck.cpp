@@ -1,0 +1,95 @@
+// batch_norm_train: forward against the formula, the batch statistics, and the backward (x,
+// gamma, beta) against finite differences for channels-last, channels-first and 2-D inputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../error_matchers.h"
+#include "autograd/nn_ops.h"
+#include "autograd/tape.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "core/tensor_ops.h"
+#include "gradcheck_strength.h"
+
+namespace tg = tapegrad;
+using gradcheck_strength::detects_10_percent_error;
+using gradcheck_strength::passes;
+using tg::Shape;
+using tg::Tensor;
+using tg::Variable;
+using Vars = std::vector<Variable>;
+
+namespace {
+Tensor normal(const Shape& s, uint64_t seed, float mean = 0.0f, float stddev = 1.0f) {
+  tg::Rng rng(seed);
+  return Tensor::randn(s, rng, mean, stddev);
+}
+}  // namespace
+
+TEST(BatchNormOp, ForwardMatchesTheFormulaPerChannel) {
+  const Tensor x = normal({6, 3, 4}, 1, 2.0f, 3.0f);  // channels on axis 1
+  const Tensor gamma = Tensor::from({3}, {1.5f, -0.5f, 2.0f}), beta = Tensor::from({3}, {0.1f, 0.2f, -0.3f});
+  const auto r = tg::batch_norm_train(Variable(x), Variable(gamma), Variable(beta), 1, 1e-3f);
+  for (int64_t c = 0; c < 3; ++c) {
+    double m = 0, v = 0;
+    for (int64_t n = 0; n < 6; ++n)
+      for (int64_t j = 0; j < 4; ++j) m += x.at({n, c, j});
+    m /= 24;
+    for (int64_t n = 0; n < 6; ++n)
+      for (int64_t j = 0; j < 4; ++j) v += (x.at({n, c, j}) - m) * (x.at({n, c, j}) - m);
+    v /= 24;  // biased
+    EXPECT_NEAR(r.mean.data()[c], m, 1e-5);
+    EXPECT_NEAR(r.variance.data()[c], v, 1e-4);
+    for (int64_t n = 0; n < 6; ++n)
+      for (int64_t j = 0; j < 4; ++j)
+        EXPECT_NEAR(r.y.value().at({n, c, j}), gamma.data()[c] * (x.at({n, c, j}) - m) / std::sqrt(v + 1e-3) + beta.data()[c],
+                    1e-4);
+  }
+}
+
+TEST(BatchNormGradcheck, ChannelsLastWithGammaAndBeta) {
+  const Tensor x = normal({4, 3, 3, 2}, 2, 0.5f, 2.0f);
+  const Tensor gamma = Tensor::from({2}, {1.3f, -0.7f}), beta = Tensor::from({2}, {0.2f, -0.1f});
+  const auto f = [](const Vars& v) { return tg::batch_norm_train(v[0], v[1], v[2], -1, 1e-3f).y; };
+  EXPECT_TRUE(passes(f, {x, gamma, beta}));
+  EXPECT_TRUE(detects_10_percent_error(f, {x, gamma, beta}));
+}
+
+TEST(BatchNormGradcheck, ChannelsFirstAnd2DAndWithoutScaleOrCenter) {
+  const Tensor x4 = normal({3, 2, 3, 3}, 3);
+  const Tensor g2 = Tensor::from({2}, {0.8f, 1.7f});
+  const auto first = [](const Vars& v) { return tg::batch_norm_train(v[0], v[1], Variable(), 1, 1e-3f).y; };
+  EXPECT_TRUE(passes(first, {x4, g2}));
+  EXPECT_TRUE(detects_10_percent_error(first, {x4, g2}));
+  const Tensor x2 = normal({8, 5}, 4, -1.0f, 0.5f);
+  const auto dense = [](const Vars& v) { return tg::batch_norm_train(v[0], Variable(), v[1], -1, 1e-3f).y; };
+  EXPECT_TRUE(passes(dense, {x2, normal({5}, 5)}));
+  EXPECT_TRUE(detects_10_percent_error(dense, {x2, normal({5}, 5)}));
+}
+
+TEST(BatchNormOp, DoesNotDependOnTheThreadCount) {
+  const Tensor x = normal({64, 9, 9, 8}, 6);
+  const Tensor g = normal({64, 9, 9, 8}, 7);
+  Tensor out[2], grad[2];
+  const int before = tg::num_threads();
+  for (int t = 0; t < 2; ++t) {
+    tg::set_num_threads(t + 1);
+    Variable xv(x.clone(), true);
+    const auto r = tg::batch_norm_train(xv, Variable(), Variable(), -1, 1e-3f);
+    r.y.backward(g);
+    out[t] = r.y.value();
+    grad[t] = xv.grad();
+  }
+  tg::set_num_threads(before);
+  EXPECT_TRUE(tg::allclose(out[0], out[1], 0, 0));
+  EXPECT_TRUE(tg::allclose(grad[0], grad[1], 0, 0));
+}
+
+TEST(BatchNormOp, Errors) {
+  const Variable x(Tensor::ones({4, 3}));
+  EXPECT_ERROR(tg::batch_norm_train(x, Variable(Tensor::ones({4})), Variable(), -1, 1e-3f),
+               {"batch_norm", "gamma (4,)", "(3,)", "(4, 3)"});
+  EXPECT_ERROR(tg::batch_norm_train(x, Variable(), Variable(), 0, 1e-3f), {"batch_norm", "batch axis"});
+  EXPECT_ERROR(tg::batch_norm_train(Variable(Tensor::ones({4})), Variable(), Variable(), -1, 1e-3f), {"batch_norm", "(4,)"});
+}

@@ -1,0 +1,121 @@
+// BatchNormalization: training uses the batch statistics and updates the moving ones with Keras'
+// rule; inference uses the moving ones; gradcheck in training mode; parameters and buffers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../autograd/gradcheck_strength.h"
+#include "../error_matchers.h"
+#include "autograd/ops.h"
+#include "core/rng.h"
+#include "core/tensor_ops.h"
+#include "layers/batch_normalization.h"
+#include "layers/sequential.h"
+#include "layers/dense.h"
+
+namespace tg = tapegrad;
+using tg::Shape;
+using tg::Tensor;
+using tg::Variable;
+using Vars = std::vector<Variable>;
+
+TEST(BatchNormalization, WeightsAndNonTrainableMovingStatistics) {
+  tg::BatchNormalization bn({.name = "bn"});
+  bn.build({5, 5, 8});
+  ASSERT_EQ(bn.parameters().size(), 4u);  // gamma, beta, moving_mean, moving_variance, as Keras
+  EXPECT_EQ(bn.parameters()[2]->name, "bn/moving_mean");
+  EXPECT_EQ(bn.trainable_parameters().size(), 2u);
+  EXPECT_EQ(bn.count_params(), 32);
+  // Unfreezing must not make the moving statistics trainable.
+  bn.set_trainable(false);
+  bn.set_trainable(true);
+  EXPECT_EQ(bn.trainable_parameters().size(), 2u);
+  EXPECT_FALSE(bn.moving_variance()->trainable);
+  tg::BatchNormalization bare({.center = false, .scale = false});
+  bare.build({3});
+  EXPECT_EQ(bare.parameters().size(), 2u);
+  EXPECT_EQ(bare.gamma(), nullptr);
+}
+
+TEST(BatchNormalization, MovingStatisticsFollowKerasUpdateRule) {
+  tg::BatchNormalization bn({.momentum = 0.9f});
+  tg::Rng rng(1);
+  Tensor moving_mean = Tensor::zeros({3}), moving_var = Tensor::ones({3});
+  for (int step = 0; step < 4; ++step) {
+    const Tensor x = Tensor::randn({16, 3}, rng, static_cast<float>(step), 2.0f);
+    bn(Variable(x), true);
+    // moving = moving * momentum + batch * (1 - momentum), batch variance over N (not N - 1)
+    const Tensor m = tg::mean(x, {0});
+    const Tensor v = tg::mean(tg::mul(tg::sub(x, m), tg::sub(x, m)), {0});
+    moving_mean = tg::add(tg::mul(moving_mean, 0.9f), tg::mul(m, 0.1f));
+    moving_var = tg::add(tg::mul(moving_var, 0.9f), tg::mul(v, 0.1f));
+    EXPECT_TRUE(tg::allclose(bn.moving_mean()->var.value(), moving_mean, 1e-5f, 1e-6f)) << "step " << step;
+    EXPECT_TRUE(tg::allclose(bn.moving_variance()->var.value(), moving_var, 1e-5f, 1e-6f)) << "step " << step;
+  }
+  // Inference neither uses nor changes the batch statistics.
+  const Tensor before = bn.moving_mean()->var.value().clone();
+  const Tensor x = Tensor::randn({4, 3}, rng);
+  const Tensor y = bn(Variable(x), false).value();
+  EXPECT_TRUE(tg::allclose(bn.moving_mean()->var.value(), before, 0, 0));
+  const Tensor expected = tg::div(tg::sub(x, moving_mean), tg::sqrt(tg::add(moving_var, 1e-3f)));
+  EXPECT_TRUE(tg::allclose(y, expected, 1e-5f, 1e-6f));
+}
+
+TEST(BatchNormalization, TrainingNormalizesEachChannel) {
+  tg::BatchNormalization bn({.axis = 1});  // channels_first
+  tg::Rng rng(2);
+  const Tensor x = Tensor::randn({8, 4, 3, 3}, rng, 5.0f, 3.0f);
+  const Tensor y = bn(Variable(x), true).value();
+  const Tensor m = tg::mean(y, {0, 2, 3});
+  const Tensor v = tg::mean(tg::mul(y, y), {0, 2, 3});
+  for (int64_t c = 0; c < 4; ++c) {
+    EXPECT_NEAR(m.data()[c], 0.0, 1e-5);
+    EXPECT_NEAR(v.data()[c], 1.0, 2e-3);  // var / (var + epsilon)
+  }
+}
+
+TEST(BatchNormalization, GradcheckInTrainingMode) {
+  tg::BatchNormalization bn({.axis = -1});
+  bn.build({3, 3, 2});
+  tg::Rng rng(3);
+  const Tensor x = Tensor::randn({4, 3, 3, 2}, rng, 1.0f, 2.0f);
+  const Tensor gamma = Tensor::from({2}, {1.4f, -0.6f}), beta = Tensor::from({2}, {0.3f, 0.1f});
+  const auto f = [&](const Vars& v) {
+    bn.gamma()->var = v[1];
+    bn.beta()->var = v[2];
+    return bn(v[0], true);
+  };
+  EXPECT_TRUE(gradcheck_strength::passes(f, {x, gamma, beta}));
+  EXPECT_TRUE(gradcheck_strength::detects_10_percent_error(f, {x, gamma, beta}));
+}
+
+TEST(BatchNormalization, GradcheckInInferenceMode) {
+  tg::BatchNormalization bn;
+  bn.build({3});
+  bn.moving_mean()->var.value().copy_from(Tensor::from({3}, {0.5f, -1.0f, 2.0f}));
+  bn.moving_variance()->var.value().copy_from(Tensor::from({3}, {2.0f, 0.5f, 1.5f}));
+  tg::Rng rng(4);
+  const auto f = [&](const Vars& v) {
+    bn.gamma()->var = v[1];
+    bn.beta()->var = v[2];
+    return bn(v[0], false);
+  };
+  EXPECT_TRUE(gradcheck_strength::passes(f, {Tensor::randn({5, 3}, rng), Tensor::randn({3}, rng), Tensor::randn({3}, rng)}));
+}
+
+TEST(BatchNormalization, FrozenLayerRunsInInferenceMode) {
+  tg::BatchNormalization bn;
+  bn.build({2});
+  bn.set_trainable(false);
+  bn(Variable(Tensor::full({4, 2}, 7.0f)), true);
+  EXPECT_EQ(tg::sum_all(bn.moving_mean()->var.value()), 0.0) << "a frozen layer does not update its statistics";
+}
+
+TEST(BatchNormalization, Errors) {
+  tg::BatchNormalization bn({.axis = 3, .name = "bn"});
+  EXPECT_ERROR(bn.output_shape({4, 5}), {"BatchNormalization 'bn'", "axis 3", "(None, 4, 5)"});
+  tg::BatchNormalization b2({.name = "bn2"});
+  b2.build({4});
+  EXPECT_ERROR(b2(Variable(Tensor::ones({2, 5}))), {"BatchNormalization 'bn2'", "(None, 5)", "built for 4"});
+  EXPECT_ERROR(tg::BatchNormalization({.momentum = 1.5f}), {"BatchNormalization", "momentum"});
+}

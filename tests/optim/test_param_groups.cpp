@@ -1,0 +1,127 @@
+// Parameter groups with their own learning rate / weight decay; decoupled weight decay; frozen
+// parameters skipped by every optimizer.
+#include <gtest/gtest.h>
+
+#include "../error_matchers.h"
+#include "autograd/ops.h"
+#include "core/tensor_ops.h"
+#include "layers/dense.h"
+#include "optim/adam.h"
+#include "optim/adamax.h"
+#include "optim/adadelta.h"
+#include "optim/adagrad.h"
+#include "optim/nadam.h"
+#include "optim/rmsprop.h"
+#include "optim/sgd.h"
+
+namespace tg = tapegrad;
+using tg::Tensor;
+using tg::Variable;
+
+namespace {
+
+tg::ParameterPtr param(const std::string& name, Tensor value) {
+  return std::make_shared<tg::Parameter>(tg::Parameter{name, Variable(std::move(value), true)});
+}
+
+void unit_gradients(const std::vector<tg::ParameterPtr>& ps) {
+  Variable loss;
+  for (const auto& p : ps) loss = loss.defined() ? loss + tg::sum(p->var) : tg::sum(p->var);
+  loss.backward();
+}
+
+}  // namespace
+
+TEST(ParamGroups, EachGroupUsesItsOwnLearningRate) {
+  auto a = param("a", Tensor::zeros({2})), b = param("b", Tensor::zeros({2})), c = param("c", Tensor::zeros({1}));
+  tg::SGD opt(std::vector<tg::ParamGroup>{{.parameters = {a}},
+                                          {.parameters = {b}, .learning_rate = 0.5f},
+                                          {.parameters = {c}, .learning_rate = tg::ExponentialDecay(1.0f, 1, 0.5f)}},
+              {.learning_rate = 0.1f});
+  EXPECT_EQ(opt.parameters().size(), 3u);
+  EXPECT_FLOAT_EQ(opt.learning_rate(0), 0.1f);
+  EXPECT_FLOAT_EQ(opt.learning_rate(1), 0.5f);
+  for (int step = 0; step < 2; ++step) {
+    opt.zero_grad();
+    unit_gradients({a, b, c});
+    opt.step();
+  }
+  EXPECT_FLOAT_EQ(a->var.value().to_vector()[0], -0.2f);
+  EXPECT_FLOAT_EQ(b->var.value().to_vector()[0], -1.0f);
+  EXPECT_FLOAT_EQ(c->var.value().item(), -1.5f);  // 1.0 at step 0, 0.5 at step 1
+  // set_learning_rate changes the default only.
+  opt.set_learning_rate(1.0f);
+  EXPECT_FLOAT_EQ(opt.learning_rate(0), 1.0f);
+  EXPECT_FLOAT_EQ(opt.learning_rate(1), 0.5f);
+  EXPECT_ERROR(opt.learning_rate(3), {"learning_rate", "group 3", "3 groups"});
+}
+
+TEST(ParamGroups, DecoupledWeightDecayPerGroupScalesWithTheLearningRate) {
+  // Zero gradients: only the decay w -= w * wd * lr moves the weights.
+  auto a = param("a", Tensor::full({2}, 2.0f)), b = param("b", Tensor::full({2}, 2.0f));
+  tg::Adam opt(std::vector<tg::ParamGroup>{{.parameters = {a}}, {.parameters = {b}, .weight_decay = 0.0f}},
+               {.learning_rate = 0.1f, .weight_decay = 0.5f});
+  tg::sum(tg::mul(a->var, Variable(Tensor::zeros({2})))).backward();
+  tg::sum(tg::mul(b->var, Variable(Tensor::zeros({2})))).backward();
+  opt.step();
+  EXPECT_FLOAT_EQ(a->var.value().to_vector()[0], 2.0f * (1.0f - 0.05f));
+  EXPECT_FLOAT_EQ(b->var.value().to_vector()[0], 2.0f);
+}
+
+TEST(ParamGroups, AdamWDecaysByDefaultAndAdamDoesNot) {
+  auto a = param("a", Tensor::full({1}, 1.0f)), b = param("b", Tensor::full({1}, 1.0f));
+  tg::AdamW adamw({a}, {.learning_rate = 1.0f});
+  tg::Adam adam({b}, {.learning_rate = 1.0f});
+  EXPECT_EQ(adamw.name(), "AdamW");
+  EXPECT_FLOAT_EQ(*adamw.config().weight_decay, 0.004f);
+  EXPECT_FALSE(adam.config().weight_decay.has_value());
+  unit_gradients({a, b});
+  adamw.step();
+  adam.step();
+  // Adam's first step moves by lr * m / (sqrt(v) + eps) ~= lr; AdamW also decays by 0.004.
+  EXPECT_NEAR(b->var.value().item(), 0.0f, 1e-5);
+  EXPECT_NEAR(a->var.value().item(), -0.004f, 1e-5);
+}
+
+TEST(ParamGroups, GroupErrors) {
+  auto a = param("a", Tensor::zeros({1}));
+  EXPECT_ERROR(tg::SGD(std::vector<tg::ParamGroup>{{.parameters = {a}}, {.parameters = {a}}}), {"'a'", "given twice"});
+  EXPECT_ERROR(tg::SGD(std::vector<tg::ParamGroup>{{.parameters = {a}, .weight_decay = -1.0f}}),
+               {"SGD", "weight_decay", "-1"});
+  EXPECT_ERROR(tg::SGD(std::vector<tg::ParamGroup>{{.parameters = {a}, .learning_rate = -2.0f}}),
+               {"SGD", "learning_rate", "-2"});
+}
+
+TEST(FrozenParameters, EveryOptimizerLeavesThemAndTheirSlotsAlone) {
+  std::vector<std::function<std::unique_ptr<tg::Optimizer>(std::vector<tg::ParameterPtr>)>> makers = {
+      [](auto p) { return std::make_unique<tg::SGD>(p, tg::SGDOptions{.momentum = 0.9f}); },
+      [](auto p) { return std::make_unique<tg::Adam>(p, tg::AdamOptions{.amsgrad = true}); },
+      [](auto p) { return std::make_unique<tg::AdamW>(p); },
+      [](auto p) { return std::make_unique<tg::RMSprop>(p, tg::RMSpropOptions{.momentum = 0.5f, .centered = true}); },
+      [](auto p) { return std::make_unique<tg::Adagrad>(p); },
+      [](auto p) { return std::make_unique<tg::Adadelta>(p); },
+      [](auto p) { return std::make_unique<tg::Adamax>(p); },
+      [](auto p) { return std::make_unique<tg::Nadam>(p); }};
+  for (auto& make : makers) {
+    tg::Dense live(2), frozen(2);
+    live.build({2});
+    frozen.build({2});
+    frozen.set_trainable(false);
+    auto params = live.parameters();
+    for (auto& p : frozen.parameters()) params.push_back(p);
+    auto opt = make(params);
+    SCOPED_TRACE(opt->name());
+    const Tensor frozen_before = frozen.kernel()->var.value().clone(), live_before = live.kernel()->var.value().clone();
+    const auto slots_before = opt->state().slots;
+    for (int step = 0; step < 3; ++step) {
+      opt->zero_grad();
+      tg::sum(frozen(live(Variable(Tensor::ones({3, 2}))))).backward();
+      opt->step();
+    }
+    EXPECT_TRUE(tg::allclose(frozen.kernel()->var.value(), frozen_before, 0.0f, 0.0f));
+    EXPECT_FALSE(tg::allclose(live.kernel()->var.value(), live_before, 0.0f, 0.0f));
+    const auto slots_after = opt->state().slots;
+    for (size_t k = 0; k < slots_after[2].size(); ++k)  // parameter 2 = frozen kernel
+      EXPECT_TRUE(tg::allclose(slots_after[2][k], slots_before[2][k], 0.0f, 0.0f)) << "slot " << k;
+  }
+}
