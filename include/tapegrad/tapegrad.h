@@ -69,4 +69,3 @@
 #include "train/reduce_lr_on_plateau.h"
 #include "train/reduction.h"
 #include "train/simple_callbacks.h"
-#include "train/weights_file.h"

@@ -18,7 +18,7 @@
 #include "train/model_checkpoint.h"
 #include "train/reduce_lr_on_plateau.h"
 #include "train/simple_callbacks.h"
-#include "train/weights_file.h"
+#include "train/checkpoint.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;
@@ -35,7 +35,7 @@ struct Trainer {
   tg::losses::SparseCategoricalCrossentropy loss{{.from_logits = true}};
   explicit Trainer(float lr = 0.1f) {
     tg::manual_seed(9);
-    model = std::make_shared<tg::Sequential>(std::initializer_list<tg::LayerRef>{tg::Dense(2)});
+    model = std::make_shared<tg::Sequential>(std::initializer_list<tg::LayerRef>{tg::Dense(2, {.name = "out"})}, "trainer");
     model->build({4});
     opt = std::make_unique<tg::SGD>(model->parameters(), tg::SGDOptions{.learning_rate = lr});
   }
@@ -171,7 +171,8 @@ TEST(ModelCheckpoint, SaveBestOnlyWritesOnImprovementAndTheFileRestores) {
   std::vector<std::vector<Tensor>> weights_at_epoch;
   auto recorder = std::make_shared<tg::LambdaCallback>();
   recorder->epoch_end = [&](int, tg::Logs&) { weights_at_epoch.push_back(tg::get_weights(*s.model)); };
-  auto ckpt = std::make_shared<tg::ModelCheckpoint>(pattern, tg::ModelCheckpointOptions{.monitor = "m", .save_best_only = true});
+  auto ckpt = std::make_shared<tg::ModelCheckpoint>(
+      pattern, tg::ModelCheckpointOptions{.monitor = "m", .save_best_only = true, .save_weights_only = true});
   s.fit(4, {inject("m", {3, 1, 2, 0.5}), recorder, ckpt});
   EXPECT_EQ(ckpt->saved_epochs(), (std::vector<int>{0, 1, 3}));
   auto file = [&](int epoch) { return temp_path("ckpt_" + std::to_string(epoch) + ".weights"); };
@@ -183,26 +184,26 @@ TEST(ModelCheckpoint, SaveBestOnlyWritesOnImprovementAndTheFileRestores) {
   for (int e : {1, 2, 4}) std::remove(file(e).c_str());
 }
 
-TEST(WeightsFile, MismatchAndCorruptionAreClearErrors) {
-  const std::string path = temp_path("w.weights");
-  tg::manual_seed(1);
-  tg::Dense small(2), other(3);
-  small.build({4});
-  other.build({4});
-  tg::save_weights(path, small);
-  EXPECT_ERROR(tg::load_weights(path, other), {"load_weights", path.c_str(), "(4, 2)", "(4, 3)"});
-  {
-    std::ifstream in(path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 5));
-  }
-  EXPECT_ERROR(tg::load_weights(path, small), {"load_weights", "truncated"});
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << "not weights";
-  }
-  EXPECT_ERROR(tg::load_weights(path, small), {"not a tapegrad weights file"});
-  std::remove(path.c_str());
-  EXPECT_ERROR(tg::load_weights(path, small), {"cannot open"});
+TEST(ModelCheckpoint, KeepsTheLastNAndTheBestFullCheckpoints) {
+  const std::string pattern = temp_path("keep_{epoch}.ckpt");
+  Trainer s;
+  // The monitor is best at epoch 2 (index 1), then worse: the best file survives the rotation.
+  auto ckpt = std::make_shared<tg::ModelCheckpoint>(pattern, tg::ModelCheckpointOptions{.monitor = "m", .keep_last = 2});
+  s.fit(5, {inject("m", {3, 0.5, 2, 2.5, 4}), ckpt});
+  auto file = [&](int epoch) { return temp_path("keep_" + std::to_string(epoch) + ".ckpt"); };
+  EXPECT_EQ(ckpt->saved_epochs(), (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(ckpt->best_file(), file(2));
+  EXPECT_EQ(ckpt->kept_files(), (std::vector<std::string>{file(2), file(4), file(5)}));
+  for (int e : {1, 3}) EXPECT_FALSE(std::filesystem::exists(file(e))) << "epoch " << e << " rotated out";
+  for (int e : {2, 4, 5}) EXPECT_TRUE(std::filesystem::exists(file(e)));
+  // A full checkpoint: the optimizer state and the epoch come back too.
+  Trainer fresh;
+  tg::TrainingProgress progress;
+  tg::load_checkpoint(file(5), {fresh.model.get(), fresh.opt.get(), nullptr, &progress, {}});
+  EXPECT_EQ(progress.epoch, 5);
+  EXPECT_EQ(fresh.opt->iterations(), s.opt->iterations());
+  const auto a = tg::get_weights(*s.model), b = tg::get_weights(*fresh.model);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(tg::allclose(a[i], b[i], 0.0f, 0.0f));
+  EXPECT_ERROR(tg::ModelCheckpoint("x", {.keep_last = -1}), {"ModelCheckpoint", "keep_last"});
+  for (int e : {2, 4, 5}) std::remove(file(e).c_str());
 }
