@@ -105,6 +105,46 @@ Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g) {
   return dx;
 }
 
+namespace {
+// Adds the per-chunk kernel gradients in chunk order (fixed: independent of the thread count).
+Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64_t w_size, const Shape& w_shape) {
+  Tensor dw = Tensor::zeros(w_shape);
+  float* out = dw.data();
+  parallel_for(0, w_size, 1 << 14, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = 0; c < chunks; ++c) {
+      const float* part = partials.data() + c * w_size;
+      for (int64_t i = lo; i < hi; ++i) out[i] += part[i];
+    }
+  });
+  return dw;
+}
+}  // namespace
+
+void backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, bool want_dx, Tensor* dx, Tensor* dw) {
+  const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
+  const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
+  const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
+  std::vector<float> partials(static_cast<size_t>(chunks * w_size));
+  if (want_dx) *dx = Tensor::zeros(g.input_shape());
+  const float* px = x.data();
+  const float* pw = w.data();
+  const float* pdy = dy.data();
+  float* pdx = want_dx ? dx->data() : nullptr;
+  parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
+    const int64_t rows = (b1 - b0) * rows_per_sample;
+    float* col = scratch(static_cast<size_t>(rows * kc));
+    const float* dy_chunk = pdy + b0 * rows_per_sample * g.c_out;
+    for (int64_t b = b0; b < b1; ++b) im2col(px + b * in_size, g, col + (b - b0) * rows_per_sample * kc);
+    // partial dw (kc, c_out) = col^T (kc, rows) · dy (rows, c_out)
+    gemm({col, kc, true}, {dy_chunk, g.c_out}, partials.data() + chunk * w_size, g.c_out, kc, rows, g.c_out);
+    if (!want_dx) return;
+    // The patches are spent: reuse their buffer for dcol (rows, kc) = dy · w^T, then scatter.
+    gemm({dy_chunk, g.c_out}, {pw, g.c_out, true}, col, kc, rows, g.c_out, kc);
+    for (int64_t b = b0; b < b1; ++b) col2im_add(col + (b - b0) * rows_per_sample * kc, g, pdx + b * in_size);
+  });
+  *dw = reduce_partials(partials, chunks, w_size, w.shape());
+}
+
 Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, const Shape& w_shape) {
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
@@ -121,15 +161,7 @@ Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g
     gemm({col, kc, true}, {pdy + b0 * rows_per_sample * g.c_out, g.c_out}, partials.data() + chunk * w_size, g.c_out, kc,
          rows, g.c_out);
   });
-  Tensor dw = Tensor::zeros(w_shape);
-  float* out = dw.data();
-  parallel_for(0, w_size, 1 << 14, [&](int64_t lo, int64_t hi) {
-    for (int64_t c = 0; c < chunks; ++c) {
-      const float* part = partials.data() + c * w_size;
-      for (int64_t i = lo; i < hi; ++i) out[i] += part[i];
-    }
-  });
-  return dw;
+  return reduce_partials(partials, chunks, w_size, w_shape);
 }
 
 }  // namespace tapegrad::conv_engine

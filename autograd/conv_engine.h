@@ -15,6 +15,9 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g);
 Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g);
 // x, dy -> dw (*kernel, c_in, c_out)
 Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, const Shape& w_shape);
+// Both gradients in one pass over the batch, so each chunk's patches are built once: dx (when
+// want_dx) and dw.
+void backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, bool want_dx, Tensor* dx, Tensor* dw);
 
 // The patches of one sample: row p (output position), column (kernel position, channel); zero
 // where the window hangs over the padding. `col` holds out_positions * kernel_positions * c_in.

@@ -45,8 +45,14 @@ Variable conv(const Variable& x, const Variable& w, const ConvParams& params) {
   const ConvGeometry g = conv_geometry("conv", x.shape(), window_of(ws, r), ws[r + 1], params);
   const Tensor xv = x.value(), wv = w.value();
   return record("conv", conv_engine::forward(xv, wv, g), {x, w}, [xv, wv, g](const Tensor& dy, GradSink& s) {
-    if (s.needs(0)) s.set(0, conv_engine::backward_data(dy, wv, g));
-    if (s.needs(1)) s.set(1, conv_engine::backward_weights(xv, dy, g, wv.shape()));
+    if (!s.needs(1)) {
+      s.set(0, conv_engine::backward_data(dy, wv, g));
+      return;
+    }
+    Tensor dx, dw;
+    conv_engine::backward(xv, wv, dy, g, s.needs(0), &dx, &dw);
+    if (s.needs(0)) s.set(0, dx);
+    s.set(1, dw);
   });
 }
 

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -13,18 +16,87 @@ namespace tapegrad {
 
 namespace {
 
+// Large tensor buffers are kept for reuse instead of going back to the C library, which would
+// hand them to the kernel (munmap) and fault them in again on the next training step. Sizes are
+// rounded to 8 classes per power of two (at most 12.5% slack); at most kMaxCachedBytes are kept.
+class StoragePool {
+ public:
+  static constexpr size_t kMinBytes = 256 * 1024;
+  static constexpr size_t kMaxCachedBytes = size_t{1} << 30;
+
+  static StoragePool& instance() {
+    static StoragePool* pool = new StoragePool;  // never destroyed: tensors may outlive statics
+    return *pool;
+  }
+  static size_t size_class(size_t bytes) {
+    size_t step = size_t{1} << (63 - __builtin_clzll(bytes));  // the power of two at or below
+    step = std::max<size_t>(step / 8, 64);
+    return (bytes + step - 1) / step * step;
+  }
+  void* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(bytes);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        cached_ -= bytes;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) {
+      release();  // give the cache back and try once more
+      p = std::aligned_alloc(64, bytes);
+      if (!p) throw std::bad_alloc();
+    }
+    return p;
+  }
+  void give(void* p, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + bytes <= kMaxCachedBytes) {
+        free_[bytes].push_back(p);
+        cached_ += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [size, blocks] : free_)
+      for (void* p : blocks) std::free(p);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_ = 0;
+};
+
 constexpr size_t kAlignment = 64;
 
 std::shared_ptr<float[]> allocate(int64_t n) {
   // Round up so aligned_alloc's size is a multiple of the alignment; never zero bytes.
   size_t bytes = std::max<size_t>(static_cast<size_t>(n) * sizeof(float), kAlignment);
   bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (bytes >= StoragePool::kMinBytes) {
+    const size_t rounded = StoragePool::size_class(bytes);
+    void* p = StoragePool::instance().take(rounded);
+    return std::shared_ptr<float[]>(static_cast<float*>(p),
+                                    [rounded](float* q) { StoragePool::instance().give(q, rounded); });
+  }
   void* p = std::aligned_alloc(kAlignment, bytes);
   if (!p) throw std::bad_alloc();
   return std::shared_ptr<float[]>(static_cast<float*>(p), [](float* q) { std::free(q); });
 }
 
 }  // namespace
+
+void release_cached_memory() { StoragePool::instance().release(); }
 
 Tensor Tensor::empty(const Shape& shape) { return Tensor(shape, allocate(shape.numel())); }
 

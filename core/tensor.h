@@ -70,6 +70,10 @@ class Tensor {
   std::shared_ptr<float[]> storage_;
 };
 
+// Gives the buffers kept for reuse by finished tensors back to the system (large buffers are
+// cached, up to 1 GiB, so training steps do not fault fresh pages in every time).
+void release_cached_memory();
+
 // Prints values with their shape, NumPy-like, eliding the middle of large dims.
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::ostream& operator<<(std::ostream& os, const Shape& s);
