@@ -24,7 +24,10 @@ struct ConvParams {
 ConvGeometry conv_geometry(const std::string& op, const Shape& x_shape, const std::vector<int64_t>& kernel, int64_t c_out,
                            const ConvParams& params);
 
-Variable conv(const Variable& x, const Variable& w, const ConvParams& params = {});
+// With a bias (c_out,) and relu fused into the convolution when given (the layers' common case):
+// relu(conv(x, w) + bias) in one pass over the output.
+Variable conv(const Variable& x, const Variable& w, const ConvParams& params = {}, const Variable& bias = {},
+              bool relu = false);
 
 // output_padding: one per spatial dim (each < its stride), or empty for Keras' None.
 Variable conv_transpose(const Variable& x, const Variable& w, const ConvParams& params = {},

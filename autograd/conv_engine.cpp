@@ -25,25 +25,25 @@ float* scratch(size_t n) {
   return buffer.data();
 }
 
-// Calls f(out_position, kernel_position, input_offset_or_minus_1) for every window element.
+// Calls f(p, k0, row_base, iw0) for every output position p and kernel row (kd, kh): kernel
+// positions k0 .. k0 + KW - 1 read input pixels row_base + iw0 + kw * dilation (iw0 may be
+// negative: padding). A kernel row outside the input gives row_base = -1.
+// With dilation 1 the in-bounds taps of a kernel row are one contiguous run of input memory, so
+// im2col and col2im move whole runs instead of one channel vector at a time.
 template <class F>
-inline void for_each_tap(const ConvGeometry& g, F f) {
+inline void for_each_kernel_row(const ConvGeometry& g, F f) {
   int64_t p = 0;
   for (int64_t od = 0; od < g.out[0]; ++od)
     for (int64_t oh = 0; oh < g.out[1]; ++oh)
       for (int64_t ow = 0; ow < g.out[2]; ++ow, ++p) {
+        const int64_t iw0 = ow * g.stride[2] - g.pad_before[2];
         int64_t k = 0;
         for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
           const int64_t id = od * g.stride[0] - g.pad_before[0] + kd * g.dilation[0];
-          const bool d_ok = id >= 0 && id < g.in[0];
-          for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+          for (int64_t kh = 0; kh < g.kernel[1]; ++kh, k += g.kernel[2]) {
             const int64_t ih = oh * g.stride[1] - g.pad_before[1] + kh * g.dilation[1];
-            const bool h_ok = d_ok && ih >= 0 && ih < g.in[1];
-            for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k) {
-              const int64_t iw = ow * g.stride[2] - g.pad_before[2] + kw * g.dilation[2];
-              const bool ok = h_ok && iw >= 0 && iw < g.in[2];
-              f(p, k, ok ? (id * g.in[1] + ih) * g.in[2] + iw : -1);
-            }
+            const bool inside = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
+            f(p, k, inside ? (id * g.in[1] + ih) * g.in[2] : -1, iw0);
           }
         }
       }
@@ -52,27 +52,54 @@ inline void for_each_tap(const ConvGeometry& g, F f) {
 }  // namespace
 
 void im2col(const float* x, const ConvGeometry& g, float* col) {
-  const int64_t c = g.c_in, row = g.kernel_positions() * c;
-  for_each_tap(g, [&](int64_t p, int64_t k, int64_t in) {
-    float* dst = col + p * row + k * c;
-    if (in < 0)
-      std::memset(dst, 0, static_cast<size_t>(c) * sizeof(float));
-    else
-      std::memcpy(dst, x + in * c, static_cast<size_t>(c) * sizeof(float));
+  const int64_t c = g.c_in, kw_n = g.kernel[2], dil = g.dilation[2], width = g.in[2];
+  const int64_t row = g.kernel_positions() * c;
+  for_each_kernel_row(g, [&](int64_t p, int64_t k0, int64_t row_base, int64_t iw0) {
+    float* dst = col + p * row + k0 * c;
+    if (row_base < 0) {
+      std::memset(dst, 0, static_cast<size_t>(kw_n * c) * sizeof(float));
+      return;
+    }
+    if (dil == 1) {  // taps [lo, hi) are inside: one copy, zeros around it
+      const int64_t lo = std::clamp<int64_t>(-iw0, 0, kw_n), hi = std::clamp<int64_t>(width - iw0, lo, kw_n);
+      if (lo > 0) std::memset(dst, 0, static_cast<size_t>(lo * c) * sizeof(float));
+      if (hi > lo) std::memcpy(dst + lo * c, x + (row_base + iw0 + lo) * c, static_cast<size_t>((hi - lo) * c) * sizeof(float));
+      if (hi < kw_n) std::memset(dst + hi * c, 0, static_cast<size_t>((kw_n - hi) * c) * sizeof(float));
+      return;
+    }
+    for (int64_t kw = 0; kw < kw_n; ++kw) {
+      const int64_t iw = iw0 + kw * dil;
+      if (iw < 0 || iw >= width)
+        std::memset(dst + kw * c, 0, static_cast<size_t>(c) * sizeof(float));
+      else
+        std::memcpy(dst + kw * c, x + (row_base + iw) * c, static_cast<size_t>(c) * sizeof(float));
+    }
   });
 }
 
 void col2im_add(const float* col, const ConvGeometry& g, float* x) {
-  const int64_t c = g.c_in, row = g.kernel_positions() * c;
-  for_each_tap(g, [&](int64_t p, int64_t k, int64_t in) {
-    if (in < 0) return;
-    const float* src = col + p * row + k * c;
-    float* dst = x + in * c;
-    for (int64_t i = 0; i < c; ++i) dst[i] += src[i];
+  const int64_t c = g.c_in, kw_n = g.kernel[2], dil = g.dilation[2], width = g.in[2];
+  const int64_t row = g.kernel_positions() * c;
+  for_each_kernel_row(g, [&](int64_t p, int64_t k0, int64_t row_base, int64_t iw0) {
+    if (row_base < 0) return;
+    const float* src = col + p * row + k0 * c;
+    if (dil == 1) {
+      const int64_t lo = std::clamp<int64_t>(-iw0, 0, kw_n), hi = std::clamp<int64_t>(width - iw0, lo, kw_n);
+      float* dst = x + (row_base + iw0 + lo) * c;
+      const float* s = src + lo * c;
+      for (int64_t i = 0, n = (hi - lo) * c; i < n; ++i) dst[i] += s[i];
+      return;
+    }
+    for (int64_t kw = 0; kw < kw_n; ++kw) {
+      const int64_t iw = iw0 + kw * dil;
+      if (iw < 0 || iw >= width) continue;
+      float* dst = x + (row_base + iw) * c;
+      for (int64_t i = 0; i < c; ++i) dst[i] += src[kw * c + i];
+    }
   });
 }
 
-Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g) {
+Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue) {
   Tensor y = Tensor::empty(g.output_shape(g.c_out));
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
@@ -83,7 +110,13 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g) {
     const int64_t rows = (b1 - b0) * rows_per_sample;
     float* col = scratch(static_cast<size_t>(rows * kc));
     for (int64_t b = b0; b < b1; ++b) im2col(px + b * in_size, g, col + (b - b0) * rows_per_sample * kc);
-    gemm({col, kc}, {pw, g.c_out}, py + b0 * rows_per_sample * g.c_out, g.c_out, rows, kc, g.c_out);
+    float* out = py + b0 * rows_per_sample * g.c_out;
+    // The bias and the relu are applied to the chunk while it is still in cache.
+    if (epilogue.bias)
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * g.c_out, epilogue.bias, static_cast<size_t>(g.c_out) * sizeof(float));
+    gemm({col, kc}, {pw, g.c_out}, out, g.c_out, rows, kc, g.c_out, /*accumulate=*/epilogue.bias != nullptr);
+    if (epilogue.relu)
+      for (int64_t i = 0, n = rows * g.c_out; i < n; ++i) out[i] = out[i] > 0.0f ? out[i] : 0.0f;
   });
   return y;
 }
@@ -120,29 +153,54 @@ Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64
 }
 }  // namespace
 
-void backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, bool want_dx, Tensor* dx, Tensor* dw) {
+// A second per-thread buffer, for the masked output gradient of a chunk.
+float* scratch_dy(size_t n) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want) {
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
-  std::vector<float> partials(static_cast<size_t>(chunks * w_size));
-  if (want_dx) *dx = Tensor::zeros(g.input_shape());
+  // Per-chunk partial kernel and bias gradients, summed in chunk order below.
+  std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * w_size) : 0);
+  std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * g.c_out) : 0, 0.0f);
+  Gradients out;
+  if (want.dx) out.dx = Tensor::zeros(g.input_shape());
   const float* px = x.data();
   const float* pw = w.data();
   const float* pdy = dy.data();
-  float* pdx = want_dx ? dx->data() : nullptr;
+  const float* relu_y = want.relu_output ? want.relu_output->data() : nullptr;
+  float* pdx = want.dx ? out.dx.data() : nullptr;
   parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
-    const int64_t rows = (b1 - b0) * rows_per_sample;
+    const int64_t rows = (b1 - b0) * rows_per_sample, offset = b0 * rows_per_sample * g.c_out;
+    const float* dy_chunk = pdy + offset;
+    if (relu_y) {  // the fused relu's gradient: zero where the output was clamped
+      float* masked = scratch_dy(static_cast<size_t>(rows * g.c_out));
+      for (int64_t i = 0, n = rows * g.c_out; i < n; ++i) masked[i] = relu_y[offset + i] > 0.0f ? dy_chunk[i] : 0.0f;
+      dy_chunk = masked;
+    }
+    if (want.db) {
+      float* db = bias_partials.data() + chunk * g.c_out;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < g.c_out; ++c) db[c] += dy_chunk[r * g.c_out + c];
+    }
     float* col = scratch(static_cast<size_t>(rows * kc));
-    const float* dy_chunk = pdy + b0 * rows_per_sample * g.c_out;
-    for (int64_t b = b0; b < b1; ++b) im2col(px + b * in_size, g, col + (b - b0) * rows_per_sample * kc);
-    // partial dw (kc, c_out) = col^T (kc, rows) · dy (rows, c_out)
-    gemm({col, kc, true}, {dy_chunk, g.c_out}, partials.data() + chunk * w_size, g.c_out, kc, rows, g.c_out);
-    if (!want_dx) return;
+    if (want.dw) {
+      for (int64_t b = b0; b < b1; ++b) im2col(px + b * in_size, g, col + (b - b0) * rows_per_sample * kc);
+      // partial dw (kc, c_out) = col^T (kc, rows) · dy (rows, c_out)
+      gemm({col, kc, true}, {dy_chunk, g.c_out}, partials.data() + chunk * w_size, g.c_out, kc, rows, g.c_out);
+    }
+    if (!want.dx) return;
     // The patches are spent: reuse their buffer for dcol (rows, kc) = dy · w^T, then scatter.
     gemm({dy_chunk, g.c_out}, {pw, g.c_out, true}, col, kc, rows, g.c_out, kc);
     for (int64_t b = b0; b < b1; ++b) col2im_add(col + (b - b0) * rows_per_sample * kc, g, pdx + b * in_size);
   });
-  *dw = reduce_partials(partials, chunks, w_size, w.shape());
+  if (want.dw) out.dw = reduce_partials(partials, chunks, w_size, w.shape());
+  if (want.db) out.db = reduce_partials(bias_partials, chunks, g.c_out, Shape{g.c_out});
+  return out;
 }
 
 Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, const Shape& w_shape) {

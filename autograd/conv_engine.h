@@ -9,15 +9,28 @@
 
 namespace tapegrad::conv_engine {
 
+// What the forward pass applies to each chunk right after its GEMM, while it is in cache.
+struct Epilogue {
+  const float* bias = nullptr;  // c_out values added to every output position
+  bool relu = false;
+};
+
 // x (batch, *in, c_in), w (*kernel, c_in, c_out) -> (batch, *out, c_out)
-Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g);
+Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue = {});
 // dy (batch, *out, c_out), w -> dx (batch, *in, c_in)
 Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g);
 // x, dy -> dw (*kernel, c_in, c_out)
 Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, const Shape& w_shape);
-// Both gradients in one pass over the batch, so each chunk's patches are built once: dx (when
-// want_dx) and dw.
-void backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, bool want_dx, Tensor* dx, Tensor* dw);
+struct BackwardRequest {
+  bool dx = false, dw = false, db = false;
+  const Tensor* relu_output = nullptr;  // the forward's output when it fused a relu
+};
+struct Gradients {
+  Tensor dx, dw, db;
+};
+// The requested gradients in one pass over the batch: each chunk's patches are built once, the
+// fused relu's mask and the bias sums are applied chunk by chunk.
+Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want);
 
 // The patches of one sample: row p (output position), column (kernel position, channel); zero
 // where the window hangs over the padding. `col` holds out_positions * kernel_positions * c_in.

@@ -36,24 +36,26 @@ ConvGeometry conv_geometry(const std::string& op, const Shape& x, const std::vec
                             ones_if_empty(p.strides, r), ones_if_empty(p.dilation, r), p.padding);
 }
 
-Variable conv(const Variable& x, const Variable& w, const ConvParams& params) {
+Variable conv(const Variable& x, const Variable& w, const ConvParams& params, const Variable& bias, bool relu) {
   const int r = spatial_rank_of("conv", x.shape(), w.shape());
   const Shape ws = w.shape();
   if (ws[r] != x.dim(-1))
     fail("conv", "kernel " + ws.str() + " expects " + std::to_string(ws[r]) + " input channels, input " + x.shape().str() +
                      " has " + std::to_string(x.dim(-1)));
+  if (bias.defined() && bias.shape() != Shape{ws[r + 1]})
+    fail("conv", "bias " + bias.shape().str() + " must be (" + std::to_string(ws[r + 1]) + ",) for kernel " + ws.str());
   const ConvGeometry g = conv_geometry("conv", x.shape(), window_of(ws, r), ws[r + 1], params);
   const Tensor xv = x.value(), wv = w.value();
-  return record("conv", conv_engine::forward(xv, wv, g), {x, w}, [xv, wv, g](const Tensor& dy, GradSink& s) {
-    if (!s.needs(1)) {
-      s.set(0, conv_engine::backward_data(dy, wv, g));
-      return;
-    }
-    Tensor dx, dw;
-    conv_engine::backward(xv, wv, dy, g, s.needs(0), &dx, &dw);
-    if (s.needs(0)) s.set(0, dx);
-    s.set(1, dw);
-  });
+  const Tensor y = conv_engine::forward(xv, wv, g, {bias.defined() ? bias.value().data() : nullptr, relu});
+  auto backward = [xv, wv, g, y, relu, with_bias = bias.defined()](const Tensor& dy, GradSink& s) {
+    const bool has_bias = with_bias && s.needs(2);
+    auto grads = conv_engine::backward(xv, wv, dy, g, {s.needs(0), s.needs(1), has_bias, relu ? &y : nullptr});
+    if (s.needs(0)) s.set(0, grads.dx);
+    if (s.needs(1)) s.set(1, grads.dw);
+    if (has_bias) s.set(2, grads.db);
+  };
+  if (bias.defined()) return record("conv", y, {x, w, bias}, backward);
+  return record("conv", y, {x, w}, backward);
 }
 
 Variable conv_transpose(const Variable& x, const Variable& w, const ConvParams& params,

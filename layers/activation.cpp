@@ -52,6 +52,7 @@ Activation::Activation(const std::string& name) : name_(name) {
   const auto it = r.find(name);
   if (it == r.end()) fail("Activation", "unknown activation '" + name + "'; known: " + joined(activation_names()));
   fn_ = it->second;
+  plain_relu_ = name == "relu";
 }
 
 Activation::Activation(ActivationFn fn, std::string name) : name_(std::move(name)), fn_(std::move(fn)) {

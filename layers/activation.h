@@ -24,6 +24,8 @@ class Activation {
   Variable operator()(const Variable& x) const { return fn_ ? fn_(x) : x; }
   const std::string& name() const { return name_; }
   bool is_linear() const { return !fn_; }
+  // The plain max(x, 0) by name "relu" (not a parameterized relu): layers may fuse it.
+  bool is_plain_relu() const { return plain_relu_; }
 
   // Keras' activation functions with their arguments (the names give the defaults).
   static Activation relu(const ReluOptions& options = {});
@@ -35,6 +37,7 @@ class Activation {
 
  private:
   std::string name_;
+  bool plain_relu_ = false;
   ActivationFn fn_;  // empty for linear
 };
 

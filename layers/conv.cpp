@@ -95,7 +95,13 @@ Variable Conv::forward(const Variable& x, bool /*training*/) {
   if (in.dim(-1) != expected)
     fail(label(), "input " + x.shape().str() + " has " + std::to_string(in.dim(-1)) + " channels, the layer was built for " +
                       std::to_string(expected));
-  Variable y = transpose_ ? conv_transpose(in, kernel_->var, params(), output_padding_) : conv(in, kernel_->var, params());
+  if (!transpose_) {
+    // Bias and a plain relu are fused into the convolution's output pass.
+    const bool fuse_relu = options_.activation.is_plain_relu();
+    const Variable y = conv(in, kernel_->var, params(), bias_ ? bias_->var : Variable(), fuse_relu);
+    return fuse_relu ? format_.from_last(y) : options_.activation(format_.from_last(y));
+  }
+  Variable y = conv_transpose(in, kernel_->var, params(), output_padding_);
   if (bias_) y = add(y, bias_->var);
   // Keras applies the activation in the layer's own data format (it matters for softmax).
   return options_.activation(format_.from_last(y));

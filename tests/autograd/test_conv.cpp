@@ -226,3 +226,17 @@ TEST(Conv, Errors) {
   EXPECT_ERROR(tg::locally_connected(x, Variable(Tensor::ones({35, 27, 4})), {3, 3}),
                {"locally_connected", "(35, 27, 4)", "(36, 27, 4)"});
 }
+
+TEST(Conv, FusedBiasAndReluMatchTheSeparateOpsAndGradcheck) {
+  const Tensor x = normal({2, 6, 5, 3}, 600), w = normal({3, 3, 3, 4}, 601), b = normal({4}, 602);
+  const tg::ConvParams p{{1, 1}, {1, 1}, "same"};
+  const Tensor fused = tg::conv(Variable(x), Variable(w), p, Variable(b), true).value();
+  const Tensor separate = tg::relu(tg::add(tg::conv(Variable(x), Variable(w), p), Variable(b))).value();
+  EXPECT_TRUE(tg::allclose(fused, separate, 1e-5f, 1e-5f));
+  EXPECT_GT(tg::sum_all(tg::equal(fused, Tensor::scalar(0.0f))), 0.0) << "some outputs are clamped";
+  EXPECT_TRUE(passes([p](const Vars& v) { return tg::conv(v[0], v[1], p, v[2], true); },
+                     {normal({2, 5, 4, 2}, 603), normal({3, 3, 2, 3}, 604), normal({3}, 605)}));
+  EXPECT_TRUE(passes([](const Vars& v) { return tg::conv(v[0], v[1], {{2}, {1}, "valid"}, v[2]); },
+                     {normal({2, 7, 2}, 606), normal({3, 2, 3}, 607), normal({3}, 608)}));
+  EXPECT_ERROR(tg::conv(Variable(x), Variable(w), p, Variable(Tensor::ones({3}))), {"conv", "bias (3,)", "(4,)"});
+}
