@@ -64,8 +64,8 @@ class LeakyReLU : public Layer {
 
 struct PReLUOptions {
   Initializer alpha_initializer = "zeros";
-  std::shared_ptr<const Regularizer> alpha_regularizer = nullptr;
-  std::shared_ptr<const Constraint> alpha_constraint = nullptr;
+  RegularizerOption alpha_regularizer = nullptr;
+  ConstraintOption alpha_constraint = nullptr;
   // Axes (of the input with its batch dim, so >= 1) along which one alpha is shared: {1, 2} on
   // (batch, rows, cols, channels) learns one slope per channel.
   std::vector<int> shared_axes = {};

@@ -26,10 +26,10 @@ struct BatchNormalizationOptions {
   Initializer gamma_initializer = "ones";
   Initializer moving_mean_initializer = "zeros";
   Initializer moving_variance_initializer = "ones";
-  std::shared_ptr<const Regularizer> beta_regularizer = nullptr;
-  std::shared_ptr<const Regularizer> gamma_regularizer = nullptr;
-  std::shared_ptr<const Constraint> beta_constraint = nullptr;
-  std::shared_ptr<const Constraint> gamma_constraint = nullptr;
+  RegularizerOption beta_regularizer = nullptr;
+  RegularizerOption gamma_regularizer = nullptr;
+  ConstraintOption beta_constraint = nullptr;
+  ConstraintOption gamma_constraint = nullptr;
   std::string name = "";
 };
 

@@ -74,6 +74,18 @@ class CallableConstraint : public Constraint {
 // Keras' constraints.get, with the default arguments: "max_norm", "min_max_norm", "non_neg",
 // "unit_norm". An unknown name is an error listing the known ones.
 std::shared_ptr<Constraint> get_constraint(const std::string& name);
+
+// A layer option that takes a constraint by name ("max_norm", "non_neg", ...), as an object
+// (std::make_shared<MaxNorm>(3.0f)), or none.
+class ConstraintOption : public std::shared_ptr<const Constraint> {
+ public:
+  ConstraintOption() = default;
+  ConstraintOption(std::nullptr_t) {}                                           // NOLINT
+  ConstraintOption(const char* name) : ConstraintOption(std::string(name)) {}  // NOLINT
+  ConstraintOption(const std::string& name) : std::shared_ptr<const Constraint>(get_constraint(name)) {}  // NOLINT
+  template <class C, class = std::enable_if_t<std::is_base_of_v<Constraint, C>>>
+  ConstraintOption(std::shared_ptr<C> c) : std::shared_ptr<const Constraint>(std::move(c)) {}  // NOLINT
+};
 std::vector<std::string> constraint_names();
 
 }  // namespace tapegrad

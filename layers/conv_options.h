@@ -32,8 +32,8 @@ class IntTuple {
   std::vector<int64_t> values_;
 };
 
-using RegularizerPtr = std::shared_ptr<const Regularizer>;
-using ConstraintPtr = std::shared_ptr<const Constraint>;
+using RegularizerPtr = RegularizerOption;
+using ConstraintPtr = ConstraintOption;
 
 struct ConvOptions {
   IntTuple strides = 1;

@@ -16,11 +16,11 @@ struct DenseOptions {
   bool use_bias = true;
   Initializer kernel_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
-  std::shared_ptr<const Regularizer> kernel_regularizer = nullptr;
-  std::shared_ptr<const Regularizer> bias_regularizer = nullptr;
-  std::shared_ptr<const Regularizer> activity_regularizer = nullptr;
-  std::shared_ptr<const Constraint> kernel_constraint = nullptr;
-  std::shared_ptr<const Constraint> bias_constraint = nullptr;
+  RegularizerOption kernel_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption kernel_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
   std::string name = "";
 };
 

@@ -16,9 +16,9 @@ namespace tapegrad {
 
 struct EmbeddingOptions {
   Initializer embeddings_initializer = "uniform";  // Keras: RandomUniform(-0.05, 0.05)
-  std::shared_ptr<const Regularizer> embeddings_regularizer = nullptr;
-  std::shared_ptr<const Regularizer> activity_regularizer = nullptr;
-  std::shared_ptr<const Constraint> embeddings_constraint = nullptr;
+  RegularizerOption embeddings_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption embeddings_constraint = nullptr;
   bool mask_zero = false;
   std::string name = "";
 };

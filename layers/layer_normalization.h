@@ -20,10 +20,10 @@ struct LayerNormalizationOptions {
   bool scale = true;
   Initializer beta_initializer = "zeros";
   Initializer gamma_initializer = "ones";
-  std::shared_ptr<const Regularizer> beta_regularizer = nullptr;
-  std::shared_ptr<const Regularizer> gamma_regularizer = nullptr;
-  std::shared_ptr<const Constraint> beta_constraint = nullptr;
-  std::shared_ptr<const Constraint> gamma_constraint = nullptr;
+  RegularizerOption beta_regularizer = nullptr;
+  RegularizerOption gamma_regularizer = nullptr;
+  ConstraintOption beta_constraint = nullptr;
+  ConstraintOption gamma_constraint = nullptr;
   std::string name = "";
 };
 

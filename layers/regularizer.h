@@ -60,6 +60,18 @@ class CallableRegularizer : public Regularizer {
 // Keras' regularizers.get: "l1" -> L1(0.01), "l2" -> L2(0.01), "l1_l2" -> L1L2(0.01, 0.01).
 // An unknown name is an error listing the known ones.
 std::shared_ptr<Regularizer> get_regularizer(const std::string& name);
+
+// A layer option that takes a regularizer by name ("l2"), as an object (L2(1e-4f)), or none:
+//   Dense(64, {.kernel_regularizer = "l2"}), Conv2D(32, 3, {.kernel_regularizer = L2(1e-4f)}).
+class RegularizerOption : public std::shared_ptr<const Regularizer> {
+ public:
+  RegularizerOption() = default;
+  RegularizerOption(std::nullptr_t) {}                                            // NOLINT
+  RegularizerOption(const char* name) : RegularizerOption(std::string(name)) {}  // NOLINT
+  RegularizerOption(const std::string& name) : std::shared_ptr<const Regularizer>(get_regularizer(name)) {}  // NOLINT
+  template <class R, class = std::enable_if_t<std::is_base_of_v<Regularizer, R>>>
+  RegularizerOption(std::shared_ptr<R> r) : std::shared_ptr<const Regularizer>(std::move(r)) {}  // NOLINT
+};
 std::vector<std::string> regularizer_names();
 
 }  // namespace tapegrad

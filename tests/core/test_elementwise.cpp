@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../error_matchers.h"
+#include "test_data.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -16,50 +18,11 @@
 #include "core/tensor_ops.h"
 
 namespace tg = tapegrad;
+using tapegrad::testing::make;
+using tapegrad::testing::unravel;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts, int line) {
-  SCOPED_TRACE("expect_error at line " + std::to_string(line));
-  try {
-    f();
-  } catch (const tg::Error& e) {
-    const std::string what = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos) << "message \"" << what << "\" does not contain \"" << p << "\"";
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected tapegrad::Error, got another exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE() << "expected tapegrad::Error, nothing was thrown";
-}
-
-#define EXPECT_TG_ERROR(stmt, ...) expect_error([&] { (void)(stmt); }, std::vector<std::string>{__VA_ARGS__}, __LINE__)
-
-// Deterministic test data without the library's Rng: a small LCG.
-tg::Tensor make(const tg::Shape& shape, uint32_t seed, float lo, float hi, bool integers = false) {
-  std::vector<float> v(static_cast<size_t>(shape.numel()));
-  uint32_t x = seed * 2654435761u + 12345u;
-  for (float& f : v) {
-    x = x * 1664525u + 1013904223u;
-    const float u = static_cast<float>(x >> 8) / 16777216.0f;
-    f = lo + (hi - lo) * u;
-    if (integers) f = std::floor(f);
-  }
-  return tg::Tensor::from(shape, v);
-}
-
-// Multi-index of the flat offset `flat` in a row-major `shape`.
-std::vector<int64_t> unravel(int64_t flat, const tg::Shape& shape) {
-  std::vector<int64_t> idx(shape.rank());
-  for (int d = shape.rank() - 1; d >= 0; --d) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return idx;
-}
 
 // t's element that broadcasts to output index `idx` (dims aligned on the right; size-1 dims repeat).
 float bcast_at(const tg::Tensor& t, const std::vector<int64_t>& idx) {

@@ -8,47 +8,24 @@
 #include <string>
 #include <vector>
 
+#include "../error_matchers.h"
+#include "test_data.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "core/tensor_ops.h"
 
 namespace tg = tapegrad;
+using tapegrad::testing::make;
+using tapegrad::testing::unravel;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts, int line) {
-  SCOPED_TRACE("expect_error at line " + std::to_string(line));
-  try {
-    f();
-  } catch (const tg::Error& e) {
-    const std::string what = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos) << "message \"" << what << "\" does not contain \"" << p << "\"";
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected tapegrad::Error, got another exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE() << "expected tapegrad::Error, nothing was thrown";
-}
-
-#define EXPECT_TG_ERROR(stmt, ...) expect_error([&] { (void)(stmt); }, std::vector<std::string>{__VA_ARGS__}, __LINE__)
 
 // A tensor whose every element is its own flat index: any misplaced element is visible.
 tg::Tensor iota(const tg::Shape& shape) {
   std::vector<float> v(static_cast<size_t>(shape.numel()));
   std::iota(v.begin(), v.end(), 0.0f);
   return tg::Tensor::from(shape, v);
-}
-
-std::vector<int64_t> unravel(int64_t flat, const tg::Shape& shape) {
-  std::vector<int64_t> idx(shape.rank());
-  for (int d = shape.rank() - 1; d >= 0; --d) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return idx;
 }
 
 int64_t ravel(const std::vector<int64_t>& idx, const tg::Shape& shape) {

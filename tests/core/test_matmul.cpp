@@ -7,43 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "../error_matchers.h"
+#include "test_data.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
 #include "core/tensor_ops.h"
 
 namespace tg = tapegrad;
+using tapegrad::testing::make;
+using tapegrad::testing::unravel;
 
 namespace {
 
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts, int line) {
-  SCOPED_TRACE("expect_error at line " + std::to_string(line));
-  try {
-    f();
-  } catch (const tg::Error& e) {
-    const std::string what = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos) << "message \"" << what << "\" does not contain \"" << p << "\"";
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected tapegrad::Error, got another exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE() << "expected tapegrad::Error, nothing was thrown";
-}
-
-#define EXPECT_TG_ERROR(stmt, ...) expect_error([&] { (void)(stmt); }, std::vector<std::string>{__VA_ARGS__}, __LINE__)
-
-tg::Tensor make(const tg::Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::vector<float> v(static_cast<size_t>(shape.numel()));
-  uint32_t x = seed * 2654435761u + 12345u;
-  for (float& f : v) {
-    x = x * 1664525u + 1013904223u;
-    f = lo + (hi - lo) * (static_cast<float>(x >> 8) / 16777216.0f);
-  }
-  return tg::Tensor::from(shape, v);
-}
 
 // Element (i, j) of the logical (rows x cols) matrix stored at p, possibly transposed.
 inline double elem(const float* p, int64_t i, int64_t j, int64_t rows, int64_t cols, bool trans) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../error_matchers.h"
 #include "core/error.h"
 #include "core/shape.h"
 
@@ -11,25 +12,6 @@ namespace tg = tapegrad;
 
 namespace {
 
-// Runs `f`, expecting a tapegrad::Error whose message contains every string of `parts`.
-template <class F>
-void expect_error(F&& f, const std::vector<std::string>& parts, int line) {
-  SCOPED_TRACE("expect_error at line " + std::to_string(line));
-  try {
-    f();
-  } catch (const tg::Error& e) {
-    const std::string what = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos) << "message \"" << what << "\" does not contain \"" << p << "\"";
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected tapegrad::Error, got another exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE() << "expected tapegrad::Error, nothing was thrown";
-}
-
-#define EXPECT_TG_ERROR(stmt, ...) expect_error([&] { (void)(stmt); }, std::vector<std::string>{__VA_ARGS__}, __LINE__)
 
 }  // namespace
 

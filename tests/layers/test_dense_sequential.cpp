@@ -160,3 +160,16 @@ TEST(Layer, ActivityRegularizerPenaltyIsCollectedByLosses) {
   EXPECT_TRUE(model.layers()[0]->parameters()[0]->var.grad().defined());
   EXPECT_FALSE(model.layers()[1]->parameters()[0]->var.grad().defined());
 }
+
+TEST(Dense, RegularizersAndConstraintsByName) {
+  tg::Dense d(3, {.kernel_regularizer = "l2", .kernel_constraint = "non_neg"});
+  d.build({2});
+  ASSERT_NE(d.kernel()->regularizer, nullptr);
+  EXPECT_NEAR(d.kernel()->regularizer->value(Tensor::ones({2, 2})), 0.01 * 4, 1e-7) << "Keras' L2 default, 0.01";
+  ASSERT_NE(d.kernel()->constraint, nullptr);
+  Tensor w = Tensor::from({2}, {-1.0f, 2.0f});
+  d.kernel()->constraint->apply(w);
+  EXPECT_EQ(w.to_vector(), (std::vector<float>{0.0f, 2.0f}));
+  EXPECT_ERROR(tg::Dense(3, {.kernel_regularizer = "l3"}), {"unknown regularizer 'l3'", "l1", "l2"});
+  EXPECT_ERROR(tg::Dense(3, {.bias_constraint = "positive"}), {"unknown constraint 'positive'", "non_neg"});
+}
