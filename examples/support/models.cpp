@@ -7,8 +7,8 @@ namespace examples {
 std::shared_ptr<tg::Sequential> fashion_mnist_cnn() {
   return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
       tg::Conv2D(32, 3, {.padding = "same", .activation = "relu"}), tg::MaxPooling2D(2),
-      tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"}), tg::MaxPooling2D(2), tg::Flatten(), tg::Dropout(0.3f),
-      tg::Dense(128, {.activation = "relu"}), tg::Dropout(0.3f), tg::Dense(10)},
+      tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"}), tg::MaxPooling2D(2), tg::Flatten(), tg::Dropout(0.25f),
+      tg::Dense(128, {.activation = "relu"}), tg::Dropout(0.25f), tg::Dense(10)},
       "fashion_mnist_cnn");
 }
 

@@ -10,10 +10,10 @@ namespace td = tapegrad::data;
 
 namespace examples {
 
-std::unique_ptr<tg::Optimizer> make_optimizer(const Args& args, const std::string& default_name, float default_lr,
-                                              const std::vector<tg::ParameterPtr>& parameters) {
+std::unique_ptr<tg::Optimizer> make_optimizer(const Args& args, const std::string& default_name,
+                                              const tg::LearningRate& default_lr, const std::vector<tg::ParameterPtr>& parameters) {
   const std::string name = args.optimizer.empty() ? default_name : args.optimizer;
-  const float lr = args.learning_rate > 0.0f ? args.learning_rate : default_lr;
+  const tg::LearningRate lr = args.learning_rate > 0.0f ? tg::LearningRate(args.learning_rate) : default_lr;
   if (name == "adam") return std::make_unique<tg::Adam>(parameters, tg::AdamOptions{.learning_rate = lr});
   if (name == "rmsprop") return std::make_unique<tg::RMSprop>(parameters, tg::RMSpropOptions{.learning_rate = lr});
   if (name == "sgd") return std::make_unique<tg::SGD>(parameters, tg::SGDOptions{.learning_rate = lr, .momentum = 0.9f});

@@ -16,7 +16,9 @@ struct RunResult {
 };
 
 // Builds the optimizer the arguments name (default_name when --optimizer is not given).
-std::unique_ptr<tapegrad::Optimizer> make_optimizer(const Args& args, const std::string& default_name, float default_lr,
+// --lr, when given, is a constant rate; otherwise `default_lr` (a constant or a schedule).
+std::unique_ptr<tapegrad::Optimizer> make_optimizer(const Args& args, const std::string& default_name,
+                                                    const tapegrad::LearningRate& default_lr,
                                                     const std::vector<tapegrad::ParameterPtr>& parameters);
 
 // Classification training of `model` (logits out) on `train`, evaluated on `test` after each

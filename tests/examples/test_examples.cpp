@@ -159,7 +159,7 @@ TEST(Examples, CifarProgramsSayWhereTheDataGoes) {
 TEST(Examples, FashionMnistCnnIsFarAboveChanceOnAShortBudget) {
   if (!fs::exists(td::kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
   const fs::path dir = temp_dir("fmnist");
-  auto [rc, out] = run(kBin + "/fashion_mnist --epochs 1 --train-limit 12000 --test-limit 2000 --batch-size 64 --no-augment --threads 2 --checkpoint " +
+  auto [rc, out] = run(kBin + "/fashion_mnist --epochs 1 --train-limit 12000 --test-limit 2000 --batch-size 64 --no-augment --lr 0.001 --threads 2 --checkpoint " +
                        (dir / "f.ckpt").string());
   ASSERT_EQ(rc, 0) << out;
   std::smatch m;
