@@ -4,7 +4,9 @@ times per configuration, in one command, and prints each figure's median and the
 
   /usr/bin/python3 bench/compare_torch.py [--reps 3] [--build build] [--configs all|quick]
 
-Needs Debian's python3-torch (apt-get install python3-torch) and a build with bench_train.
+Needs Debian's python3-torch and OpenBLAS as the system BLAS (apt-get install python3-torch
+libopenblas0-pthread): without libopenblas0-pthread, torch's Linear layers run on the reference
+BLAS (libblas3) and PyTorch looks many times slower than it is. Needs a build with bench_train.
 PyTorch runs as an expert would tune it: torch.set_num_threads(T) and its BLAS held to one thread
 (--blas-threads 1), so its two thread pools do not fight. OPENBLAS_CORETYPE is left as the machine
 sets it.

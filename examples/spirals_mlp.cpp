@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     tg::TrainingProgress progress;
     const tg::TrainingState state{&model, &opt, &train, &progress, {}};
     if (args.resume) tg::load_checkpoint(args.checkpoint, state);
+    if (args.profile) tg::profiler::enable();
     const auto start = std::chrono::steady_clock::now();
     while (progress.epoch < args.epochs) {
       while (auto batch = train.next()) {
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "trained to epoch " << args.epochs << " in " << seconds << " s\n";
+    if (args.profile) std::cout << "\nper-op profile:\n" << tg::profiler::table(15);
   } catch (const tg::Error& e) {
     std::cerr << "spirals_mlp: " << e.what() << "\n";
     return 1;

@@ -46,6 +46,15 @@ RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataL
     tg::save_checkpoint(args.checkpoint, state);
   };
 
+  if (args.profile) tg::profiler::enable();
+  // The per-op table at the end (also when --steps stops the run early).
+  struct PrintProfile {
+    bool on;
+    ~PrintProfile() {
+      if (on) std::cout << "\nper-op profile:\n" << tg::profiler::table(15);
+    }
+  } print_profile{args.profile};
+
   tg::ProgressBar bar;
   tg::FitContext context{&model, &optimizer, args.epochs, train.batches_per_epoch(), train.dataset().size()};
   bar.set_context(&context);
@@ -58,11 +67,15 @@ RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataL
     double& correct = progress.values["epoch_correct"];
     double& seen = progress.values["epoch_seen"];
     while (auto batch = train.next()) {
+      tg::profiler::mark();  // loading the batch is not the first op's forward
       auto logits = model(tg::Variable(batch->x), /*training=*/true);
       auto loss = tg::losses::sparse_categorical_crossentropy(batch->y, logits, {.from_logits = true}) + model.losses();
       optimizer.zero_grad();
       loss.backward();
-      optimizer.step();
+      {
+        tg::profiler::ProfileScope scope("optimizer.step");
+        optimizer.step();
+      }
       ++progress.step;
       const int64_t n = batch->y.numel();
       loss_sum += loss.item() * static_cast<double>(n);
