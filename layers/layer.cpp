@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <regex>
 
 #include "autograd/ops.h"
@@ -25,6 +26,8 @@ std::string snake_case(const std::string& type) {
 }  // namespace
 
 std::string unique_layer_name(const std::string& type) {
+  static std::mutex mutex;  // cheap insurance: layers built on several threads still get unique names
+  std::lock_guard<std::mutex> lock(mutex);
   static std::map<std::string, int> counts;
   const std::string base = snake_case(type);
   const int n = counts[base]++;

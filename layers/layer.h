@@ -102,7 +102,9 @@ class Layer {
   void clear_losses();
 };
 
-// Keras' automatic name for a new layer of `type`: "dense", then "dense_1", "dense_2", ...
+// Keras' automatic name for a new layer of `type`: "dense", then "dense_1", "dense_2", ... (a
+// per-process counter, like Keras'; checkpoints match weights by these names, so build a model in
+// the same order to restore it, or name its layers).
 std::string unique_layer_name(const std::string& type);
 
 // A shared layer, made from a layer value (moved in) or a shared_ptr, so that lists of layers
