@@ -1,6 +1,7 @@
 #include "train/checkpoint.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -151,6 +152,10 @@ void write_atomically(const std::string& path, const std::string& bytes, const c
   std::string tmp = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
   const int fd = mkstemp(tmp.data());
   if (fd < 0) fail(op, "cannot create a temporary file next to '" + path + "': " + std::strerror(errno));
+  // mkstemp creates the file 0600; give the checkpoint the permissions a plain new file would get.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
   size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
