@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
+#include "../test_data.h"
+#include "gradcheck_strength.h"
 #include "autograd/conv.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
@@ -17,19 +19,11 @@ using tg::Shape;
 using tg::Tensor;
 using tg::Variable;
 using Vars = std::vector<Variable>;
+using gradcheck_strength::passes;
+using tapegrad::testing::normal;
+using tapegrad::testing::uniform;
 
 namespace {
-
-Tensor normal(const Shape& s, uint64_t seed) {
-  tg::Rng rng(seed);
-  return Tensor::randn(s, rng);
-}
-
-::testing::AssertionResult passes(const tg::GradcheckFn& f, const std::vector<Tensor>& inputs) {
-  const auto r = tg::gradcheck(f, inputs);
-  if (r.ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << r.report;
-}
 
 struct Case {
   std::vector<int64_t> spatial, kernel, stride, dil;

@@ -2,6 +2,9 @@
 // options that change the backward (axes, keepdims, transposes, steps).
 #include <gtest/gtest.h>
 
+#include "../test_data.h"
+#include "gradcheck_strength.h"
+
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
@@ -13,28 +16,17 @@ using tg::Shape;
 using tg::Tensor;
 using tg::Variable;
 using Vars = std::vector<Variable>;
+using gradcheck_strength::passes;
+using tapegrad::testing::normal;
+using tapegrad::testing::uniform;
 
 namespace {
 
-Tensor uniform(const Shape& s, float lo, float hi, uint64_t seed) {
-  tg::Rng rng(seed);
-  return Tensor::rand(s, rng, lo, hi);
-}
-Tensor normal(const Shape& s, uint64_t seed) {
-  tg::Rng rng(seed);
-  return Tensor::randn(s, rng);
-}
 // Values in [0.3, 1.5] with random signs: away from 0, where abs/relu/clip have kinks.
 Tensor away_from_zero(const Shape& s, uint64_t seed) {
   Tensor mag = uniform(s, 0.3f, 1.5f, seed);
   Tensor sgn = tg::sign(normal(s, seed + 77));
   return tg::mul(mag, sgn);
-}
-
-::testing::AssertionResult passes(const tg::GradcheckFn& f, const std::vector<Tensor>& inputs) {
-  const auto r = tg::gradcheck(f, inputs);
-  if (r.ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << r.report;
 }
 
 }  // namespace

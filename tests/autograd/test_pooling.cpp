@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
+#include "../test_data.h"
+#include "gradcheck_strength.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "autograd/pooling.h"
@@ -14,12 +16,11 @@ using tg::Shape;
 using tg::Tensor;
 using tg::Variable;
 using Vars = std::vector<Variable>;
+using gradcheck_strength::passes;
+using tapegrad::testing::normal;
+using tapegrad::testing::uniform;
 
 namespace {
-Tensor normal(const Shape& s, uint64_t seed) {
-  tg::Rng rng(seed);
-  return Tensor::randn(s, rng);
-}
 // Distinct values, so max pooling has no ties and finite differences do not cross a tie.
 Tensor distinct(const Shape& s, uint64_t seed) {
   tg::Rng rng(seed);
@@ -27,11 +28,6 @@ Tensor distinct(const Shape& s, uint64_t seed) {
   for (size_t i = 0; i < v.size(); ++i) v[i] = 0.1f * static_cast<float>(i);
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.uniform_int(i)]);
   return Tensor::from(s, v);
-}
-::testing::AssertionResult passes(const tg::GradcheckFn& f, const std::vector<Tensor>& inputs) {
-  const auto r = tg::gradcheck(f, inputs);
-  if (r.ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << r.report;
 }
 }  // namespace
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "../error_matchers.h"
-#include "test_data.h"
+#include "../test_data.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "core/tensor_ops.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "../error_matchers.h"
-#include "test_data.h"
+#include "../test_data.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/tensor.h"

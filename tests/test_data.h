@@ -1,10 +1,12 @@
 #pragma once
-// Deterministic test data for the core tests, made without the library's own Rng (a small LCG),
-// and row-major index arithmetic for naive reference loops.
+// Deterministic test data: make() without the library's own Rng (a small LCG, for the tests of
+// that Rng and of core), normal()/uniform() from a seeded tapegrad::Rng, and row-major index
+// arithmetic for naive reference loops.
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "core/rng.h"
 #include "core/tensor.h"
 
 namespace tapegrad::testing {
@@ -20,6 +22,16 @@ inline Tensor make(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi
     if (integers) f = std::floor(f);
   }
   return Tensor::from(shape, v);
+}
+
+inline Tensor normal(const Shape& shape, uint64_t seed) {
+  Rng rng(seed);
+  return Tensor::randn(shape, rng);
+}
+
+inline Tensor uniform(const Shape& shape, float lo, float hi, uint64_t seed) {
+  Rng rng(seed);
+  return Tensor::rand(shape, rng, lo, hi);
 }
 
 // Multi-index of the flat offset `flat` in a row-major `shape`.
