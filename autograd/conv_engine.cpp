@@ -121,23 +121,6 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Ep
   return y;
 }
 
-Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g) {
-  Tensor dx = Tensor::zeros(g.input_shape());
-  const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
-  const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
-  const float* pdy = dy.data();
-  const float* pw = w.data();
-  float* pdx = dx.data();
-  parallel_chunks(g.batch, per, [&](int64_t, int64_t b0, int64_t b1) {
-    const int64_t rows = (b1 - b0) * rows_per_sample;
-    float* dcol = scratch(static_cast<size_t>(rows * kc));
-    // dcol (rows, kc) = dy (rows, c_out) · w^T (c_out, kc)
-    gemm({pdy + b0 * rows_per_sample * g.c_out, g.c_out}, {pw, g.c_out, true}, dcol, kc, rows, g.c_out, kc);
-    for (int64_t b = b0; b < b1; ++b) col2im_add(dcol + (b - b0) * rows_per_sample * kc, g, pdx + b * in_size);
-  });
-  return dx;
-}
-
 namespace {
 // Adds the per-chunk kernel gradients in chunk order (fixed: independent of the thread count).
 Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64_t w_size, const Shape& w_shape) {
@@ -151,7 +134,6 @@ Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64
   });
   return dw;
 }
-}  // namespace
 
 // A second per-thread buffer, for the masked output gradient of a chunk.
 float* scratch_dy(size_t n) {
@@ -159,6 +141,7 @@ float* scratch_dy(size_t n) {
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
+}  // namespace
 
 Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want) {
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
@@ -201,25 +184,6 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   if (want.dw) out.dw = reduce_partials(partials, chunks, w_size, w.shape());
   if (want.db) out.db = reduce_partials(bias_partials, chunks, g.c_out, Shape{g.c_out});
   return out;
-}
-
-Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, const Shape& w_shape) {
-  const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
-  const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
-  const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
-  // One partial kernel gradient per chunk, summed in chunk order below.
-  std::vector<float> partials(static_cast<size_t>(chunks * w_size));
-  const float* px = x.data();
-  const float* pdy = dy.data();
-  parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
-    const int64_t rows = (b1 - b0) * rows_per_sample;
-    float* col = scratch(static_cast<size_t>(rows * kc));
-    for (int64_t b = b0; b < b1; ++b) im2col(px + b * in_size, g, col + (b - b0) * rows_per_sample * kc);
-    // partial (kc, c_out) = col^T (kc, rows) · dy (rows, c_out)
-    gemm({col, kc, true}, {pdy + b0 * rows_per_sample * g.c_out, g.c_out}, partials.data() + chunk * w_size, g.c_out, kc,
-         rows, g.c_out);
-  });
-  return reduce_partials(partials, chunks, w_size, w_shape);
 }
 
 }  // namespace tapegrad::conv_engine

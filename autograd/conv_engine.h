@@ -1,7 +1,7 @@
 #pragma once
-// The three products of a convolution, on Tensors, shared by conv, conv_transpose and the
-// separable layers: forward y = x * w, the input gradient (also the transposed convolution's
-// forward) and the kernel gradient. im2col + GEMM, parallel over chunks of the batch whose size
+// The products of a convolution, on Tensors, shared by conv and conv_transpose: forward
+// y = x * w, and the input, kernel and bias gradients (the input gradient is also the transposed
+// convolution's forward). im2col + GEMM, parallel over chunks of the batch whose size
 // depends only on the geometry, kernel gradients reduced chunk by chunk in order: results do
 // not depend on the number of threads.
 #include "autograd/conv_geometry.h"
@@ -17,10 +17,7 @@ struct Epilogue {
 
 // x (batch, *in, c_in), w (*kernel, c_in, c_out) -> (batch, *out, c_out)
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue = {});
-// dy (batch, *out, c_out), w -> dx (batch, *in, c_in)
-Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g);
-// x, dy -> dw (*kernel, c_in, c_out)
-Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g, const Shape& w_shape);
+
 struct BackwardRequest {
   bool dx = false, dw = false, db = false;
   const Tensor* relu_output = nullptr;  // the forward's output when it fused a relu
@@ -29,7 +26,8 @@ struct Gradients {
   Tensor dx, dw, db;
 };
 // The requested gradients in one pass over the batch: each chunk's patches are built once, the
-// fused relu's mask and the bias sums are applied chunk by chunk.
+// fused relu's mask and the bias sums are applied chunk by chunk. x is only read for dw (it may
+// be undefined otherwise).
 Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want);
 
 // The patches of one sample: row p (output position), column (kernel position, channel); zero

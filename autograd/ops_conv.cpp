@@ -87,9 +87,11 @@ Variable conv_transpose(const Variable& x, const Variable& w, const ConvParams& 
     if (g.out[3 - r + i] != x.dim(1 + i))
       fail(op, "output size " + std::to_string(out_spatial[i]) + " does not map back onto the input " + x.shape().str());
   const Tensor xv = x.value(), wv = w.value();
-  return record(op, conv_engine::backward_data(xv, wv, g), {x, w}, [xv, wv, g](const Tensor& dy, GradSink& s) {
+  // The equivalent convolution's input gradient, with x in the role of its output gradient.
+  const Tensor y = conv_engine::backward(Tensor(), wv, xv, g, {.dx = true}).dx;
+  return record(op, y, {x, w}, [xv, wv, g](const Tensor& dy, GradSink& s) {
     if (s.needs(0)) s.set(0, conv_engine::forward(dy, wv, g));
-    if (s.needs(1)) s.set(1, conv_engine::backward_weights(dy, xv, g, wv.shape()));
+    if (s.needs(1)) s.set(1, conv_engine::backward(dy, wv, xv, g, {.dw = true}).dw);
   });
 }
 

@@ -24,11 +24,8 @@ int main(int argc, char** argv) {
       "(cosine-decayed learning rate) and random horizontal flips; prints the test accuracy after\n"
       "each epoch; saves a checkpoint after each epoch.");
   try {
-    if (args.threads > 0) tg::set_num_threads(args.threads);
-    tg::manual_seed(args.seed);
-    auto data = td::mnist_format(args.data);
-    auto train_set = args.train_limit ? data.train->head(args.train_limit) : data.train;
-    auto test_set = args.test_limit ? data.test->head(args.test_limit) : data.test;
+    examples::apply_runtime_args(args);
+    const auto [train_set, test_set] = examples::apply_limits(td::mnist_format(args.data), args);
     std::cout << "Fashion-MNIST: " << train_set->size() << " training and " << test_set->size() << " test images from "
               << args.data << "\n";
 

@@ -21,11 +21,8 @@ int main(int argc, char** argv) {
                                          "Trains ResNet-20 on CIFAR-10. CIFAR-10 cannot be downloaded by this program:\n"
                                          "unpack cifar-10-binary.tar.gz and pass its cifar-10-batches-bin folder with --data.");
   try {
-    if (args.threads > 0) tg::set_num_threads(args.threads);
-    tg::manual_seed(args.seed);
-    auto data = td::cifar10(args.data);
-    auto train_set = args.train_limit ? data.train->head(args.train_limit) : data.train;
-    auto test_set = args.test_limit ? data.test->head(args.test_limit) : data.test;
+    examples::apply_runtime_args(args);
+    const auto [train_set, test_set] = examples::apply_limits(td::cifar10(args.data), args);
     examples::ResNet20 model;
     model.build({32, 32, 3});
     std::cout << "ResNet-20: " << model.count_params() << " parameters\n";

@@ -20,6 +20,16 @@ std::unique_ptr<tg::Optimizer> make_optimizer(const Args& args, const std::strin
   throw tg::Error("--optimizer: unknown optimizer '" + name + "'; known: adam, rmsprop, sgd");
 }
 
+void apply_runtime_args(const Args& args) {
+  if (args.threads > 0) tg::set_num_threads(args.threads);
+  tg::manual_seed(args.seed);
+}
+
+td::Split apply_limits(const td::Split& data, const Args& args) {
+  return {args.train_limit ? data.train->head(args.train_limit) : data.train,
+          args.test_limit ? data.test->head(args.test_limit) : data.test};
+}
+
 double evaluate_accuracy(tg::Layer& model, const td::TensorDataset& test, int64_t batch_size, const td::Transform& preprocess) {
   tg::NoGradGuard no_grad;
   td::DataLoader loader(std::make_shared<td::TensorDataset>(test.x(), test.y()),

@@ -16,6 +16,11 @@ struct RunResult {
 };
 
 // Builds the optimizer the arguments name (default_name when --optimizer is not given).
+// Applies --threads and --seed (seeding default_rng(), which the weights and dropout draw from).
+void apply_runtime_args(const Args& args);
+// The data set cut down to --train-limit / --test-limit samples, when given.
+tapegrad::data::Split apply_limits(const tapegrad::data::Split& data, const Args& args);
+
 // --lr, when given, is a constant rate; otherwise `default_lr` (a constant or a schedule).
 std::unique_ptr<tapegrad::Optimizer> make_optimizer(const Args& args, const std::string& default_name,
                                                     const tapegrad::LearningRate& default_lr,
