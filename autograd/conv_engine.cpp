@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "autograd/conv_direct.h"
 #include "core/gemm.h"
 #include "core/parallel.h"
 
@@ -101,6 +102,14 @@ void col2im_add(const float* col, const ConvGeometry& g, float* x) {
 
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue) {
   Tensor y = Tensor::empty(g.output_shape(g.c_out));
+  if (conv_direct::supports(g)) {
+    const int64_t in_size = g.in_positions() * g.c_in, out_size = g.out_positions() * g.c_out;
+    parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b)
+        conv_direct::forward_sample(x.data() + b * in_size, w.data(), g, epilogue.bias, epilogue.relu, y.data() + b * out_size);
+    });
+    return y;
+  }
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const float* px = x.data();
@@ -151,7 +160,12 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * w_size) : 0);
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * g.c_out) : 0, 0.0f);
   Gradients out;
-  if (want.dx) out.dx = Tensor::zeros(g.input_shape());
+  const bool direct = conv_direct::supports(g);
+  // The direct input gradient is a forward convolution of dy with the flipped kernel.
+  const ConvGeometry dx_geometry = direct ? conv_direct::input_gradient_geometry(g) : ConvGeometry{};
+  std::vector<float> flipped(direct && want.dx ? static_cast<size_t>(w_size) : 0);
+  if (!flipped.empty()) conv_direct::flip_kernel(w.data(), g, flipped.data());
+  if (want.dx) out.dx = direct ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
   const float* px = x.data();
   const float* pw = w.data();
   const float* pdy = dy.data();
@@ -169,6 +183,19 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
       float* db = bias_partials.data() + chunk * g.c_out;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < g.c_out; ++c) db[c] += dy_chunk[r * g.c_out + c];
+    }
+    if (direct) {
+      const int64_t out_size = rows_per_sample * g.c_out;
+      if (want.dw) {
+        float* dw = partials.data() + chunk * w_size;
+        std::fill(dw, dw + w_size, 0.0f);
+        for (int64_t b = b0; b < b1; ++b)
+          conv_direct::add_weight_gradient_sample(px + b * in_size, dy_chunk + (b - b0) * out_size, g, dw);
+      }
+      if (want.dx)
+        for (int64_t b = b0; b < b1; ++b)
+          conv_direct::forward_sample(dy_chunk + (b - b0) * out_size, flipped.data(), dx_geometry, nullptr, false, pdx + b * in_size);
+      return;
     }
     float* col = scratch(static_cast<size_t>(rows * kc));
     if (want.dw) {

@@ -1,0 +1,28 @@
+#pragma once
+// Stride-1 convolutions computed straight from the (padded) input, with no im2col: an AVX-512
+// register-tiled kernel walks the input's linear positions, so each kernel position is a
+// constant offset and the GEMM's A operand is the input itself. Output positions that fall in
+// the padding columns of that linear walk are computed and dropped (a few percent more
+// arithmetic for no patch buffer). The input gradient of a stride-1 convolution is itself a
+// stride-1 convolution of the output gradient with the flipped kernel, so it uses the same
+// kernel; the kernel gradient uses it with the roles of rows and steps swapped.
+// Per sample, single-threaded: conv_engine runs these on its TBB chunks.
+#include "autograd/conv_geometry.h"
+
+namespace tapegrad::conv_direct {
+
+// True when this build has the kernels (AVX-512) and g has stride 1 in every dim.
+bool supports(const ConvGeometry& g);
+
+// y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
+void forward_sample(const float* x, const float* w, const ConvGeometry& g, const float* bias, bool relu, float* y);
+
+// The geometry and kernel whose forward is g's input gradient: output gradient in, input
+// gradient out, kernel (*window reversed, c_out, c_in).
+ConvGeometry input_gradient_geometry(const ConvGeometry& g);
+void flip_kernel(const float* w, const ConvGeometry& g, float* flipped);
+
+// dw (*window, c_in, c_out) += the kernel gradient of one sample.
+void add_weight_gradient_sample(const float* x, const float* dy, const ConvGeometry& g, float* dw);
+
+}  // namespace tapegrad::conv_direct
