@@ -90,7 +90,7 @@ const float* padded_input(const float* x, const ConvGeometry& g, const Plan& pla
 
 // One register tile: C rows i < MR, columns [0, 16 * NV) (the last vector under `last_mask`),
 // += sum over taps p and steps s of A(p, i, s) * B(p, s, :), where
-//   A(p, i, s) = a[tap_offset[p] + i * a_row + s * a_step]   (a_row is 1 when kAdjacentRows)
+//   A(p, i, s) = a[tap_offset[p] + i * a_row + s * a_step]   (a_row is kRowStride when that is not 0)
 //   B(p, s, :) = tap_b[p] + s * ldb.
 struct Tile {
   const float* a;
@@ -105,14 +105,14 @@ struct Tile {
   bool relu;
 };
 
-template <int MR, int NV, bool kAdjacentRows>
+template <int MR, int NV, int kRowStride>
 void run_tile(const Tile& t) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-  const int64_t a_row = kAdjacentRows ? 1 : t.a_row;
+  const int64_t a_row = kRowStride != 0 ? kRowStride : t.a_row;
   for (int64_t p = 0; p < t.taps; ++p) {
     const float* a = t.a + t.tap_offset[p];
     const float* b = t.tap_b[p];
@@ -150,21 +150,25 @@ void run_tile(const Tile& t) {
 // the NV B vectors and a broadcast.
 constexpr int rows_for(int nv) { return nv == 1 ? 16 : nv == 2 ? 12 : nv == 3 ? 8 : 6; }
 constexpr int kMaxVectors = 4;
+// Cache blocking (L1d is 48 KiB here): the forward keeps this much of the kernel hot, the
+// kernel gradient this many rows of the output gradient.
+constexpr int64_t kKernelBytesInL1 = 16 * 1024;
+constexpr int64_t kRowsPerBlock = 64;
 
 using TileFn = void (*)(const Tile&);
 
-template <int NV, bool kAdjacentRows, size_t... R>
+template <int NV, int kRowStride, size_t... R>
 constexpr std::array<TileFn, sizeof...(R)> tile_table(std::index_sequence<R...>) {
-  return {&run_tile<static_cast<int>(R) + 1, NV, kAdjacentRows>...};
+  return {&run_tile<static_cast<int>(R) + 1, NV, kRowStride>...};
 }
 
-// run_tile<rows, nv, kAdjacentRows> for rows <= rows_for(nv).
-template <bool kAdjacentRows>
+// run_tile<rows, nv, kRowStride> for rows <= rows_for(nv).
+template <int kRowStride>
 TileFn tile_fn(int rows, int nv) {
-  static const auto t1 = tile_table<1, kAdjacentRows>(std::make_index_sequence<rows_for(1)>());
-  static const auto t2 = tile_table<2, kAdjacentRows>(std::make_index_sequence<rows_for(2)>());
-  static const auto t3 = tile_table<3, kAdjacentRows>(std::make_index_sequence<rows_for(3)>());
-  static const auto t4 = tile_table<4, kAdjacentRows>(std::make_index_sequence<rows_for(4)>());
+  static const auto t1 = tile_table<1, kRowStride>(std::make_index_sequence<rows_for(1)>());
+  static const auto t2 = tile_table<2, kRowStride>(std::make_index_sequence<rows_for(2)>());
+  static const auto t3 = tile_table<3, kRowStride>(std::make_index_sequence<rows_for(3)>());
+  static const auto t4 = tile_table<4, kRowStride>(std::make_index_sequence<rows_for(4)>());
   switch (nv) {
     case 1: return t1[rows - 1];
     case 2: return t2[rows - 1];
@@ -211,17 +215,24 @@ void forward_sample(const float* x, const float* w, const ConvGeometry& g, const
   for (const ColumnGroup& cols : column_groups(n)) {
     for (int64_t p = 0; p < taps; ++p) tap_b[static_cast<size_t>(p)] = w + p * c * n + cols.begin;
     const int mr = rows_for(cols.vectors);
+    // Kernel positions are taken a few at a time, so their slice of w stays in L1 while every
+    // row of the sample goes by; the partial sums wait in y.
+    const int64_t group = std::clamp<int64_t>(kKernelBytesInL1 / (c * cols.vectors * 64), 1, taps);
     std::array<float*, 16> c_rows{};
-    for (int64_t od = 0; od < g.out[0]; ++od) {
-      for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += mr) {
-        const int rows = static_cast<int>(std::min<int64_t>(mr, plan.rows_per_plane - r0));
-        for (int i = 0; i < rows; ++i) {
-          const int64_t pos = plan.output_position(g, od, r0 + i);
-          c_rows[static_cast<size_t>(i)] = pos < 0 ? nullptr : y + pos * n + cols.begin;
+    for (int64_t p0 = 0; p0 < taps; p0 += group) {
+      const int64_t group_taps = std::min(group, taps - p0);
+      const bool first = p0 == 0, last = p0 + group_taps == taps;
+      for (int64_t od = 0; od < g.out[0]; ++od) {
+        for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += mr) {
+          const int rows = static_cast<int>(std::min<int64_t>(mr, plan.rows_per_plane - r0));
+          for (int i = 0; i < rows; ++i) {
+            const int64_t pos = plan.output_position(g, od, r0 + i);
+            c_rows[static_cast<size_t>(i)] = pos < 0 ? nullptr : y + pos * n + cols.begin;
+          }
+          const Tile tile{xp + (od * plan.plane + r0) * c, c, 1, plan.tap_offset.data() + p0, tap_b.data() + p0, group_taps,
+                          c, n, c_rows.data(), cols.last_mask, !first, last && bias ? bias + cols.begin : nullptr, last && relu};
+          (c == 32 ? tile_fn<32>(rows, cols.vectors) : c == 64 ? tile_fn<64>(rows, cols.vectors) : tile_fn<0>(rows, cols.vectors))(tile);
         }
-        const Tile tile{xp + (od * plan.plane + r0) * c, c, 1, plan.tap_offset.data(), tap_b.data(), taps, c, n,
-                        c_rows.data(), cols.last_mask, false, bias ? bias + cols.begin : nullptr, relu};
-        tile_fn<false>(rows, cols.vectors)(tile);
       }
     }
   }
@@ -244,20 +255,25 @@ void add_weight_gradient_sample(const float* x, const float* dy, const ConvGeome
       else
         std::memcpy(dst, dy + pos * n, static_cast<size_t>(n) * sizeof(float));
     }
-    const float* plane_x = xp + od * plan.plane * c;
     const int64_t zero_offset = 0;
-    for (const ColumnGroup& cols : groups) {
-      const float* b = linear_dy.data() + cols.begin;
-      const int mr = rows_for(cols.vectors);
-      std::array<float*, 16> c_rows{};
-      for (int64_t p = 0; p < taps; ++p)
-        for (int64_t c0 = 0; c0 < c; c0 += mr) {
-          const int tile_rows = static_cast<int>(std::min<int64_t>(mr, c - c0));
-          for (int i = 0; i < tile_rows; ++i) c_rows[static_cast<size_t>(i)] = dw + (p * c + c0 + i) * n + cols.begin;
-          const Tile tile{plane_x + plan.tap_offset[static_cast<size_t>(p)] + c0, 1, c, &zero_offset, &b, 1, rows, n,
-                          c_rows.data(), cols.last_mask, true, nullptr, false};
-          tile_fn<true>(tile_rows, cols.vectors)(tile);
-        }
+    // A block of rows at a time, so its output gradient and input rows stay in L1 while every
+    // kernel position and channel tile uses them.
+    for (int64_t s0 = 0; s0 < rows; s0 += kRowsPerBlock) {
+      const int64_t steps = std::min(kRowsPerBlock, rows - s0);
+      const float* block_x = xp + (od * plan.plane + s0) * c;
+      for (const ColumnGroup& cols : groups) {
+        const float* b = linear_dy.data() + s0 * n + cols.begin;
+        const int mr = rows_for(cols.vectors);
+        std::array<float*, 16> c_rows{};
+        for (int64_t p = 0; p < taps; ++p)
+          for (int64_t c0 = 0; c0 < c; c0 += mr) {
+            const int tile_rows = static_cast<int>(std::min<int64_t>(mr, c - c0));
+            for (int i = 0; i < tile_rows; ++i) c_rows[static_cast<size_t>(i)] = dw + (p * c + c0 + i) * n + cols.begin;
+            const Tile tile{block_x + plan.tap_offset[static_cast<size_t>(p)] + c0, 1, c, &zero_offset, &b, 1, steps, n,
+                            c_rows.data(), cols.last_mask, true, nullptr, false};
+            tile_fn<1>(tile_rows, cols.vectors)(tile);
+          }
+      }
     }
   }
 }
