@@ -34,45 +34,32 @@ void flip_kernel(const float* w, const ConvGeometry& g, float* flipped) {
   }
 }
 
+Plan::Plan(const ConvGeometry& geometry) : g(geometry) {
+  for (int d = 0; d < 3; ++d) {
+    padded[d] = g.out[d] + (g.kernel[d] - 1) * g.dilation[d];
+    needs_padding = needs_padding || padded[d] != g.in[d] || g.pad_before[d] != 0;
+  }
+  plane = padded[1] * padded[2];
+  rows_per_plane = (g.out[1] - 1) * padded[2] + g.out[2];
+  for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
+      for (int64_t kw = 0; kw < g.kernel[2]; ++kw)
+        tap_offset.push_back((kd * g.dilation[0] * plane + kh * g.dilation[1] * padded[2] + kw * g.dilation[2]) * g.c_in);
+  for (int64_t r = 0; r < rows_per_plane; ++r) {
+    const int64_t oh = r / padded[2], ow = r % padded[2];
+    row_position.push_back(ow < g.out[2] ? oh * g.out[2] + ow : -1);
+  }
+}
+
 #if defined(__AVX512F__)
 
 namespace {
 
-// A stride-1 convolution as a GEMM over the padded input's linear positions: output position
-// (od, oh, ow) reads the window whose origin is padded position (od, oh, ow), so along one
-// output plane consecutive rows are consecutive input pixels and kernel position p is the
-// constant offset tap_offset[p]. Rows whose ow lands in [out[2], padded[2]) are not outputs.
-struct Plan {
-  std::array<int64_t, 3> padded{};
-  int64_t plane = 0;           // padded positions per depth slice
-  int64_t rows_per_plane = 0;  // linear rows that cover one output plane
-  bool needs_padding = false;
-  std::vector<int64_t> tap_offset;  // in floats, per kernel position
-
-  explicit Plan(const ConvGeometry& g) {
-    for (int d = 0; d < 3; ++d) {
-      padded[d] = g.out[d] + (g.kernel[d] - 1) * g.dilation[d];
-      needs_padding = needs_padding || padded[d] != g.in[d] || g.pad_before[d] != 0;
-    }
-    plane = padded[1] * padded[2];
-    rows_per_plane = (g.out[1] - 1) * padded[2] + g.out[2];
-    for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
-      for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
-        for (int64_t kw = 0; kw < g.kernel[2]; ++kw)
-          tap_offset.push_back((kd * g.dilation[0] * plane + kh * g.dilation[1] * padded[2] + kw * g.dilation[2]) * g.c_in);
-  }
-
-  // The output position of linear row r of plane od, or -1 for a row in the padding columns.
-  int64_t output_position(const ConvGeometry& g, int64_t od, int64_t r) const {
-    const int64_t oh = r / padded[2], ow = r % padded[2];
-    return ow < g.out[2] ? (od * g.out[1] + oh) * g.out[2] + ow : -1;
-  }
-};
-
 // The sample's input inside a zero border, in a per-thread buffer (or x itself when the
 // convolution has no padding).
-const float* padded_input(const float* x, const ConvGeometry& g, const Plan& plan) {
+const float* padded_input(const float* x, const Plan& plan) {
   if (!plan.needs_padding) return x;
+  const ConvGeometry& g = plan.g;
   thread_local std::vector<float> buffer;
   const int64_t c = g.c_in, size = plan.padded[0] * plan.plane * c;
   if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
@@ -207,9 +194,9 @@ bool supports(const ConvGeometry& g) {
   return true;
 }
 
-void forward_sample(const float* x, const float* w, const ConvGeometry& g, const float* bias, bool relu, float* y) {
-  const Plan plan(g);
-  const float* xp = padded_input(x, g, plan);
+void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y) {
+  const ConvGeometry& g = plan.g;
+  const float* xp = padded_input(x, plan);
   const int64_t c = g.c_in, n = g.c_out, taps = g.kernel_positions();
   std::vector<const float*> tap_b(static_cast<size_t>(taps));
   for (const ColumnGroup& cols : column_groups(n)) {
@@ -225,9 +212,10 @@ void forward_sample(const float* x, const float* w, const ConvGeometry& g, const
       for (int64_t od = 0; od < g.out[0]; ++od) {
         for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, plan.rows_per_plane - r0));
+          float* y_plane = y + (od * g.out[1] * g.out[2] * n) + cols.begin;
           for (int i = 0; i < rows; ++i) {
-            const int64_t pos = plan.output_position(g, od, r0 + i);
-            c_rows[static_cast<size_t>(i)] = pos < 0 ? nullptr : y + pos * n + cols.begin;
+            const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
+            c_rows[static_cast<size_t>(i)] = pos < 0 ? nullptr : y_plane + pos * n;
           }
           const Tile tile{xp + (od * plan.plane + r0) * c, c, 1, plan.tap_offset.data() + p0, tap_b.data() + p0, group_taps,
                           c, n, c_rows.data(), cols.last_mask, !first, last && bias ? bias + cols.begin : nullptr, last && relu};
@@ -238,9 +226,9 @@ void forward_sample(const float* x, const float* w, const ConvGeometry& g, const
   }
 }
 
-void add_weight_gradient_sample(const float* x, const float* dy, const ConvGeometry& g, float* dw) {
-  const Plan plan(g);
-  const float* xp = padded_input(x, g, plan);
+void add_weight_gradient_sample(const Plan& plan, const float* x, const float* dy, float* dw) {
+  const ConvGeometry& g = plan.g;
+  const float* xp = padded_input(x, plan);
   const int64_t c = g.c_in, n = g.c_out, taps = g.kernel_positions(), rows = plan.rows_per_plane;
   // The output gradient laid out on the linear rows, zero on the rows that are not outputs.
   thread_local std::vector<float> linear_dy;
@@ -248,12 +236,12 @@ void add_weight_gradient_sample(const float* x, const float* dy, const ConvGeome
   const std::vector<ColumnGroup> groups = column_groups(n);
   for (int64_t od = 0; od < g.out[0]; ++od) {
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t pos = plan.output_position(g, od, r);
+      const int64_t pos = plan.row_position[static_cast<size_t>(r)];
       float* dst = linear_dy.data() + r * n;
       if (pos < 0)
         std::fill(dst, dst + n, 0.0f);
       else
-        std::memcpy(dst, dy + pos * n, static_cast<size_t>(n) * sizeof(float));
+        std::memcpy(dst, dy + (od * g.out[1] * g.out[2] + pos) * n, static_cast<size_t>(n) * sizeof(float));
     }
     const int64_t zero_offset = 0;
     // A block of rows at a time, so its output gradient and input rows stay in L1 while every
@@ -281,10 +269,10 @@ void add_weight_gradient_sample(const float* x, const float* dy, const ConvGeome
 #else  // no AVX-512: conv_engine keeps to im2col + GEMM
 
 bool supports(const ConvGeometry&) { return false; }
-void forward_sample(const float*, const float*, const ConvGeometry&, const float*, bool, float*) {
+void forward_sample(const Plan&, const float*, const float*, const float*, bool, float*) {
   fail("conv", "the direct kernels need AVX-512");
 }
-void add_weight_gradient_sample(const float*, const float*, const ConvGeometry&, float*) {
+void add_weight_gradient_sample(const Plan&, const float*, const float*, float*) {
   fail("conv", "the direct kernels need AVX-512");
 }
 

@@ -7,6 +7,10 @@
 // stride-1 convolution of the output gradient with the flipped kernel, so it uses the same
 // kernel; the kernel gradient uses it with the roles of rows and steps swapped.
 // Per sample, single-threaded: conv_engine runs these on its TBB chunks.
+#include <array>
+#include <cstdint>
+#include <vector>
+
 #include "autograd/conv_geometry.h"
 
 namespace tapegrad::conv_direct {
@@ -14,8 +18,25 @@ namespace tapegrad::conv_direct {
 // True when this build has the kernels (AVX-512) and g has stride 1 in every dim.
 bool supports(const ConvGeometry& g);
 
+// A stride-1 convolution as a GEMM over the padded input's linear positions: output position
+// (od, oh, ow) reads the window whose origin is padded position (od, oh, ow), so along one
+// output plane consecutive rows are consecutive input pixels and kernel position p is the
+// constant offset tap_offset[p]. Rows whose ow lands in [out[2], padded[2]) are not outputs.
+// Built once per call and shared by every sample.
+struct Plan {
+  explicit Plan(const ConvGeometry& geometry);
+
+  ConvGeometry g;
+  std::array<int64_t, 3> padded{};
+  int64_t plane = 0;           // padded positions per depth slice
+  int64_t rows_per_plane = 0;  // linear rows that cover one output plane
+  bool needs_padding = false;
+  std::vector<int64_t> tap_offset;    // in floats, per kernel position
+  std::vector<int64_t> row_position;  // per linear row: its output position in plane 0, or -1
+};
+
 // y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
-void forward_sample(const float* x, const float* w, const ConvGeometry& g, const float* bias, bool relu, float* y);
+void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y);
 
 // The geometry and kernel whose forward is g's input gradient: output gradient in, input
 // gradient out, kernel (*window reversed, c_out, c_in).
@@ -23,6 +44,6 @@ ConvGeometry input_gradient_geometry(const ConvGeometry& g);
 void flip_kernel(const float* w, const ConvGeometry& g, float* flipped);
 
 // dw (*window, c_in, c_out) += the kernel gradient of one sample.
-void add_weight_gradient_sample(const float* x, const float* dy, const ConvGeometry& g, float* dw);
+void add_weight_gradient_sample(const Plan& plan, const float* x, const float* dy, float* dw);
 
 }  // namespace tapegrad::conv_direct

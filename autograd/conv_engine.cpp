@@ -103,10 +103,11 @@ void col2im_add(const float* col, const ConvGeometry& g, float* x) {
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue) {
   Tensor y = Tensor::empty(g.output_shape(g.c_out));
   if (conv_direct::supports(g)) {
+    const conv_direct::Plan plan(g);
     const int64_t in_size = g.in_positions() * g.c_in, out_size = g.out_positions() * g.c_out;
     parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t b = lo; b < hi; ++b)
-        conv_direct::forward_sample(x.data() + b * in_size, w.data(), g, epilogue.bias, epilogue.relu, y.data() + b * out_size);
+        conv_direct::forward_sample(plan, x.data() + b * in_size, w.data(), epilogue.bias, epilogue.relu, y.data() + b * out_size);
     });
     return y;
   }
@@ -162,7 +163,8 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   Gradients out;
   const bool direct = conv_direct::supports(g);
   // The direct input gradient is a forward convolution of dy with the flipped kernel.
-  const ConvGeometry dx_geometry = direct ? conv_direct::input_gradient_geometry(g) : ConvGeometry{};
+  const conv_direct::Plan dw_plan(direct && want.dw ? g : ConvGeometry{});
+  const conv_direct::Plan dx_plan(direct && want.dx ? conv_direct::input_gradient_geometry(g) : ConvGeometry{});
   std::vector<float> flipped(direct && want.dx ? static_cast<size_t>(w_size) : 0);
   if (!flipped.empty()) conv_direct::flip_kernel(w.data(), g, flipped.data());
   if (want.dx) out.dx = direct ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
@@ -190,11 +192,11 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
         float* dw = partials.data() + chunk * w_size;
         std::fill(dw, dw + w_size, 0.0f);
         for (int64_t b = b0; b < b1; ++b)
-          conv_direct::add_weight_gradient_sample(px + b * in_size, dy_chunk + (b - b0) * out_size, g, dw);
+          conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
       }
       if (want.dx)
         for (int64_t b = b0; b < b1; ++b)
-          conv_direct::forward_sample(dy_chunk + (b - b0) * out_size, flipped.data(), dx_geometry, nullptr, false, pdx + b * in_size);
+          conv_direct::forward_sample(dx_plan, dy_chunk + (b - b0) * out_size, flipped.data(), nullptr, false, pdx + b * in_size);
       return;
     }
     float* col = scratch(static_cast<size_t>(rows * kc));

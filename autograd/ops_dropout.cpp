@@ -1,5 +1,6 @@
 // Dropout's two halves: drawing the mask (straight from the Philox stream, one parallel pass) and
 // multiplying by it (fused for the common same-shape case, broadcast for noise shapes).
+#include <algorithm>
 #include <string>
 
 #include "autograd/nn_ops.h"
@@ -12,7 +13,14 @@ namespace tapegrad {
 
 namespace {
 constexpr int64_t kMaskChunk = 1 << 14;  // a multiple of 4: chunks start on Philox block bounds
+constexpr int64_t kWordsPerPass = 1024;   // random words drawn at a time, on the stack
 constexpr int64_t kGrain = 1 << 15;
+
+// Keep (scale) where the word's top 24 bits are >= cut, else drop (0). Its own function taking
+// values, not lambda captures that `out` might alias, so the loop vectorises without branches.
+void threshold_words(const uint32_t* words, int64_t n, uint32_t cut, float scale, float* __restrict out) {
+  for (int64_t j = 0; j < n; ++j) out[j] = (words[j] >> 8) >= cut ? scale : 0.0f;
+}
 }  // namespace
 
 Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
@@ -26,9 +34,11 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
   const uint32_t cut = static_cast<uint32_t>(static_cast<double>(rate) * 16777216.0);
   float* out = mask.data();
   parallel_chunks(n, kMaskChunk, [&](int64_t, int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i += 4) {
-      const auto b = Rng::block(st.seed, st.counter + static_cast<uint64_t>(i / 4));
-      for (int64_t j = 0; j < 4 && i + j < hi; ++j) out[i + j] = (b[j] >> 8) >= cut ? scale : 0.0f;
+    uint32_t words[kWordsPerPass];
+    for (int64_t i = lo; i < hi; i += kWordsPerPass) {
+      const int64_t m = std::min(kWordsPerPass, hi - i);
+      Rng::blocks(st.seed, st.counter + static_cast<uint64_t>(i / 4), (m + 3) / 4, words);
+      threshold_words(words, m, cut, scale, out + i);
     }
   });
   rng.set_state({st.seed, st.counter + static_cast<uint64_t>((n + 3) / 4)});

@@ -79,24 +79,29 @@ class StoragePool {
 
 constexpr size_t kAlignment = 64;
 
-std::shared_ptr<float[]> allocate(int64_t n) {
+// Uninitialised, 64-byte-aligned storage for n values of T; large buffers come from the pool.
+template <class T>
+std::shared_ptr<T[]> allocate_array(int64_t n) {
   // Round up so aligned_alloc's size is a multiple of the alignment; never zero bytes.
-  size_t bytes = std::max<size_t>(static_cast<size_t>(n) * sizeof(float), kAlignment);
+  size_t bytes = std::max<size_t>(static_cast<size_t>(n) * sizeof(T), kAlignment);
   bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (bytes >= StoragePool::kMinBytes) {
     const size_t rounded = StoragePool::size_class(bytes);
     void* p = StoragePool::instance().take(rounded);
-    return std::shared_ptr<float[]>(static_cast<float*>(p),
-                                    [rounded](float* q) { StoragePool::instance().give(q, rounded); });
+    return std::shared_ptr<T[]>(static_cast<T*>(p), [rounded](T* q) { StoragePool::instance().give(q, rounded); });
   }
   void* p = std::aligned_alloc(kAlignment, bytes);
   if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float[]>(static_cast<float*>(p), [](float* q) { std::free(q); });
+  return std::shared_ptr<T[]>(static_cast<T*>(p), [](T* q) { std::free(q); });
 }
+
+std::shared_ptr<float[]> allocate(int64_t n) { return allocate_array<float>(n); }
 
 }  // namespace
 
 void release_cached_memory() { StoragePool::instance().release(); }
+
+std::shared_ptr<int32_t[]> allocate_indices(int64_t n) { return allocate_array<int32_t>(n); }
 
 Tensor Tensor::empty(const Shape& shape) { return Tensor(shape, allocate(shape.numel())); }
 

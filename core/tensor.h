@@ -74,6 +74,10 @@ class Tensor {
 // cached, up to 1 GiB, so training steps do not fault fresh pages in every time).
 void release_cached_memory();
 
+// Uninitialised storage for n int32 indices (argmax positions and the like) from the same pool,
+// for ops that keep them from the forward to the backward pass of every training step.
+std::shared_ptr<int32_t[]> allocate_indices(int64_t n);
+
 // Prints values with their shape, NumPy-like, eliding the middle of large dims.
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::ostream& operator<<(std::ostream& os, const Shape& s);

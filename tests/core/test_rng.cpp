@@ -81,6 +81,21 @@ TEST(Rng, PhiloxMatchesIndependentImplementation) {
       EXPECT_EQ(tg::Rng::block(k, c), Philox4x32Ref::block(k, c)) << "key " << k << " counter " << c;
 }
 
+TEST(Rng, BulkBlocksEqualSingleBlocks) {
+  // The vector path (16 blocks at a time) and the scalar tail, across a carry into the
+  // counter's high word.
+  for (const uint64_t key : {uint64_t{0}, uint64_t{0xDEADBEEFCAFEF00Dull}})
+    for (const uint64_t start : {uint64_t{0}, uint64_t{0xFFFFFFFFull} - 20, uint64_t{1} << 50}) {
+      const int64_t n = 53;
+      std::vector<uint32_t> words(4 * n);
+      tg::Rng::blocks(key, start, n, words.data());
+      for (int64_t j = 0; j < n; ++j) {
+        const auto want = Philox4x32Ref::block(key, start + static_cast<uint64_t>(j));
+        for (int w = 0; w < 4; ++w) ASSERT_EQ(words[4 * j + w], want[w]) << "key " << key << " block " << start + j;
+      }
+    }
+}
+
 TEST(Rng, NextU32IsWordZeroOfConsecutiveBlocks) {
   tg::Rng r(77);
   for (uint64_t i = 0; i < 100; ++i) {
