@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "autograd/conv_direct.h"
+#include "autograd/conv_winograd.h"
 #include "core/gemm.h"
 #include "core/parallel.h"
+#include "core/scratch.h"
 
 namespace tapegrad::conv_engine {
 
@@ -21,9 +23,8 @@ int64_t samples_per_chunk(const ConvGeometry& g) {
 
 // A per-thread scratch buffer, reused across calls so steady-state training does not allocate.
 float* scratch(size_t n) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
+  thread_local ScratchBuffer buffer;
+  return buffer.get(n);
 }
 
 // Calls f(p, k0, row_base, iw0) for every output position p and kernel row (kd, kh): kernel
@@ -100,14 +101,37 @@ void col2im_add(const float* col, const ConvGeometry& g, float* x) {
   });
 }
 
+namespace {
+// The forward product of a stride-1 geometry, per sample, by the fastest kernel that serves it:
+// Winograd for 3x3 windows over enough channels, else the direct kernel.
+class StrideOneForward {
+ public:
+  StrideOneForward(const ConvGeometry& g, const float* w)
+      : plan_(g), w_(w), winograd_(conv_winograd::supports(g)) {
+    if (winograd_) winograd_w_ = conv_winograd::transform_kernel(w, g);
+  }
+  void run(const float* x, const float* bias, bool relu, float* y) const {
+    if (winograd_)
+      conv_winograd::forward_sample(plan_.g, x, winograd_w_.data(), bias, relu, y);
+    else
+      conv_direct::forward_sample(plan_, x, w_, bias, relu, y);
+  }
+
+ private:
+  conv_direct::Plan plan_;
+  const float* w_;
+  bool winograd_;
+  std::vector<float> winograd_w_;
+};
+}  // namespace
+
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue) {
   Tensor y = Tensor::empty(g.output_shape(g.c_out));
   if (conv_direct::supports(g)) {
-    const conv_direct::Plan plan(g);
+    const StrideOneForward product(g, w.data());
     const int64_t in_size = g.in_positions() * g.c_in, out_size = g.out_positions() * g.c_out;
     parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b)
-        conv_direct::forward_sample(plan, x.data() + b * in_size, w.data(), epilogue.bias, epilogue.relu, y.data() + b * out_size);
+      for (int64_t b = lo; b < hi; ++b) product.run(x.data() + b * in_size, epilogue.bias, epilogue.relu, y.data() + b * out_size);
     });
     return y;
   }
@@ -147,9 +171,8 @@ Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64
 
 // A second per-thread buffer, for the masked output gradient of a chunk.
 float* scratch_dy(size_t n) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
+  thread_local ScratchBuffer buffer;
+  return buffer.get(n);
 }
 }  // namespace
 
@@ -162,11 +185,12 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * g.c_out) : 0, 0.0f);
   Gradients out;
   const bool direct = conv_direct::supports(g);
-  // The direct input gradient is a forward convolution of dy with the flipped kernel.
   const conv_direct::Plan dw_plan(direct && want.dw ? g : ConvGeometry{});
-  const conv_direct::Plan dx_plan(direct && want.dx ? conv_direct::input_gradient_geometry(g) : ConvGeometry{});
+  // At stride 1 the input gradient is a forward convolution of dy with the flipped kernel.
   std::vector<float> flipped(direct && want.dx ? static_cast<size_t>(w_size) : 0);
   if (!flipped.empty()) conv_direct::flip_kernel(w.data(), g, flipped.data());
+  const StrideOneForward input_gradient(direct && want.dx ? conv_direct::input_gradient_geometry(g) : ConvGeometry{},
+                                        flipped.data());
   if (want.dx) out.dx = direct ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
   const float* px = x.data();
   const float* pw = w.data();
@@ -196,7 +220,7 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
       }
       if (want.dx)
         for (int64_t b = b0; b < b1; ++b)
-          conv_direct::forward_sample(dx_plan, dy_chunk + (b - b0) * out_size, flipped.data(), nullptr, false, pdx + b * in_size);
+          input_gradient.run(dy_chunk + (b - b0) * out_size, nullptr, false, pdx + b * in_size);
       return;
     }
     float* col = scratch(static_cast<size_t>(rows * kc));

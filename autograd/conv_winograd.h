@@ -1,0 +1,25 @@
+#pragma once
+// Winograd F(2x2, 3x3) for 2-D 3x3 stride-1 convolutions (Lavin & Gray, 2015): each 2x2 block of
+// outputs comes from a 4x4 block of input, transformed (B^T d B), multiplied elementwise by the
+// transformed kernel (G g G^T) and summed over channels, then transformed back (A^T m A). The
+// channel sums are 16 independent GEMMs with 2.25x fewer multiplies than the direct product.
+// The input gradient of such a convolution is one too (conv_direct::input_gradient_geometry),
+// so it serves both. Per sample, single-threaded: conv_engine runs it on its TBB chunks.
+#include <vector>
+
+#include "autograd/conv_geometry.h"
+
+namespace tapegrad::conv_winograd {
+
+// True when this build has the kernels (AVX-512) and g is a 2-D 3x3 convolution with stride 1,
+// dilation 1 and enough channels for the transforms to pay.
+bool supports(const ConvGeometry& g);
+
+// The kernel (3, 3, c_in, c_out) transformed: 16 matrices (c_in, c_out), one per element of
+// the 4x4 Winograd domain. Computed once per call.
+std::vector<float> transform_kernel(const float* w, const ConvGeometry& g);
+
+// y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
+void forward_sample(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y);
+
+}  // namespace tapegrad::conv_winograd

@@ -1,0 +1,142 @@
+// The stride-1 kernels (autograd/conv_direct.cpp, autograd/conv_winograd.cpp) against im2col +
+// plain loops, on channel counts that exercise every register tile: full and masked column
+// vectors, column groups past 64, row tiles with remainders, 1-D/2-D/3-D, dilation, every
+// padding, and for Winograd odd output sizes (tiles that overhang). Integer data makes every sum
+// exact (the Winograd transforms only halve), so the comparison is equality; a second test
+// bounds Winograd's rounding on ordinary data.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <tuple>
+
+#include "../test_data.h"
+#include "autograd/conv_direct.h"
+#include "autograd/conv_engine.h"
+#include "autograd/conv_winograd.h"
+#include "core/parallel.h"
+
+namespace tg = tapegrad;
+using tg::ConvGeometry;
+using tg::Shape;
+using tg::Tensor;
+using tapegrad::testing::make;
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr bool kHasDirectKernels = true;
+#else
+constexpr bool kHasDirectKernels = false;
+#endif
+
+struct Case {
+  std::vector<int64_t> spatial, kernel, dil;
+  std::string padding;
+  int64_t batch, c_in, c_out;
+  bool winograd;  // served by the Winograd kernel (forward and input gradient)
+};
+
+struct Reference {
+  Tensor y, dx, dw, db;
+};
+
+// Forward (+ bias, relu) and the gradients for dy, by im2col and triple loops.
+Reference reference(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& dy_in, const ConvGeometry& g) {
+  const int64_t positions = g.out_positions(), k = g.kernel_positions() * g.c_in, n = g.c_out;
+  const int64_t in_size = g.in_positions() * g.c_in;
+  Reference r{Tensor::zeros(g.output_shape(n)), Tensor::zeros(g.input_shape()), Tensor::zeros(w.shape()), Tensor::zeros({n})};
+  std::vector<float> col(static_cast<size_t>(positions * k)), dcol(col.size());
+  for (int64_t b = 0; b < g.batch; ++b) {
+    tg::conv_engine::im2col(x.data() + b * in_size, g, col.data());
+    float* y = r.y.data() + b * positions * n;
+    const float* dy = dy_in.data() + b * positions * n;
+    for (int64_t p = 0; p < positions; ++p)
+      for (int64_t o = 0; o < n; ++o) {
+        float s = bias.data()[o];
+        for (int64_t i = 0; i < k; ++i) s += col[static_cast<size_t>(p * k + i)] * w.data()[i * n + o];
+        y[p * n + o] = s > 0.0f ? s : 0.0f;
+      }
+    for (int64_t p = 0; p < positions; ++p)
+      for (int64_t i = 0; i < k; ++i) {
+        float s = 0.0f;
+        for (int64_t o = 0; o < n; ++o) {
+          const float g_out = y[p * n + o] > 0.0f ? dy[p * n + o] : 0.0f;  // through the relu
+          s += g_out * w.data()[i * n + o];
+          r.dw.data()[i * n + o] += col[static_cast<size_t>(p * k + i)] * g_out;
+          if (i == 0) r.db.data()[o] += g_out;
+        }
+        dcol[static_cast<size_t>(p * k + i)] = s;
+      }
+    tg::conv_engine::col2im_add(dcol.data(), g, r.dx.data() + b * in_size);
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST(ConvKernels, MatchIm2colForEveryTileShape) {
+  const std::vector<Case> cases = {
+      {{9, 11}, {3, 3}, {1, 1}, "same", 2, 17, 80, true},   // column groups 4 + 1, masked channels
+      {{8, 14}, {3, 3}, {1, 1}, "valid", 3, 32, 32, true},  // the CIFAR network's shape family
+      {{7, 9}, {3, 3}, {1, 1}, "valid", 2, 64, 64, true},   // 4 vectors, 6-row tiles, odd outputs
+      {{6, 6}, {3, 3}, {1, 1}, "same", 3, 16, 16, true},
+      {{8, 8}, {3, 3}, {1, 1}, "same", 2, 8, 32, false},    // too few channels for Winograd
+      {{8, 8}, {3, 3}, {2, 2}, "same", 2, 32, 32, false},   // dilated
+      {{13}, {3}, {2}, "causal", 2, 5, 48, false},          // 1-D, dilation, all padding on the left
+      {{6, 7}, {4, 2}, {2, 1}, "same", 2, 20, 33, false},   // even window: uneven padding; masked tail
+      {{4, 5, 6}, {2, 3, 3}, {1, 1, 1}, "same", 2, 3, 16, false},
+      {{5, 4, 5}, {3, 2, 2}, {1, 2, 1}, "valid", 1, 19, 100, false},
+  };
+  uint32_t seed = 1;
+  for (const Case& c : cases) {
+    std::vector<int64_t> ones(c.spatial.size(), 1);
+    const ConvGeometry g = tg::make_conv_geometry("test", c.batch, c.spatial, c.c_in, c.kernel, c.c_out, ones, c.dil, c.padding);
+    ASSERT_EQ(tg::conv_direct::supports(g), kHasDirectKernels) << "stride-1 geometries take the direct kernels";
+    ASSERT_EQ(tg::conv_winograd::supports(g), kHasDirectKernels && c.winograd);
+    ASSERT_EQ(tg::conv_winograd::supports(tg::conv_direct::input_gradient_geometry(g)), kHasDirectKernels && c.winograd);
+    Shape ws(c.kernel);
+    ws.push_back(c.c_in);
+    ws.push_back(c.c_out);
+    const Tensor x = make(g.input_shape(), seed++, -2, 2, true), w = make(ws, seed++, -2, 2, true);
+    const Tensor bias = make({c.c_out}, seed++, -2, 2, true), dy = make(g.output_shape(c.c_out), seed++, -2, 2, true);
+    const Reference want = reference(x, w, bias, dy, g);
+    for (int threads : {1, 2}) {
+      tg::set_num_threads(threads);
+      const Tensor y = tg::conv_engine::forward(x, w, g, {bias.data(), true});
+      const auto got = tg::conv_engine::backward(x, w, dy, g, {true, true, true, &y});
+      const std::string what = c.padding + " " + g.input_shape().str() + " -> " + y.shape().str();
+      EXPECT_EQ(y.to_vector(), want.y.to_vector()) << what;
+      EXPECT_EQ(got.dx.to_vector(), want.dx.to_vector()) << what;
+      EXPECT_EQ(got.dw.to_vector(), want.dw.to_vector()) << what;
+      EXPECT_EQ(got.db.to_vector(), want.db.to_vector()) << what;
+    }
+  }
+  tg::set_num_threads(2);
+}
+
+TEST(ConvKernels, WinogradRoundingStaysNearTheDirectProduct) {
+  // Ordinary data through the CIFAR network's 3x3 shapes: the transforms add a few roundings per
+  // output, far below anything training could notice.
+  for (const auto& [hw, c_in, c_out, padding] : std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>>{
+           {32, 32, 32, "valid"}, {15, 32, 64, "same"}, {15, 64, 64, "valid"}}) {
+    const ConvGeometry g = tg::make_conv_geometry("test", 2, {hw, hw}, c_in, {3, 3}, c_out, {1, 1}, {1, 1}, padding);
+    const Tensor x = tapegrad::testing::normal(g.input_shape(), 7), w = tapegrad::testing::normal({3, 3, c_in, c_out}, 8);
+    const Tensor y = tg::conv_engine::forward(x, w, g);
+    // Reference in double from the patches.
+    const int64_t positions = g.out_positions(), k = 9 * c_in, in_size = g.in_positions() * c_in;
+    std::vector<float> col(static_cast<size_t>(positions * k));
+    double worst = 0.0, scale = 0.0;
+    for (int64_t b = 0; b < g.batch; ++b) {
+      tg::conv_engine::im2col(x.data() + b * in_size, g, col.data());
+      for (int64_t p = 0; p < positions; ++p)
+        for (int64_t o = 0; o < c_out; ++o) {
+          double s = 0.0;
+          for (int64_t i = 0; i < k; ++i) s += static_cast<double>(col[static_cast<size_t>(p * k + i)]) * w.data()[i * c_out + o];
+          worst = std::max(worst, std::abs(s - y.data()[(b * positions + p) * c_out + o]));
+          scale = std::max(scale, std::abs(s));
+        }
+    }
+    EXPECT_LT(worst, 2e-6 * scale) << hw << "x" << hw << "x" << c_in << " -> " << c_out << ": worst error " << worst
+                                   << " against outputs up to " << scale;
+  }
+}
