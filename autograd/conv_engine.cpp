@@ -180,11 +180,15 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
+  const bool direct = conv_direct::supports(g);
+  // 3x3 kernel gradients are summed in the Winograd domain (16 instead of 9 entries per channel
+  // pair) and transformed back once.
+  const bool winograd_dw = direct && want.dw && conv_winograd::supports(g);
+  const int64_t partial_size = winograd_dw ? 16 * g.c_in * g.c_out : w_size;
   // Per-chunk partial kernel and bias gradients, summed in chunk order below.
-  std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * w_size) : 0);
+  std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * partial_size) : 0);
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * g.c_out) : 0, 0.0f);
   Gradients out;
-  const bool direct = conv_direct::supports(g);
   const conv_direct::Plan dw_plan(direct && want.dw ? g : ConvGeometry{});
   // At stride 1 the input gradient is a forward convolution of dy with the flipped kernel.
   std::vector<float> flipped(direct && want.dx ? static_cast<size_t>(w_size) : 0);
@@ -213,10 +217,16 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
     if (direct) {
       const int64_t out_size = rows_per_sample * g.c_out;
       if (want.dw) {
-        float* dw = partials.data() + chunk * w_size;
-        std::fill(dw, dw + w_size, 0.0f);
-        for (int64_t b = b0; b < b1; ++b)
-          conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
+        float* dw = partials.data() + chunk * partial_size;
+        std::fill(dw, dw + partial_size, 0.0f);
+        for (int64_t b = b0; b < b1; ++b) {
+          const float* xb = px + b * in_size;
+          const float* dyb = dy_chunk + (b - b0) * out_size;
+          if (winograd_dw)
+            conv_winograd::add_weight_gradient_sample(g, xb, dyb, dw);
+          else
+            conv_direct::add_weight_gradient_sample(dw_plan, xb, dyb, dw);
+        }
       }
       if (want.dx)
         for (int64_t b = b0; b < b1; ++b)
@@ -234,7 +244,13 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
     gemm({dy_chunk, g.c_out}, {pw, g.c_out, true}, col, kc, rows, g.c_out, kc);
     for (int64_t b = b0; b < b1; ++b) col2im_add(col + (b - b0) * rows_per_sample * kc, g, pdx + b * in_size);
   });
-  if (want.dw) out.dw = reduce_partials(partials, chunks, w_size, w.shape());
+  if (winograd_dw) {
+    const Tensor transformed = reduce_partials(partials, chunks, partial_size, Shape{partial_size});
+    out.dw = Tensor::empty(w.shape());
+    conv_winograd::weight_gradient_from_transformed(transformed.data(), g, out.dw.data());
+  } else if (want.dw) {
+    out.dw = reduce_partials(partials, chunks, w_size, w.shape());
+  }
   if (want.db) out.db = reduce_partials(bias_partials, chunks, g.c_out, Shape{g.c_out});
   return out;
 }

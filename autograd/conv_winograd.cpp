@@ -42,6 +42,26 @@ std::vector<float> transform_kernel(const float* w, const ConvGeometry& g) {
   return u;
 }
 
+void weight_gradient_from_transformed(const float* transformed_dw, const ConvGeometry& g, float* dw) {
+  const int64_t plane = g.c_in * g.c_out;
+  for (int64_t k = 0; k < plane; ++k) {
+    float m[4][4], t[3][4];
+    for (int e = 0; e < kTransformed; ++e) m[e / 4][e % 4] = transformed_dw[e * plane + k];
+    // G^T m, with G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]
+    for (int q = 0; q < 4; ++q) {
+      t[0][q] = m[0][q] + 0.5f * (m[1][q] + m[2][q]);
+      t[1][q] = 0.5f * (m[1][q] - m[2][q]);
+      t[2][q] = 0.5f * (m[1][q] + m[2][q]) + m[3][q];
+    }
+    // (G^T m) G
+    for (int r = 0; r < 3; ++r) {
+      dw[(r * 3 + 0) * plane + k] = t[r][0] + 0.5f * (t[r][1] + t[r][2]);
+      dw[(r * 3 + 1) * plane + k] = 0.5f * (t[r][1] - t[r][2]);
+      dw[(r * 3 + 2) * plane + k] = 0.5f * (t[r][1] + t[r][2]) + t[r][3];
+    }
+  }
+}
+
 #if defined(__AVX512F__)
 
 using namespace conv_tile;
@@ -116,6 +136,25 @@ inline void transform_output(const float* in, int64_t in_stride, __mmask16 mask,
   }
 }
 
+// z = A g A^T for 16 channels of one tile's 2x2 output gradient g (missing outputs of an
+// overhanging tile are zero), A = [1 0; 1 1; 1 -1; 0 -1]; z[e] goes to out + e * out_stride.
+inline void transform_output_gradient(const __m512 g[2][2], float* out, int64_t out_stride, __mmask16 mask) {
+  __m512 t[4][2];
+  for (int q = 0; q < 2; ++q) {
+    t[0][q] = g[0][q];
+    t[1][q] = _mm512_add_ps(g[0][q], g[1][q]);
+    t[2][q] = _mm512_sub_ps(g[0][q], g[1][q]);
+    t[3][q] = _mm512_sub_ps(_mm512_setzero_ps(), g[1][q]);
+  }
+  for (int r = 0; r < 4; ++r) {
+    float* o = out + (r * 4) * out_stride;
+    _mm512_mask_storeu_ps(o, mask, t[r][0]);
+    _mm512_mask_storeu_ps(o + out_stride, mask, _mm512_add_ps(t[r][0], t[r][1]));
+    _mm512_mask_storeu_ps(o + 2 * out_stride, mask, _mm512_sub_ps(t[r][0], t[r][1]));
+    _mm512_mask_storeu_ps(o + 3 * out_stride, mask, _mm512_sub_ps(_mm512_setzero_ps(), t[r][1]));
+  }
+}
+
 inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
 
 }  // namespace
@@ -183,10 +222,56 @@ void forward_sample(const ConvGeometry& g, const float* x, const float* transfor
   }
 }
 
+void add_weight_gradient_sample(const ConvGeometry& g, const float* x, const float* dy, float* transformed_dw) {
+  const Layout l(g);
+  const float* xp = framed_input(x, g, l);
+  const int64_t c = g.c_in, n = g.c_out, tiles = l.tiles_h * l.tiles_w;
+  const int64_t row = l.padded_w * c, oh = g.out[1], ow = g.out[2];
+  // Every tile of the sample at once: the GEMMs reduce over them, and the longer the reduction
+  // the less the accumulators' loads and stores weigh.
+  thread_local ScratchBuffer v_buffer, z_buffer;
+  const int64_t v_stride = tiles * c, z_stride = tiles * n;
+  float* v = v_buffer.get(static_cast<size_t>(kTransformed * v_stride));
+  float* z = z_buffer.get(static_cast<size_t>(kTransformed * z_stride));
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t ty = t / l.tiles_w, tx = t % l.tiles_w;
+    const float* base = xp + 2 * ty * row + 2 * tx * c;
+    for (int64_t c0 = 0; c0 < c; c0 += 16) transform_input(base + c0, row, c, lanes_below(c - c0), v + t * c + c0, v_stride);
+    for (int64_t n0 = 0; n0 < n; n0 += 16) {
+      const __mmask16 mask = lanes_below(n - n0);
+      __m512 gy[2][2];
+      for (int a = 0; a < 2; ++a)
+        for (int q = 0; q < 2; ++q) {
+          const int64_t oy = 2 * ty + a, ox = 2 * tx + q;
+          gy[a][q] = oy < oh && ox < ow ? _mm512_maskz_loadu_ps(mask, dy + (oy * ow + ox) * n + n0) : _mm512_setzero_ps();
+        }
+      transform_output_gradient(gy, z + t * n + n0, z_stride, mask);
+    }
+  }
+  // transformed_dw[e] (c, n) += v[e]^T (c, tiles) . z[e] (tiles, n)
+  const std::vector<ColumnGroup> groups = column_groups(n);
+  const int64_t zero_offset = 0;
+  std::array<float*, 16> c_rows{};
+  for (int e = 0; e < kTransformed; ++e)
+    for (const ColumnGroup& cols : groups) {
+      const float* b = z + e * z_stride + cols.begin;
+      const int mr = rows_for(cols.vectors);
+      for (int64_t c0 = 0; c0 < c; c0 += mr) {
+        const int rows = static_cast<int>(std::min<int64_t>(mr, c - c0));
+        for (int i = 0; i < rows; ++i) c_rows[static_cast<size_t>(i)] = transformed_dw + (e * c + c0 + i) * n + cols.begin;
+        const Tile tile{v + e * v_stride + c0, 1, c, &zero_offset, &b, 1, tiles, n, c_rows.data(), cols.last_mask, true, nullptr, false};
+        run(tile, rows, cols.vectors);
+      }
+    }
+}
+
 #else  // no AVX-512: conv_engine uses the other paths
 
 bool supports(const ConvGeometry&) { return false; }
 void forward_sample(const ConvGeometry&, const float*, const float*, const float*, bool, float*) {
+  fail("conv", "the Winograd kernels need AVX-512");
+}
+void add_weight_gradient_sample(const ConvGeometry&, const float*, const float*, float*) {
   fail("conv", "the Winograd kernels need AVX-512");
 }
 

@@ -22,4 +22,11 @@ std::vector<float> transform_kernel(const float* w, const ConvGeometry& g);
 // y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
 void forward_sample(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y);
 
+// The kernel gradient in the Winograd domain, as the adjoint of the forward: for every tile,
+// (B^T d B) (A dy A^T) summed over the tiles into 16 matrices (c_in, c_out): one GEMM each with
+// the tiles as the long reduction. `transformed_dw` (16 * c_in * c_out) is added to.
+void add_weight_gradient_sample(const ConvGeometry& g, const float* x, const float* dy, float* transformed_dw);
+// dw (3, 3, c_in, c_out) = G^T m G, back from the Winograd domain.
+void weight_gradient_from_transformed(const float* transformed_dw, const ConvGeometry& g, float* dw);
+
 }  // namespace tapegrad::conv_winograd

@@ -114,29 +114,42 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
   tg::set_num_threads(2);
 }
 
-TEST(ConvKernels, WinogradRoundingStaysNearTheDirectProduct) {
+TEST(ConvKernels, WinogradRoundingStaysNearTheExactProducts) {
   // Ordinary data through the CIFAR network's 3x3 shapes: the transforms add a few roundings per
-  // output, far below anything training could notice.
+  // output and per kernel-gradient entry, far below anything training could notice.
   for (const auto& [hw, c_in, c_out, padding] : std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>>{
            {32, 32, 32, "valid"}, {15, 32, 64, "same"}, {15, 64, 64, "valid"}}) {
     const ConvGeometry g = tg::make_conv_geometry("test", 2, {hw, hw}, c_in, {3, 3}, c_out, {1, 1}, {1, 1}, padding);
     const Tensor x = tapegrad::testing::normal(g.input_shape(), 7), w = tapegrad::testing::normal({3, 3, c_in, c_out}, 8);
+    const Tensor dy = tapegrad::testing::normal(g.output_shape(c_out), 9);
     const Tensor y = tg::conv_engine::forward(x, w, g);
-    // Reference in double from the patches.
+    const Tensor dw = tg::conv_engine::backward(x, w, dy, g, {.dw = true}).dw;
+    // References in double from the patches.
     const int64_t positions = g.out_positions(), k = 9 * c_in, in_size = g.in_positions() * c_in;
     std::vector<float> col(static_cast<size_t>(positions * k));
-    double worst = 0.0, scale = 0.0;
+    std::vector<double> dw_ref(static_cast<size_t>(k * c_out), 0.0);
+    double y_err = 0.0, y_scale = 0.0, dw_err = 0.0, dw_scale = 0.0;
     for (int64_t b = 0; b < g.batch; ++b) {
       tg::conv_engine::im2col(x.data() + b * in_size, g, col.data());
       for (int64_t p = 0; p < positions; ++p)
         for (int64_t o = 0; o < c_out; ++o) {
+          const double d = dy.data()[(b * positions + p) * c_out + o];
           double s = 0.0;
-          for (int64_t i = 0; i < k; ++i) s += static_cast<double>(col[static_cast<size_t>(p * k + i)]) * w.data()[i * c_out + o];
-          worst = std::max(worst, std::abs(s - y.data()[(b * positions + p) * c_out + o]));
-          scale = std::max(scale, std::abs(s));
+          for (int64_t i = 0; i < k; ++i) {
+            const double patch = col[static_cast<size_t>(p * k + i)];
+            s += patch * w.data()[i * c_out + o];
+            dw_ref[static_cast<size_t>(i * c_out + o)] += patch * d;
+          }
+          y_err = std::max(y_err, std::abs(s - y.data()[(b * positions + p) * c_out + o]));
+          y_scale = std::max(y_scale, std::abs(s));
         }
     }
-    EXPECT_LT(worst, 2e-6 * scale) << hw << "x" << hw << "x" << c_in << " -> " << c_out << ": worst error " << worst
-                                   << " against outputs up to " << scale;
+    for (size_t i = 0; i < dw_ref.size(); ++i) {
+      dw_err = std::max(dw_err, std::abs(dw_ref[i] - dw.data()[i]));
+      dw_scale = std::max(dw_scale, std::abs(dw_ref[i]));
+    }
+    const std::string what = std::to_string(hw) + "x" + std::to_string(hw) + "x" + std::to_string(c_in) + " -> " + std::to_string(c_out);
+    EXPECT_LT(y_err, 2e-6 * y_scale) << what << ": output error " << y_err << " against outputs up to " << y_scale;
+    EXPECT_LT(dw_err, 2e-6 * dw_scale) << what << ": kernel gradient error " << dw_err << " against entries up to " << dw_scale;
   }
 }
