@@ -169,6 +169,16 @@ Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64
   return dw;
 }
 
+// The elementwise passes of the backward, as functions of restrict pointers so that they
+// vectorise (inside the chunk lambda every pointer is a capture the stores might alias).
+void relu_gradient(const float* __restrict dy, const float* __restrict y, int64_t n, float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+void add_column_sums(const float* __restrict m, int64_t rows, int64_t cols, float* __restrict sums) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) sums[c] += m[r * cols + c];
+}
+
 // A second per-thread buffer, for the masked output gradient of a chunk.
 float* scratch_dy(size_t n) {
   thread_local ScratchBuffer buffer;
@@ -206,14 +216,10 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
     const float* dy_chunk = pdy + offset;
     if (relu_y) {  // the fused relu's gradient: zero where the output was clamped
       float* masked = scratch_dy(static_cast<size_t>(rows * g.c_out));
-      for (int64_t i = 0, n = rows * g.c_out; i < n; ++i) masked[i] = relu_y[offset + i] > 0.0f ? dy_chunk[i] : 0.0f;
+      relu_gradient(dy_chunk, relu_y + offset, rows * g.c_out, masked);
       dy_chunk = masked;
     }
-    if (want.db) {
-      float* db = bias_partials.data() + chunk * g.c_out;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < g.c_out; ++c) db[c] += dy_chunk[r * g.c_out + c];
-    }
+    if (want.db) add_column_sums(dy_chunk, rows, g.c_out, bias_partials.data() + chunk * g.c_out);
     if (direct) {
       const int64_t out_size = rows_per_sample * g.c_out;
       if (want.dw) {
