@@ -42,10 +42,12 @@ Plan::Plan(const ConvGeometry& geometry) : g(geometry) {
   }
   plane = padded[1] * padded[2];
   rows_per_plane = (g.out[1] - 1) * padded[2] + g.out[2];
+  const bool whole_kernel_rows = g.dilation[2] == 1;
+  segment_steps = whole_kernel_rows ? g.kernel[2] * g.c_in : g.c_in;
   for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
     for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
-      for (int64_t kw = 0; kw < g.kernel[2]; ++kw)
-        tap_offset.push_back((kd * g.dilation[0] * plane + kh * g.dilation[1] * padded[2] + kw * g.dilation[2]) * g.c_in);
+      for (int64_t kw = 0; kw < (whole_kernel_rows ? 1 : g.kernel[2]); ++kw)
+        segment_offset.push_back((kd * g.dilation[0] * plane + kh * g.dilation[1] * padded[2] + kw * g.dilation[2]) * g.c_in);
   for (int64_t r = 0; r < rows_per_plane; ++r) {
     const int64_t oh = r / padded[2], ow = r % padded[2];
     row_position.push_back(ow < g.out[2] ? oh * g.out[2] + ow : -1);
@@ -97,18 +99,19 @@ bool supports(const ConvGeometry& g) {
 void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y) {
   const ConvGeometry& g = plan.g;
   const float* xp = padded_input(x, plan);
-  const int64_t c = g.c_in, n = g.c_out, taps = g.kernel_positions();
-  std::vector<const float*> tap_b(static_cast<size_t>(taps));
+  const int64_t c = g.c_in, n = g.c_out, steps = plan.segment_steps;
+  const int64_t segments = static_cast<int64_t>(plan.segment_offset.size());
+  std::vector<const float*> segment_b(static_cast<size_t>(segments));
   for (const ColumnGroup& cols : column_groups(n)) {
-    for (int64_t p = 0; p < taps; ++p) tap_b[static_cast<size_t>(p)] = w + p * c * n + cols.begin;
+    for (int64_t p = 0; p < segments; ++p) segment_b[static_cast<size_t>(p)] = w + p * steps * n + cols.begin;
     const int mr = rows_for(cols.vectors);
-    // Kernel positions are taken a few at a time, so their slice of w stays in L1 while every
-    // row of the sample goes by; the partial sums wait in y.
-    const int64_t group = std::clamp<int64_t>(kKernelBytesInL1 / (c * cols.vectors * 64), 1, taps);
+    // Segments are taken a few at a time, so their slice of w stays in L1 while every row of
+    // the sample goes by; the partial sums wait in y.
+    const int64_t group = std::clamp<int64_t>(kKernelBytesInL1 / (steps * cols.vectors * 64), 1, segments);
     std::array<float*, 16> c_rows{};
-    for (int64_t p0 = 0; p0 < taps; p0 += group) {
-      const int64_t group_taps = std::min(group, taps - p0);
-      const bool first = p0 == 0, last = p0 + group_taps == taps;
+    for (int64_t p0 = 0; p0 < segments; p0 += group) {
+      const int64_t group_segments = std::min(group, segments - p0);
+      const bool first = p0 == 0, last = p0 + group_segments == segments;
       for (int64_t od = 0; od < g.out[0]; ++od) {
         for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, plan.rows_per_plane - r0));
@@ -117,8 +120,8 @@ void forward_sample(const Plan& plan, const float* x, const float* w, const floa
             const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
             c_rows[static_cast<size_t>(i)] = pos < 0 ? nullptr : y_plane + pos * n;
           }
-          const Tile tile{xp + (od * plan.plane + r0) * c, c, 1, plan.tap_offset.data() + p0, tap_b.data() + p0, group_taps,
-                          c, n, c_rows.data(), cols.last_mask, !first, last && bias ? bias + cols.begin : nullptr, last && relu};
+          const Tile tile{xp + (od * plan.plane + r0) * c, c, 1, plan.segment_offset.data() + p0, segment_b.data() + p0,
+                          group_segments, steps, n, c_rows.data(), cols.last_mask, !first, last && bias ? bias + cols.begin : nullptr, last && relu};
           run(tile, rows, cols.vectors);
         }
       }
@@ -129,7 +132,7 @@ void forward_sample(const Plan& plan, const float* x, const float* w, const floa
 void add_weight_gradient_sample(const Plan& plan, const float* x, const float* dy, float* dw) {
   const ConvGeometry& g = plan.g;
   const float* xp = padded_input(x, plan);
-  const int64_t c = g.c_in, n = g.c_out, taps = g.kernel_positions(), rows = plan.rows_per_plane;
+  const int64_t c = g.c_in, n = g.c_out, rows = plan.rows_per_plane, kernel_rows = plan.segment_steps;
   // The output gradient laid out on the linear rows, zero on the rows that are not outputs.
   thread_local ScratchBuffer linear_dy_buffer;
   float* linear_dy = linear_dy_buffer.get(static_cast<size_t>(rows * n));
@@ -153,11 +156,13 @@ void add_weight_gradient_sample(const Plan& plan, const float* x, const float* d
         const float* b = linear_dy + s0 * n + cols.begin;
         const int mr = rows_for(cols.vectors);
         std::array<float*, 16> c_rows{};
-        for (int64_t p = 0; p < taps; ++p)
-          for (int64_t c0 = 0; c0 < c; c0 += mr) {
-            const int tile_rows = static_cast<int>(std::min<int64_t>(mr, c - c0));
-            for (int i = 0; i < tile_rows; ++i) c_rows[static_cast<size_t>(i)] = dw + (p * c + c0 + i) * n + cols.begin;
-            const Tile tile{block_x + plan.tap_offset[static_cast<size_t>(p)] + c0, 1, c, &zero_offset, &b, 1, steps, n,
+        // Kernel row j of segment p is x's float j from the segment's offset: tiles of rows.
+        for (size_t p = 0; p < plan.segment_offset.size(); ++p)
+          for (int64_t j0 = 0; j0 < kernel_rows; j0 += mr) {
+            const int tile_rows = static_cast<int>(std::min<int64_t>(mr, kernel_rows - j0));
+            float* dw_rows = dw + (static_cast<int64_t>(p) * kernel_rows + j0) * n + cols.begin;
+            for (int i = 0; i < tile_rows; ++i) c_rows[static_cast<size_t>(i)] = dw_rows + i * n;
+            const Tile tile{block_x + plan.segment_offset[p] + j0, 1, c, &zero_offset, &b, 1, steps, n,
                             c_rows.data(), cols.last_mask, true, nullptr, false};
             run(tile, tile_rows, cols.vectors);
           }

@@ -21,7 +21,10 @@ bool supports(const ConvGeometry& g);
 // A stride-1 convolution as a GEMM over the padded input's linear positions: output position
 // (od, oh, ow) reads the window whose origin is padded position (od, oh, ow), so along one
 // output plane consecutive rows are consecutive input pixels and kernel position p is the
-// constant offset tap_offset[p]. Rows whose ow lands in [out[2], padded[2]) are not outputs.
+// constant offset. Rows whose ow lands in [out[2], padded[2]) are not outputs.
+// Without dilation along the width, the taps of one kernel row read one contiguous run of
+// kernel[2] * c_in floats, matching the kernel's (kw, c_in) rows: each kernel row is then one
+// segment of that many GEMM steps instead of kernel[2] segments of c_in.
 // Built once per call and shared by every sample.
 struct Plan {
   explicit Plan(const ConvGeometry& geometry);
@@ -31,7 +34,8 @@ struct Plan {
   int64_t plane = 0;           // padded positions per depth slice
   int64_t rows_per_plane = 0;  // linear rows that cover one output plane
   bool needs_padding = false;
-  std::vector<int64_t> tap_offset;    // in floats, per kernel position
+  int64_t segment_steps = 0;              // kernel rows (kw, c_in) per segment
+  std::vector<int64_t> segment_offset;    // in floats, per segment; segment p uses kernel rows from p * segment_steps
   std::vector<int64_t> row_position;  // per linear row: its output position in plane 0, or -1
 };
 

@@ -14,9 +14,12 @@ namespace tapegrad::conv_engine {
 
 namespace {
 
-// Samples per task: enough rows (samples x output positions) to keep the GEMM efficient, few
-// enough that the patch buffer stays in cache. Depends only on the geometry.
+// Samples per task. im2col: enough rows (samples x output positions) to keep the GEMM
+// efficient, few enough that the patch buffer stays in cache. The stride-1 kernels work sample
+// by sample, so their chunks only set how many partial kernel gradients there are to add up:
+// a fixed 16 per batch, plenty to balance the threads. Depends only on the geometry.
 int64_t samples_per_chunk(const ConvGeometry& g) {
+  if (conv_direct::supports(g)) return (g.batch + 15) / 16;
   constexpr int64_t kTargetRows = 1024;
   return std::max<int64_t>(1, kTargetRows / std::max<int64_t>(1, g.out_positions()));
 }

@@ -1,9 +1,10 @@
 #pragma once
 // The products of a convolution, on Tensors, shared by conv and conv_transpose: forward
 // y = x * w, and the input, kernel and bias gradients (the input gradient is also the transposed
-// convolution's forward). im2col + GEMM, parallel over chunks of the batch whose size
-// depends only on the geometry, kernel gradients reduced chunk by chunk in order: results do
-// not depend on the number of threads.
+// convolution's forward). Stride-1 geometries go to the direct or Winograd kernels
+// (conv_direct.h, conv_winograd.h), the rest to im2col + GEMM. Parallel over chunks of the batch
+// whose size depends only on the geometry, kernel gradients reduced chunk by chunk in order:
+// results do not depend on the number of threads.
 #include "autograd/conv_geometry.h"
 #include "core/tensor.h"
 
