@@ -1,5 +1,6 @@
 // max_pool and avg_pool: forward and backward. Direct loops over windows, vectorised over the
 // contiguous channels, parallel over the batch.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -87,13 +88,14 @@ Variable max_pool(const Variable& x, const std::vector<int64_t>& pool, const std
   });
   const Shape in_shape = x.shape();
   return record("max_pool", y, {x}, [winners, in_shape, in_size, out_size](const Tensor& dy, GradSink& s) {
-    Tensor dx = Tensor::zeros(in_shape);
+    Tensor dx = Tensor::empty(in_shape);
     const int64_t batch = in_shape[0];
     parallel_for(0, batch, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         const float* g = dy.data() + b * out_size;
         const int32_t* w = winners.get() + b * out_size;
         float* d = dx.data() + b * in_size;
+        std::fill(d, d + in_size, 0.0f);  // here rather than serially up front
         for (int64_t i = 0; i < out_size; ++i) d[w[i]] += g[i];
       }
     });

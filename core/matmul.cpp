@@ -46,7 +46,9 @@ void gemm(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_
     out.noalias() = A * B;
     return;
   }
-  if (m >= n || m >= 2 * kMinBlock) {
+  // Each block repacks the whole of the other operand: cut the dimension whose other operand is
+  // the smaller one (rows repack b, k x n; columns repack a, m x k).
+  if (m >= n || n < 2 * kMinBlock) {
     const int64_t rows = block_extent(m);
     parallel_chunks(m, rows, [&](int64_t, int64_t r0, int64_t r1) {
       out.middleRows(r0, r1 - r0).noalias() = A.middleRows(r0, r1 - r0) * B;
