@@ -34,9 +34,9 @@ struct Plan {
   int64_t plane = 0;           // padded positions per depth slice
   int64_t rows_per_plane = 0;  // linear rows that cover one output plane
   bool needs_padding = false;
-  int64_t segment_steps = 0;              // kernel rows (kw, c_in) per segment
-  std::vector<int64_t> segment_offset;    // in floats, per segment; segment p uses kernel rows from p * segment_steps
-  std::vector<int64_t> row_position;  // per linear row: its output position in plane 0, or -1
+  int64_t segment_steps = 0;            // rows of the kernel matrix ((kw,) c_in) per segment
+  std::vector<int64_t> segment_offset;  // in floats; segment p uses kernel-matrix rows from p * segment_steps
+  std::vector<int64_t> row_position;    // per linear row: its output position in plane 0, or -1
 };
 
 // y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
