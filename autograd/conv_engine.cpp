@@ -194,10 +194,10 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
   const bool direct = conv_direct::supports(g);
-  // 3x3 kernel gradients are summed in the Winograd domain (16 instead of 9 entries per channel
-  // pair) and transformed back once.
+  // 3x3 kernel gradients are summed in the Winograd domain (16 or 36 instead of 9 entries per
+  // channel pair) and transformed back once.
   const bool winograd_dw = direct && want.dw && conv_winograd::supports(g);
-  const int64_t partial_size = winograd_dw ? 16 * g.c_in * g.c_out : w_size;
+  const int64_t partial_size = winograd_dw ? conv_winograd::transformed_size(g) : w_size;
   // Per-chunk partial kernel and bias gradients, summed in chunk order below.
   std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * partial_size) : 0);
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * g.c_out) : 0, 0.0f);
@@ -228,14 +228,11 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
       if (want.dw) {
         float* dw = partials.data() + chunk * partial_size;
         std::fill(dw, dw + partial_size, 0.0f);
-        for (int64_t b = b0; b < b1; ++b) {
-          const float* xb = px + b * in_size;
-          const float* dyb = dy_chunk + (b - b0) * out_size;
-          if (winograd_dw)
-            conv_winograd::add_weight_gradient_sample(g, xb, dyb, dw);
-          else
-            conv_direct::add_weight_gradient_sample(dw_plan, xb, dyb, dw);
-        }
+        if (winograd_dw)
+          conv_winograd::add_weight_gradient(g, px + b0 * in_size, dy_chunk, b1 - b0, dw);
+        else
+          for (int64_t b = b0; b < b1; ++b)
+            conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
       }
       if (want.dx)
         for (int64_t b = b0; b < b1; ++b)

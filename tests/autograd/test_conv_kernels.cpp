@@ -1,9 +1,10 @@
 // The stride-1 kernels (autograd/conv_direct.cpp, autograd/conv_winograd.cpp) against im2col +
 // plain loops, on channel counts that exercise every register tile: full and masked column
 // vectors, column groups past 64, row tiles with remainders, 1-D/2-D/3-D, dilation, every
-// padding, and for Winograd odd output sizes (tiles that overhang). Integer data makes every sum
-// exact (the Winograd transforms only halve), so the comparison is equality; a second test
-// bounds Winograd's rounding on ordinary data.
+// padding, and for Winograd both tile sizes and odd output sizes (tiles that overhang). Integer
+// data makes every sum exact, so the direct kernel must match exactly; Winograd's 4x4 tiles
+// carry fractions such as 1/6 and match to rounding. A second test bounds Winograd's rounding
+// on ordinary data.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -40,8 +41,11 @@ struct Reference {
   Tensor y, dx, dw, db;
 };
 
-// Forward (+ bias, relu) and the gradients for dy, by im2col and triple loops.
-Reference reference(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& dy_in, const ConvGeometry& g) {
+// Forward (+ bias, relu) and the gradients for dy, by im2col and triple loops. The relu's
+// gradient passes where `relu_output` (the kernel under test's forward) is positive, so that an
+// output that is exactly 0 here and rounds to +1e-7 there does not count as a difference.
+Reference reference(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& dy_in, const Tensor& relu_output,
+                    const ConvGeometry& g) {
   const int64_t positions = g.out_positions(), k = g.kernel_positions() * g.c_in, n = g.c_out;
   const int64_t in_size = g.in_positions() * g.c_in;
   Reference r{Tensor::zeros(g.output_shape(n)), Tensor::zeros(g.input_shape()), Tensor::zeros(w.shape()), Tensor::zeros({n})};
@@ -49,6 +53,7 @@ Reference reference(const Tensor& x, const Tensor& w, const Tensor& bias, const 
   for (int64_t b = 0; b < g.batch; ++b) {
     tg::conv_engine::im2col(x.data() + b * in_size, g, col.data());
     float* y = r.y.data() + b * positions * n;
+    const float* y_tested = relu_output.data() + b * positions * n;
     const float* dy = dy_in.data() + b * positions * n;
     for (int64_t p = 0; p < positions; ++p)
       for (int64_t o = 0; o < n; ++o) {
@@ -60,7 +65,7 @@ Reference reference(const Tensor& x, const Tensor& w, const Tensor& bias, const 
       for (int64_t i = 0; i < k; ++i) {
         float s = 0.0f;
         for (int64_t o = 0; o < n; ++o) {
-          const float g_out = y[p * n + o] > 0.0f ? dy[p * n + o] : 0.0f;  // through the relu
+          const float g_out = y_tested[p * n + o] > 0.0f ? dy[p * n + o] : 0.0f;  // through the relu
           s += g_out * w.data()[i * n + o];
           r.dw.data()[i * n + o] += col[static_cast<size_t>(p * k + i)] * g_out;
           if (i == 0) r.db.data()[o] += g_out;
@@ -72,6 +77,21 @@ Reference reference(const Tensor& x, const Tensor& w, const Tensor& bias, const 
   return r;
 }
 
+// Equal when `tolerance` is 0, else within tolerance * the largest |want| (at least 1).
+void expect_close(const Tensor& got, const Tensor& want, float tolerance, const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  if (tolerance == 0.0f) {
+    EXPECT_EQ(got.to_vector(), want.to_vector()) << what;
+    return;
+  }
+  float worst = 0.0f, scale = 1.0f;
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    worst = std::max(worst, std::abs(got.data()[i] - want.data()[i]));
+    scale = std::max(scale, std::abs(want.data()[i]));
+  }
+  EXPECT_LE(worst, tolerance * scale) << what << ": largest difference " << worst << " against values up to " << scale;
+}
+
 }  // namespace
 
 TEST(ConvKernels, MatchIm2colForEveryTileShape) {
@@ -79,7 +99,7 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
       {{9, 11}, {3, 3}, {1, 1}, "same", 2, 17, 80, true},   // column groups 4 + 1, masked channels
       {{8, 14}, {3, 3}, {1, 1}, "valid", 3, 32, 32, true},  // the CIFAR network's shape family
       {{7, 9}, {3, 3}, {1, 1}, "valid", 2, 64, 64, true},   // 4 vectors, 6-row tiles, odd outputs
-      {{6, 6}, {3, 3}, {1, 1}, "same", 3, 16, 16, true},
+      {{6, 6}, {3, 3}, {1, 1}, "same", 3, 16, 16, true},    // 2x2 tiles (4x4 would not save)
       {{8, 8}, {3, 3}, {1, 1}, "same", 2, 8, 32, false},    // too few channels for Winograd
       {{8, 8}, {3, 3}, {2, 2}, "same", 2, 32, 32, false},   // dilated
       {{13}, {3}, {2}, "causal", 2, 5, 48, false},          // 1-D, dilation, all padding on the left
@@ -99,16 +119,20 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
     ws.push_back(c.c_out);
     const Tensor x = make(g.input_shape(), seed++, -2, 2, true), w = make(ws, seed++, -2, 2, true);
     const Tensor bias = make({c.c_out}, seed++, -2, 2, true), dy = make(g.output_shape(c.c_out), seed++, -2, 2, true);
-    const Reference want = reference(x, w, bias, dy, g);
+    tg::set_num_threads(1);
+    const Tensor y1 = tg::conv_engine::forward(x, w, g, {bias.data(), true});
+    const Reference want = reference(x, w, bias, dy, y1, g);
+    const float tolerance = c.winograd && kHasDirectKernels ? 1e-5f : 0.0f;
     for (int threads : {1, 2}) {
       tg::set_num_threads(threads);
       const Tensor y = tg::conv_engine::forward(x, w, g, {bias.data(), true});
       const auto got = tg::conv_engine::backward(x, w, dy, g, {true, true, true, &y});
       const std::string what = c.padding + " " + g.input_shape().str() + " -> " + y.shape().str();
-      EXPECT_EQ(y.to_vector(), want.y.to_vector()) << what;
-      EXPECT_EQ(got.dx.to_vector(), want.dx.to_vector()) << what;
-      EXPECT_EQ(got.dw.to_vector(), want.dw.to_vector()) << what;
-      EXPECT_EQ(got.db.to_vector(), want.db.to_vector()) << what;
+      EXPECT_EQ(y.to_vector(), y1.to_vector()) << what << ": depends on the thread count";
+      expect_close(y, want.y, tolerance, what + " forward");
+      expect_close(got.dx, want.dx, tolerance, what + " input gradient");
+      expect_close(got.dw, want.dw, tolerance, what + " kernel gradient");
+      expect_close(got.db, want.db, 0.0f, what + " bias gradient");
     }
   }
   tg::set_num_threads(2);
@@ -116,7 +140,8 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
 
 TEST(ConvKernels, WinogradRoundingStaysNearTheExactProducts) {
   // Ordinary data through the CIFAR network's 3x3 shapes: the transforms add a few roundings per
-  // output and per kernel-gradient entry, far below anything training could notice.
+  // output and per kernel-gradient entry (measured up to 5e-6 of the largest value with 4x4
+  // tiles, 7e-7 with 2x2), far below anything training could notice.
   for (const auto& [hw, c_in, c_out, padding] : std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>>{
            {32, 32, 32, "valid"}, {15, 32, 64, "same"}, {15, 64, 64, "valid"}}) {
     const ConvGeometry g = tg::make_conv_geometry("test", 2, {hw, hw}, c_in, {3, 3}, c_out, {1, 1}, {1, 1}, padding);
@@ -149,7 +174,7 @@ TEST(ConvKernels, WinogradRoundingStaysNearTheExactProducts) {
       dw_scale = std::max(dw_scale, std::abs(dw_ref[i]));
     }
     const std::string what = std::to_string(hw) + "x" + std::to_string(hw) + "x" + std::to_string(c_in) + " -> " + std::to_string(c_out);
-    EXPECT_LT(y_err, 2e-6 * y_scale) << what << ": output error " << y_err << " against outputs up to " << y_scale;
-    EXPECT_LT(dw_err, 2e-6 * dw_scale) << what << ": kernel gradient error " << dw_err << " against entries up to " << dw_scale;
+    EXPECT_LT(y_err, 1.5e-5 * y_scale) << what << ": output error " << y_err << " against outputs up to " << y_scale;
+    EXPECT_LT(dw_err, 1.5e-5 * dw_scale) << what << ": kernel gradient error " << dw_err << " against entries up to " << dw_scale;
   }
 }
