@@ -45,25 +45,35 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
   return mask;
 }
 
+namespace {
+// a * b for equal shapes, in parallel (the common case: a mask drawn for the whole input).
+Tensor multiply_same_shape(const Tensor& a, const Tensor& b) {
+  Tensor out = Tensor::empty(a.shape());
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* po = out.data();
+  parallel_for(0, out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) po[i] = pa[i] * pb[i];
+  });
+  return out;
+}
+}  // namespace
+
 Variable apply_mask(const Variable& x, const Tensor& mask) {
   if (!x.defined() || !mask.defined()) fail("apply_mask", "input or mask is undefined");
   const Shape xs = x.shape();
   Tensor out;
   if (mask.shape() == xs) {
-    out = Tensor::empty(xs);
-    const float* px = x.value().data();
-    const float* pm = mask.data();
-    float* po = out.data();
-    parallel_for(0, out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = px[i] * pm[i];
-    });
+    out = multiply_same_shape(x.value(), mask);
   } else {
     out = mul(x.value(), mask);
     if (out.shape() != xs)
       fail("apply_mask", "mask " + mask.shape().str() + " must broadcast to the input " + xs.str() +
                              " without enlarging it");
   }
-  return record("apply_mask", out, {x}, [mask](const Tensor& g, GradSink& s) { s.set(0, mul(g, mask)); });
+  return record("apply_mask", out, {x}, [mask](const Tensor& g, GradSink& s) {
+    s.set(0, g.shape() == mask.shape() ? multiply_same_shape(g, mask) : mul(g, mask));
+  });
 }
 
 }  // namespace tapegrad
