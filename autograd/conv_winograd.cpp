@@ -204,84 +204,63 @@ inline void combine(const Coefficients<R, K>& m, const __m512 (&in)[K], __m512 (
   }
 }
 
+// out = L in L^T for one tile and 16 channels: in is K x K (load(r, q) gives element (r, q)),
+// L is R x K, and store(r, j, v) takes element (r, j) of the R x R result. A column pass, then a
+// row pass; every transform of the algorithm has this shape.
+template <int R, int K, class Load, class Store>
+inline void two_sided(const Coefficients<R, K>& l, Load load, Store store) {
+  __m512 t[K][R];  // t[q] is column q of L in
+#pragma GCC unroll 8
+  for (int q = 0; q < K; ++q) {
+    __m512 col[K];
+#pragma GCC unroll 8
+    for (int r = 0; r < K; ++r) col[r] = load(r, q);
+    combine(l, col, t[q]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    __m512 row[K], out[R];
+#pragma GCC unroll 8
+    for (int q = 0; q < K; ++q) row[q] = t[q][r];
+    combine(l, row, out);
+#pragma GCC unroll 8
+    for (int j = 0; j < R; ++j) store(r, j, out[j]);
+  }
+}
+
 // v = B^T d B for 16 channels of one tile: d is the a x a input block at `base` (rows `row`
 // floats apart, pixels `c` apart); v[e] goes to out + e * out_stride.
 template <int M>
 inline void transform_input(const float* base, int64_t row, int64_t c, __mmask16 mask, float* out, int64_t out_stride) {
-  using T = Transforms<M>;
-  constexpr int A = T::kA;
-  __m512 t[A][A];  // t[q] is column q of B^T d
-#pragma GCC unroll 8
-  for (int q = 0; q < A; ++q) {
-    __m512 d[A];
-#pragma GCC unroll 8
-    for (int r = 0; r < A; ++r) d[r] = _mm512_maskz_loadu_ps(mask, base + r * row + q * c);
-    combine(T::BT, d, t[q]);
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < A; ++r) {
-    __m512 tr[A], v[A];
-#pragma GCC unroll 8
-    for (int q = 0; q < A; ++q) tr[q] = t[q][r];
-    combine(T::BT, tr, v);
-#pragma GCC unroll 8
-    for (int j = 0; j < A; ++j) _mm512_mask_storeu_ps(out + (r * A + j) * out_stride, mask, v[j]);
-  }
+  constexpr int A = Transforms<M>::kA;
+  two_sided(
+      Transforms<M>::BT, [&](int r, int q) { return _mm512_maskz_loadu_ps(mask, base + r * row + q * c); },
+      [&](int r, int j, __m512 v) { _mm512_mask_storeu_ps(out + (r * A + j) * out_stride, mask, v); });
 }
 
 // y = A^T m A for 16 output channels of one tile (m[e] at in + e * in_stride), then + bias and
 // relu: the m x m outputs.
 template <int M>
 inline void transform_output(const float* in, int64_t in_stride, __mmask16 mask, __m512 bias, bool relu, __m512 (&y)[M][M]) {
-  using T = Transforms<M>;
-  constexpr int A = T::kA;
-  __m512 s[A][M];  // s[q] is column q of A^T m
-#pragma GCC unroll 8
-  for (int q = 0; q < A; ++q) {
-    __m512 col[A];
-#pragma GCC unroll 8
-    for (int r = 0; r < A; ++r) col[r] = _mm512_maskz_loadu_ps(mask, in + (r * A + q) * in_stride);
-    combine(T::AT, col, s[q]);
-  }
+  constexpr int A = Transforms<M>::kA;
   const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 8
-  for (int a = 0; a < M; ++a) {
-    __m512 sr[A];
-#pragma GCC unroll 8
-    for (int q = 0; q < A; ++q) sr[q] = s[q][a];
-    combine(T::AT, sr, y[a]);
-#pragma GCC unroll 8
-    for (int b = 0; b < M; ++b) {
-      y[a][b] = _mm512_add_ps(y[a][b], bias);
-      if (relu) y[a][b] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[a][b], zero, _CMP_GT_OQ), y[a][b]);
-    }
-  }
+  two_sided(
+      Transforms<M>::AT, [&](int r, int q) { return _mm512_maskz_loadu_ps(mask, in + (r * A + q) * in_stride); },
+      [&](int r, int j, __m512 v) {
+        v = _mm512_add_ps(v, bias);
+        y[r][j] = relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v) : v;
+      });
 }
 
 // z = A g A^T for 16 channels of one tile's m x m output gradient g (missing outputs of an
 // overhanging tile are zero); z[e] goes to out + e * out_stride.
 template <int M>
 inline void transform_output_gradient(const __m512 (&g)[M][M], float* out, int64_t out_stride, __mmask16 mask) {
-  using T = Transforms<M>;
-  constexpr int A = T::kA;
-  constexpr Coefficients<A, M> kA_ = transposed(T::AT);
-  __m512 t[M][A];  // t[q] is column q of A g
-#pragma GCC unroll 8
-  for (int q = 0; q < M; ++q) {
-    __m512 col[M];
-#pragma GCC unroll 8
-    for (int r = 0; r < M; ++r) col[r] = g[r][q];
-    combine(kA_, col, t[q]);
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < A; ++r) {
-    __m512 tr[M], z[A];
-#pragma GCC unroll 8
-    for (int q = 0; q < M; ++q) tr[q] = t[q][r];
-    combine(kA_, tr, z);
-#pragma GCC unroll 8
-    for (int j = 0; j < A; ++j) _mm512_mask_storeu_ps(out + (r * A + j) * out_stride, mask, z[j]);
-  }
+  constexpr int A = Transforms<M>::kA;
+  static constexpr Coefficients<A, M> kA_ = transposed(Transforms<M>::AT);
+  two_sided(
+      kA_, [&](int r, int q) { return g[r][q]; },
+      [&](int r, int j, __m512 v) { _mm512_mask_storeu_ps(out + (r * A + j) * out_stride, mask, v); });
 }
 
 inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
