@@ -35,6 +35,25 @@ void flip_kernel(const float* w, const ConvGeometry& g, float* flipped) {
   }
 }
 
+const float* framed_input(const float* x, const ConvGeometry& g, const std::array<int64_t, 3>& padded, ScratchBuffer& buffer) {
+  const int64_t c = g.c_in, row = padded[2] * c, run = g.in[2] * c;
+  float* xp = buffer.get(static_cast<size_t>(padded[0] * padded[1] * row));
+  for (int64_t pd = 0; pd < padded[0]; ++pd)
+    for (int64_t ph = 0; ph < padded[1]; ++ph) {
+      float* dst = xp + (pd * padded[1] + ph) * row;
+      const int64_t d = pd - g.pad_before[0], h = ph - g.pad_before[1];
+      if (d < 0 || d >= g.in[0] || h < 0 || h >= g.in[1]) {  // a row of the frame
+        std::fill(dst, dst + row, 0.0f);
+        continue;
+      }
+      const int64_t left = g.pad_before[2] * c;
+      std::fill(dst, dst + left, 0.0f);
+      std::memcpy(dst + left, x + (d * g.in[1] + h) * run, static_cast<size_t>(run) * sizeof(float));
+      std::fill(dst + left + run, dst + row, 0.0f);
+    }
+  return xp;
+}
+
 Plan::Plan(const ConvGeometry& geometry) : g(geometry) {
   for (int d = 0; d < 3; ++d) {
     padded[d] = g.out[d] + (g.kernel[d] - 1) * g.dilation[d];
@@ -60,23 +79,11 @@ using namespace conv_tile;
 
 namespace {
 
-// The sample's input inside a zero border, in a per-thread buffer (or x itself when the
-// convolution has no padding).
+// The sample's input inside its zero frame (or x itself when the convolution has no padding).
 const float* padded_input(const float* x, const Plan& plan) {
   if (!plan.needs_padding) return x;
-  const ConvGeometry& g = plan.g;
   thread_local ScratchBuffer buffer;
-  const int64_t c = g.c_in, size = plan.padded[0] * plan.plane * c;
-  float* xp = buffer.get(static_cast<size_t>(size));
-  std::fill(xp, xp + size, 0.0f);
-  const int64_t run = g.in[2] * c;
-  for (int64_t d = 0; d < g.in[0]; ++d)
-    for (int64_t h = 0; h < g.in[1]; ++h) {
-      const int64_t pd = d + g.pad_before[0], ph = h + g.pad_before[1];
-      std::memcpy(xp + ((pd * plan.padded[1] + ph) * plan.padded[2] + g.pad_before[2]) * c,
-                  x + (d * g.in[1] + h) * run, static_cast<size_t>(run) * sizeof(float));
-    }
-  return xp;
+  return framed_input(x, plan.g, plan.padded, buffer);
 }
 
 // Cache blocking (L1d is 48 KiB here): the forward keeps this much of the kernel hot, the

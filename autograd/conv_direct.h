@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/conv_geometry.h"
+#include "core/scratch.h"
 
 namespace tapegrad::conv_direct {
 
@@ -38,6 +39,11 @@ struct Plan {
   std::vector<int64_t> segment_offset;  // in floats; segment p uses kernel-matrix rows from p * segment_steps
   std::vector<int64_t> row_position;    // per linear row: its output position in plane 0, or -1
 };
+
+// One sample placed at g.pad_before inside a zero frame of `padded` extents (each at least
+// pad_before + in), in `buffer`: the stride-1 kernels then read windows without bounds checks.
+// Only the frame is zeroed.
+const float* framed_input(const float* x, const ConvGeometry& g, const std::array<int64_t, 3>& padded, ScratchBuffer& buffer);
 
 // y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
 void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y);

@@ -1,8 +1,8 @@
 #include "autograd/conv_winograd.h"
 
 #include <algorithm>
-#include <cstring>
 
+#include "autograd/conv_direct.h"
 #include "core/error.h"
 #include "core/scratch.h"
 
@@ -163,21 +163,9 @@ struct Layout {
 };
 
 // The sample inside a zero frame that covers every tile's input block, in a per-thread buffer.
-// Only the frame is zeroed; the interior is copied over.
 const float* framed_input(const float* x, const ConvGeometry& g, int64_t padded_h, int64_t padded_w) {
   thread_local ScratchBuffer buffer;
-  const int64_t c = g.c_in, row = padded_w * c, size = padded_h * row;
-  float* xp = buffer.get(static_cast<size_t>(size));
-  const int64_t top = g.pad_before[1], left = g.pad_before[2], h = g.in[1], w = g.in[2];
-  std::fill(xp, xp + top * row, 0.0f);
-  for (int64_t r = 0; r < h; ++r) {
-    float* dst = xp + (top + r) * row;
-    std::fill(dst, dst + left * c, 0.0f);
-    std::memcpy(dst + left * c, x + r * w * c, static_cast<size_t>(w * c) * sizeof(float));
-    std::fill(dst + (left + w) * c, dst + row, 0.0f);
-  }
-  std::fill(xp + (top + h) * row, xp + size, 0.0f);
-  return xp;
+  return conv_direct::framed_input(x, g, {1, padded_h, padded_w}, buffer);
 }
 
 // out[r] = sum_k m[r][k] in[k], with m known at compile time: once the loops unroll, zero

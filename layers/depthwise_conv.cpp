@@ -1,5 +1,7 @@
 #include "layers/depthwise_conv.h"
 
+#include <utility>
+
 #include "autograd/ops.h"
 #include "core/error.h"
 #include "layers/conv.h"
@@ -23,21 +25,29 @@ Shape windowed_shape(const std::string& label, const Shape& in, const std::vecto
   return out;
 }
 
-void check_padding(const std::string& label, const std::string& padding) {
-  if (padding != "valid" && padding != "same") fail(label, "unknown padding '" + padding + "'; known: valid, same");
+// The window of both depthwise layers, expanded to `rank` dims and checked.
+struct Window {
+  std::vector<int64_t> kernel, strides, dilation;
+};
+template <class Options>
+Window checked_window(const std::string& label, int rank, const IntTuple& kernel_size, const Options& options) {
+  Window w{kernel_size.expand(rank, "kernel_size", label), options.strides.expand(rank, "strides", label),
+           options.dilation_rate.expand(rank, "dilation_rate", label)};
+  check_strides_and_dilation(label, w.strides, w.dilation);
+  if (options.padding != "valid" && options.padding != "same")
+    fail(label, "unknown padding '" + options.padding + "'; known: valid, same");
+  if (options.depth_multiplier < 1) fail(label, "depth_multiplier must be positive, got " + std::to_string(options.depth_multiplier));
+  return w;
 }
 
 }  // namespace
 
 DepthwiseConv::DepthwiseConv(std::string type, int rank, const IntTuple& kernel_size, DepthwiseConvOptions options)
     : Layer(std::move(type), options.name), rank_(rank), options_(std::move(options)), format_(options_.data_format, label()) {
-  kernel_size_ = kernel_size.expand(rank, "kernel_size", label());
-  strides_ = options_.strides.expand(rank, "strides", label());
-  dilation_ = options_.dilation_rate.expand(rank, "dilation_rate", label());
-  check_strides_and_dilation(label(), strides_, dilation_);
-  check_padding(label(), options_.padding);
-  if (options_.depth_multiplier < 1)
-    fail(label(), "depth_multiplier must be positive, got " + std::to_string(options_.depth_multiplier));
+  Window window = checked_window(label(), rank, kernel_size, options_);
+  kernel_size_ = std::move(window.kernel);
+  strides_ = std::move(window.strides);
+  dilation_ = std::move(window.dilation);
   set_activity_regularizer(options_.activity_regularizer);
 }
 
@@ -72,13 +82,10 @@ SeparableConv::SeparableConv(std::string type, int rank, int64_t filters, const 
       options_(std::move(options)),
       format_(options_.data_format, label()) {
   if (filters < 1) fail(label(), "filters must be positive, got " + std::to_string(filters));
-  kernel_size_ = kernel_size.expand(rank, "kernel_size", label());
-  strides_ = options_.strides.expand(rank, "strides", label());
-  dilation_ = options_.dilation_rate.expand(rank, "dilation_rate", label());
-  check_strides_and_dilation(label(), strides_, dilation_);
-  check_padding(label(), options_.padding);
-  if (options_.depth_multiplier < 1)
-    fail(label(), "depth_multiplier must be positive, got " + std::to_string(options_.depth_multiplier));
+  Window window = checked_window(label(), rank, kernel_size, options_);
+  kernel_size_ = std::move(window.kernel);
+  strides_ = std::move(window.strides);
+  dilation_ = std::move(window.dilation);
   set_activity_regularizer(options_.activity_regularizer);
 }
 

@@ -5,6 +5,7 @@
 #include "autograd/ops.h"
 #include "core/error.h"
 #include "core/tensor_ops.h"
+#include "train/class_ids.h"
 #include "train/loss_helpers.h"
 #include "train/losses.h"
 #include "train/pointwise_loss_op.h"
@@ -25,15 +26,7 @@ std::vector<int64_t> class_ids(const Tensor& y_true, int64_t batch, int64_t clas
   if (!shape_ok)
     fail(op, "y_true " + y_true.shape().str() + " must be (" + std::to_string(batch) + ",) or (" + std::to_string(batch) +
                  ", 1) class ids for y_pred of " + std::to_string(batch) + " samples");
-  std::vector<int64_t> ids(static_cast<size_t>(batch));
-  for (int64_t i = 0; i < batch; ++i) {
-    const float v = y_true.data()[i];
-    if (!(v >= 0.0f) || v >= static_cast<float>(classes) || v != std::floor(v))
-      fail(op, "label " + std::to_string(v) + " of sample " + std::to_string(i) + " is not a class id in [0, " +
-                   std::to_string(classes) + ")");
-    ids[static_cast<size_t>(i)] = static_cast<int64_t>(v);
-  }
-  return ids;
+  return checked_class_ids(y_true, batch, classes, op);
 }
 
 float stable_sigmoid(float x) {

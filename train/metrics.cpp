@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/tensor_ops.h"
+#include "train/class_ids.h"
 
 namespace tapegrad::metrics {
 
@@ -24,15 +25,7 @@ std::vector<int64_t> class_ids(const Tensor& y_true, int64_t batch, int64_t clas
   if (y_true.numel() != batch || y_true.rank() > 2 || (y_true.rank() == 2 && y_true.dim(1) != 1))
     fail(op, "y_true " + y_true.shape().str() + " must hold one class id per row of y_pred (" + std::to_string(batch) +
                  " rows)");
-  std::vector<int64_t> ids(static_cast<size_t>(batch));
-  for (int64_t i = 0; i < batch; ++i) {
-    const float v = y_true.data()[i];
-    if (!(v >= 0.0f) || v >= static_cast<float>(classes) || v != std::floor(v))
-      fail(op, "label " + std::to_string(v) + " of sample " + std::to_string(i) + " is not a class id in [0, " +
-                   std::to_string(classes) + ")");
-    ids[static_cast<size_t>(i)] = static_cast<int64_t>(v);
-  }
-  return ids;
+  return checked_class_ids(y_true, batch, classes, op);
 }
 
 // The weight of element i of a tensor with `per_sample` elements per sample.
