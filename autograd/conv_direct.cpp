@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 #include "core/scratch.h"
 
 #if defined(__AVX512F__)

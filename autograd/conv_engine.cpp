@@ -7,7 +7,7 @@
 #include "autograd/conv_direct.h"
 #include "autograd/conv_winograd.h"
 #include "core/gemm.h"
-#include "core/parallel.h"
+#include "tapegrad/core/parallel.h"
 #include "core/scratch.h"
 
 namespace tapegrad::conv_engine {

@@ -5,8 +5,8 @@
 // (conv_direct.h, conv_winograd.h), the rest to im2col + GEMM. Parallel over chunks of the batch
 // whose size depends only on the geometry, kernel gradients reduced chunk by chunk in order:
 // results do not depend on the number of threads.
-#include "autograd/conv_geometry.h"
-#include "core/tensor.h"
+#include "tapegrad/autograd/conv_geometry.h"
+#include "tapegrad/core/tensor.h"
 
 namespace tapegrad::conv_engine {
 

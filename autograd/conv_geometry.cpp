@@ -1,8 +1,8 @@
-#include "autograd/conv_geometry.h"
+#include "tapegrad/autograd/conv_geometry.h"
 
 #include <algorithm>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "autograd/conv_direct.h"
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 #include "core/scratch.h"
 
 #if defined(__AVX512F__)

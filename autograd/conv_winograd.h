@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/conv_geometry.h"
+#include "tapegrad/autograd/conv_geometry.h"
 
 namespace tapegrad::conv_winograd {
 

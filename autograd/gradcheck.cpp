@@ -1,12 +1,12 @@
-#include "autograd/gradcheck.h"
+#include "tapegrad/autograd/gradcheck.h"
 
 #include <cmath>
 #include <sstream>
 
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/rng.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/rng.h"
 
 namespace tapegrad {
 

@@ -1,8 +1,8 @@
 // add, sub, mul, div, neg, pow: forward and backward. Broadcast inputs get their gradient summed
 // back to their own shape (sum_to).
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

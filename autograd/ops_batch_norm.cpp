@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "autograd/nn_ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

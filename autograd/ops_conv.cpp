@@ -3,10 +3,10 @@
 // gradient, and the other way round).
 #include <string>
 
-#include "autograd/conv.h"
+#include "tapegrad/autograd/conv.h"
 #include "autograd/conv_engine.h"
-#include "autograd/tape.h"
-#include "core/error.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <vector>
 
-#include "autograd/conv.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/autograd/conv.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <string>
 
-#include "autograd/nn_ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/parallel.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

@@ -3,12 +3,12 @@
 // Valid padding only, as in Keras.
 #include <vector>
 
-#include "autograd/conv.h"
+#include "tapegrad/autograd/conv.h"
 #include "autograd/conv_engine.h"
-#include "autograd/tape.h"
-#include "core/error.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
 #include "core/gemm.h"
-#include "core/parallel.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

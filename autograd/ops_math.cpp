@@ -1,7 +1,7 @@
 // exp, log, sqrt, abs, clip: forward and backward.
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

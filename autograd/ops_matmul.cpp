@@ -1,8 +1,8 @@
 // matmul: forward and backward. dA = dC B^T, dB = A^T dC; with a 2-D B shared across a batch,
 // dB sums over the batch, done as one GEMM over the folded rows.
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

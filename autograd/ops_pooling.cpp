@@ -6,11 +6,11 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/conv.h"
-#include "autograd/pooling.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/autograd/conv.h"
+#include "tapegrad/autograd/pooling.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

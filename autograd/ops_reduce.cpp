@@ -1,7 +1,7 @@
 // sum and mean over axes: forward and backward (the gradient is broadcast back over the axes).
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

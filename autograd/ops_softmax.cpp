@@ -1,9 +1,9 @@
 // softmax and log_softmax along an axis: forward (max-shifted, so large logits do not overflow)
 // and backward.
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/shape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/shape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

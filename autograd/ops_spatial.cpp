@@ -5,11 +5,11 @@
 #include <memory>
 #include <string>
 
-#include "autograd/ops.h"
-#include "autograd/pooling.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/pooling.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

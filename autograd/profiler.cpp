@@ -1,4 +1,4 @@
-#include "autograd/profiler.h"
+#include "tapegrad/autograd/profiler.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,12 +1,12 @@
-#include "autograd/variable.h"
+#include "tapegrad/autograd/variable.h"
 
-#include "autograd/tape.h"
-#include "core/error.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 
 namespace detail {
-void run_backward(const std::shared_ptr<VariableImpl>& root, Tensor seed);  // autograd/tape.cpp
+void run_backward(const std::shared_ptr<VariableImpl>& root, Tensor seed, BackwardOptions options);  // tape.cpp
 }
 
 namespace {
@@ -43,7 +43,7 @@ void Variable::zero_grad() {
 
 void Variable::set_requires_grad(bool on) {
   require(*this, "Variable::set_requires_grad");
-  if (!on && impl_->has_node)
+  if (!on && impl_->node)
     fail("Variable::set_requires_grad", "cannot turn off gradients of an op's result; use detach()");
   impl_->requires_grad = on;
 }
@@ -53,18 +53,18 @@ Variable Variable::detach() const {
   return Variable(impl_->value, false);
 }
 
-void Variable::backward() const {
+void Variable::backward(BackwardOptions options) const {
   require(*this, "backward");
   if (numel() != 1)
     fail("backward", "called without an output gradient on a variable of shape " + shape().str() +
                          "; only a one-element result can seed itself, pass grad_output otherwise");
-  detail::run_backward(impl_, Tensor::ones(shape()));
+  detail::run_backward(impl_, Tensor::ones(shape()), options);
 }
 
-void Variable::backward(const Tensor& grad_output) const {
+void Variable::backward(const Tensor& grad_output, BackwardOptions options) const {
   require(*this, "backward");
   if (!grad_output.defined()) fail("backward", "the output gradient is undefined");
-  detail::run_backward(impl_, grad_output.clone());
+  detail::run_backward(impl_, grad_output.clone(), options);
 }
 
 }  // namespace tapegrad

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <string>
 
-#include "core/error.h"
-#include "core/parallel.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 
@@ -232,6 +232,7 @@ void axpy_(Tensor& a, const Tensor& b, float alpha) {
     else
       x += alpha * y;
   });
+  a.mark_modified();
 }
 
 bool allclose(const Tensor& a, const Tensor& b, float rtol, float atol) {

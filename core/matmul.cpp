@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <string>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 #include "core/gemm.h"
-#include "core/parallel.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

@@ -5,9 +5,9 @@
 #include <limits>
 #include <set>
 
-#include "core/error.h"
-#include "core/parallel.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

@@ -1,4 +1,4 @@
-#include "core/rng.h"
+#include "tapegrad/core/rng.h"
 
 #include <cmath>
 
@@ -11,8 +11,8 @@
 #pragma GCC diagnostic pop
 #endif
 
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad {
 

@@ -1,8 +1,8 @@
-#include "core/shape.h"
+#include "tapegrad/core/shape.h"
 
 #include <algorithm>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

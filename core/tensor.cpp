@@ -1,6 +1,7 @@
-#include "core/tensor.h"
+#include "tapegrad/core/tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -9,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/error.h"
-#include "core/rng.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/rng.h"
 
 namespace tapegrad {
 
@@ -95,9 +96,31 @@ std::shared_ptr<T[]> allocate_array(int64_t n) {
   return std::shared_ptr<T[]>(static_cast<T*>(p), [](T* q) { std::free(q); });
 }
 
-std::shared_ptr<float[]> allocate(int64_t n) { return allocate_array<float>(n); }
-
 }  // namespace
+
+namespace detail {
+// A tensor's buffer and its in-place version counter, in one allocation with the control block.
+struct Storage {
+  std::shared_ptr<float[]> buffer;
+  std::atomic<uint64_t> version{0};
+  explicit Storage(std::shared_ptr<float[]> b) : buffer(std::move(b)) {}
+};
+}  // namespace detail
+
+namespace {
+std::shared_ptr<detail::Storage> allocate(int64_t n) {
+  return std::make_shared<detail::Storage>(allocate_array<float>(n));
+}
+}  // namespace
+
+Tensor::Tensor(Shape shape, std::shared_ptr<detail::Storage> storage)
+    : shape_(std::move(shape)), storage_(std::move(storage)), data_(storage_ ? storage_->buffer.get() : nullptr) {}
+
+uint64_t Tensor::version() const { return storage_ ? storage_->version.load(std::memory_order_relaxed) : 0; }
+
+void Tensor::mark_modified() {
+  if (storage_) storage_->version.fetch_add(1, std::memory_order_relaxed);
+}
 
 void release_cached_memory() { StoragePool::instance().release(); }
 
@@ -218,12 +241,18 @@ Tensor Tensor::clone() const {
   return t;
 }
 
-void Tensor::fill_(float value) { std::fill(data(), data() + numel(), value); }
+void Tensor::fill_(float value) {
+  std::fill(data(), data() + numel(), value);
+  mark_modified();
+}
 
 void Tensor::copy_from(const Tensor& src) {
-  if (src.numel() != numel())
-    fail("Tensor::copy_from", "source " + src.shape().str() + " and destination " + shape_.str() + " differ in size");
+  if (!defined() || !src.defined()) fail("Tensor::copy_from", "source or destination is undefined");
+  if (src.shape() != shape_)
+    fail("Tensor::copy_from", "source " + src.shape().str() + " does not match the destination's shape " + shape_.str() +
+                                  " (reshape the source first if the same elements in this order are meant)");
   if (src.data() != data()) std::memcpy(data(), src.data(), static_cast<size_t>(numel()) * sizeof(float));
+  mark_modified();
 }
 
 }  // namespace tapegrad

@@ -3,7 +3,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "core/tensor.h"
+#include "tapegrad/core/tensor.h"
 
 namespace tapegrad {
 

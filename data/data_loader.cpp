@@ -1,4 +1,4 @@
-#include "data/data_loader.h"
+#include "tapegrad/data/data_loader.h"
 
 #include <tbb/task_group.h>
 
@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad::data {
 

@@ -1,10 +1,10 @@
-#include "data/dataset.h"
+#include "tapegrad/data/dataset.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::data {
 

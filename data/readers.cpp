@@ -1,4 +1,4 @@
-#include "data/readers.h"
+#include "tapegrad/data/readers.h"
 
 #include <zlib.h>
 
@@ -6,8 +6,8 @@
 #include <fstream>
 #include <vector>
 
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::data {
 

@@ -1,9 +1,9 @@
-#include "data/spirals.h"
+#include "tapegrad/data/spirals.h"
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/rng.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/rng.h"
 
 namespace tapegrad::data {
 

@@ -1,11 +1,11 @@
-#include "data/transforms.h"
+#include "tapegrad/data/transforms.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad::data {
 

@@ -1,10 +1,10 @@
-#include "layers/activation_layers.h"
+#include "tapegrad/layers/activation_layers.h"
 
 #include <string>
 
-#include "autograd/nn_ops.h"
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

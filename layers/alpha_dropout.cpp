@@ -1,12 +1,12 @@
-#include "layers/alpha_dropout.h"
+#include "tapegrad/layers/alpha_dropout.h"
 
 #include <cmath>
 #include <string>
 
-#include "autograd/nn_ops.h"
-#include "autograd/ops.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "layers/random_seed.h"
 
 namespace tapegrad {

@@ -1,13 +1,13 @@
-#include "layers/batch_normalization.h"
+#include "tapegrad/layers/batch_normalization.h"
 
 #include <string>
 #include <vector>
 
-#include "autograd/nn_ops.h"
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

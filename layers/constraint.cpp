@@ -1,10 +1,10 @@
-#include "layers/constraint.h"
+#include "tapegrad/layers/constraint.h"
 
 #include <map>
 #include <string>
 
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

@@ -1,9 +1,9 @@
-#include "layers/conv.h"
+#include "tapegrad/layers/conv.h"
 
 #include <algorithm>
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

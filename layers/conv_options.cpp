@@ -1,7 +1,7 @@
-#include "layers/conv_options.h"
+#include "tapegrad/layers/conv_options.h"
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

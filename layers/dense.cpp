@@ -1,7 +1,7 @@
-#include "layers/dense.h"
+#include "tapegrad/layers/dense.h"
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

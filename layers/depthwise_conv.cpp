@@ -1,10 +1,10 @@
-#include "layers/depthwise_conv.h"
+#include "tapegrad/layers/depthwise_conv.h"
 
 #include <utility>
 
-#include "autograd/ops.h"
-#include "core/error.h"
-#include "layers/conv.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/layers/conv.h"
 
 namespace tapegrad {
 

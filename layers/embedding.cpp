@@ -1,10 +1,10 @@
-#include "layers/embedding.h"
+#include "tapegrad/layers/embedding.h"
 
 #include <string>
 
-#include "autograd/nn_ops.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

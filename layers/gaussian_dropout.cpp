@@ -1,10 +1,10 @@
-#include "layers/gaussian_dropout.h"
+#include "tapegrad/layers/gaussian_dropout.h"
 
 #include <cmath>
 #include <string>
 
-#include "autograd/nn_ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/core/error.h"
 #include "layers/random_seed.h"
 
 namespace tapegrad {

@@ -1,9 +1,9 @@
-#include "layers/gaussian_noise.h"
+#include "tapegrad/layers/gaussian_noise.h"
 
 #include <string>
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 #include "layers/random_seed.h"
 
 namespace tapegrad {

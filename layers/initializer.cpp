@@ -1,4 +1,4 @@
-#include "layers/initializer.h"
+#include "tapegrad/layers/initializer.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

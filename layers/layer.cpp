@@ -1,15 +1,16 @@
-#include "layers/layer.h"
+#include "tapegrad/layers/layer.h"
 
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <mutex>
 #include <regex>
+#include <unordered_set>
 
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/rng.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/rng.h"
 
 namespace tapegrad {
 
@@ -25,17 +26,132 @@ std::string snake_case(const std::string& type) {
 }
 }  // namespace
 
-std::string unique_layer_name(const std::string& type) {
-  static std::mutex mutex;  // cheap insurance: layers built on several threads still get unique names
-  std::lock_guard<std::mutex> lock(mutex);
-  static std::map<std::string, int> counts;
-  const std::string base = snake_case(type);
-  const int n = counts[base]++;
-  return n == 0 ? base : base + "_" + std::to_string(n);
+std::string automatic_layer_name(const std::string& type) { return snake_case(type); }
+
+Layer::Layer(std::string type, std::string name) : type_(std::move(type)), name_given_(!name.empty()) {
+  name_ = name_given_ ? std::move(name) : automatic_layer_name(type_);
 }
 
-Layer::Layer(std::string type, std::string name)
-    : type_(std::move(type)), name_(name.empty() ? unique_layer_name(type_) : std::move(name)) {}
+// Sub-layers point back at the model that registered them; a moved model takes them along.
+Layer::Layer(Layer&& o) noexcept
+    : type_(std::move(o.type_)),
+      name_(std::move(o.name_)),
+      name_given_(o.name_given_),
+      parent_(o.parent_),
+      built_(o.built_),
+      trainable_(o.trainable_),
+      static_shapes_(o.static_shapes_),
+      input_shape_(std::move(o.input_shape_)),
+      output_shape_(std::move(o.output_shape_)),
+      has_output_shape_(o.has_output_shape_),
+      weights_(std::move(o.weights_)),
+      sublayers_(std::move(o.sublayers_)),
+      sublayer_names_(std::move(o.sublayer_names_)),
+      activity_regularizer_(std::move(o.activity_regularizer_)),
+      losses_(std::move(o.losses_)) {
+  o.parent_ = nullptr;
+  for (auto& sub : sublayers_)
+    if (sub->parent_ == &o) sub->parent_ = this;
+}
+
+Layer::~Layer() {
+  for (auto& sub : sublayers_)
+    if (sub && sub->parent_ == this) sub->parent_ = nullptr;
+}
+
+std::string Layer::path() const {
+  // The outermost model is left out, as in parameter names.
+  if (!parent_ || !parent_->parent_) return name_;
+  return parent_->path() + "/" + name_;
+}
+
+void Layer::add_named_sublayer(const std::string& given, std::shared_ptr<Layer> layer) {
+  if (!layer) fail(label(), "cannot add a null sub-layer");
+  if (layer.get() == this) fail(label(), "cannot contain itself");
+  for (size_t i = 0; i < sublayers_.size(); ++i)
+    if (sublayers_[i] == layer) {  // the same layer again: shared, one name
+      if (!given.empty() && given != sublayer_names_[i])
+        fail(label(), "the sub-layer '" + sublayer_names_[i] + "' is registered again as '" + given +
+                          "'; a shared layer has one name");
+      sublayers_.push_back(layer);
+      sublayer_names_.push_back(sublayer_names_[i]);
+      return;
+    }
+  auto taken = [&](const std::string& n) {
+    return std::find(sublayer_names_.begin(), sublayer_names_.end(), n) != sublayer_names_.end();
+  };
+  std::string name = !given.empty() ? given : layer->name_given_ ? layer->name_ : std::string();
+  if (name.empty()) {
+    // Automatic: the type's name, numbered among this layer's children ("dense", "dense_1", ...).
+    const std::string base = automatic_layer_name(layer->type());
+    name = base;
+    for (int n = 1; taken(name); ++n) name = base + "_" + std::to_string(n);
+  } else if (name.find('/') != std::string::npos) {
+    fail(label(), "sub-layer name '" + name + "' contains '/', which separates the parts of a path");
+  } else if (taken(name)) {
+    const size_t other = static_cast<size_t>(std::find(sublayer_names_.begin(), sublayer_names_.end(), name) -
+                                             sublayer_names_.begin());
+    fail(label(), "two different sub-layers are named '" + name + "': a " + sublayers_[other]->type() +
+                      " (sub-layer " + std::to_string(other) + ") and a " + layer->type() + " (sub-layer " +
+                      std::to_string(sublayers_.size()) + "); give them distinct names");
+  }
+  if (!layer->parent_) {  // its first model names it; a layer shared into another keeps that name
+    layer->parent_ = this;
+    layer->name_ = name;
+  }
+  sublayers_.push_back(std::move(layer));
+  sublayer_names_.push_back(name);
+}
+
+std::shared_ptr<Layer> Layer::get_layer(const std::string& name) const {
+  for (size_t i = 0; i < sublayers_.size(); ++i)
+    if (sublayer_names_[i] == name) return sublayers_[i];
+  std::string known;
+  for (size_t i = 0; i < sublayers_.size(); ++i)
+    if (std::find(sublayer_names_.begin(), sublayer_names_.begin() + static_cast<std::ptrdiff_t>(i),
+                  sublayer_names_[i]) == sublayer_names_.begin() + static_cast<std::ptrdiff_t>(i))
+      known += (known.empty() ? "" : ", ") + sublayer_names_[i];
+  fail(label(), "has no sub-layer named '" + name + "'; it has: " + (known.empty() ? "none" : known));
+}
+
+std::vector<std::pair<std::string, Layer*>> Layer::unique_layers() const {
+  std::vector<std::pair<std::string, Layer*>> out;
+  std::unordered_set<const Layer*> seen;
+  // Depth first, children in order: the first path that reaches a shared layer is its path.
+  auto visit = [&](auto& self, const Layer* l, const std::string& prefix) -> void {
+    if (!seen.insert(l).second) return;
+    out.emplace_back(prefix, const_cast<Layer*>(l));
+    for (size_t i = 0; i < l->sublayers_.size(); ++i) self(self, l->sublayers_[i].get(), prefix + l->sublayer_names_[i] + "/");
+  };
+  visit(visit, this, "");
+  return out;
+}
+
+namespace {
+// Thrown by the default output_shape() of a layer that is not built yet: build() then learns the
+// shape from its dry run instead.
+struct ShapeNeedsDryRun : Error {
+  using Error::Error;
+};
+}  // namespace
+
+Shape Layer::output_shape(const Shape& input_shape) const {
+  if (built_ && has_output_shape_ && input_shape == input_shape_) return output_shape_;
+  if (built_) return dry_run_output_shape(input_shape);
+  throw ShapeNeedsDryRun(label() + ": its output shape is known once it is built (it does not override "
+                                   "output_shape()); call build(input_shape) first");
+}
+
+Shape Layer::dry_run_output_shape(const Shape& input_shape) const {
+  NoGradGuard no_grad;
+  Shape batch{1};
+  for (int64_t d : input_shape) batch.push_back(d);
+  // forward() is not const, but a dry run in inference mode changes no weights.
+  Layer& self = const_cast<Layer&>(*this);
+  const Variable y = self.forward(Variable(Tensor::zeros(batch)), /*training=*/false);
+  self.clear_losses();
+  return y.shape().drop(0, 1);
+}
 
 void Layer::build(const Shape& input_shape) {
   if (built_) {
@@ -43,20 +159,21 @@ void Layer::build(const Shape& input_shape) {
       fail(label(), "was built for inputs " + input_shape_.str() + " (without batch), got " + input_shape.str());
     return;
   }
-  output_shape(input_shape);  // validates; throws a clear error for a bad shape
+  Shape out;
+  try {
+    out = output_shape(input_shape);  // validates; throws a clear error for a bad shape
+  } catch (const ShapeNeedsDryRun&) {
+    static_shapes_ = false;  // a model class: the dry run below finds the shape
+  }
   build_impl(input_shape);
   input_shape_ = input_shape;
   built_ = true;
   // Sub-layers that build_impl() left unbuilt (a model class whose forward() composes them) are
   // built by running forward() once on a zero batch of one, as Keras builds subclassed models.
   const bool pending = std::any_of(sublayers_.begin(), sublayers_.end(), [](const auto& l) { return !l->built(); });
-  if (pending) {
-    NoGradGuard no_grad;
-    Shape batch{1};
-    for (int64_t d : input_shape) batch.push_back(d);
-    forward(Variable(Tensor::zeros(batch)), /*training=*/false);
-    clear_losses();
-  }
+  if (pending || !static_shapes_) out = dry_run_output_shape(input_shape);
+  output_shape_ = out;
+  has_output_shape_ = true;
 }
 
 namespace {
@@ -72,10 +189,10 @@ Variable Layer::operator()(const Variable& x, bool training) {
   if (!x.defined()) fail(label(), "input is undefined");
   if (x.rank() < 1) fail(label(), "input " + x.shape().str() + " has no batch dim");
   const Shape per_sample = x.shape().drop(0, 1);
-  if (built_)
-    output_shape(per_sample);  // validates; a layer may accept other shapes than the first (Dense)
-  else
+  if (!built_)
     build(per_sample);
+  else if (static_shapes_ && per_sample != input_shape_)
+    output_shape(per_sample);  // validates; a layer may accept other shapes than the first (Dense)
   if (call_depth == 0) clear_losses();
   CallDepth depth;
   Variable y = forward(x, training);
@@ -94,16 +211,12 @@ void Layer::add_loss(const Variable& penalty) {
 }
 
 void Layer::clear_losses() {
-  losses_.clear();
-  for (auto& sub : sublayers_) sub->clear_losses();
+  for (auto& [prefix, l] : unique_layers()) l->losses_.clear();
 }
 
 std::vector<Variable> Layer::loss_terms() const {
-  std::vector<Variable> all = losses_;
-  for (const auto& sub : sublayers_) {
-    auto more = sub->loss_terms();
-    all.insert(all.end(), more.begin(), more.end());
-  }
+  std::vector<Variable> all;  // a shared layer's penalties (one per call) counted once
+  for (const auto& [prefix, l] : unique_layers()) all.insert(all.end(), l->losses_.begin(), l->losses_.end());
   return all;
 }
 
@@ -116,11 +229,14 @@ Variable Layer::losses() const {
 }
 
 std::vector<ParameterPtr> Layer::parameters() const {
-  std::vector<ParameterPtr> all = weights_;
-  for (const auto& sub : sublayers_) {
-    auto more = sub->parameters();
-    all.insert(all.end(), more.begin(), more.end());
-  }
+  std::vector<ParameterPtr> all;
+  std::unordered_set<const Parameter*> seen;
+  for (const auto& [prefix, l] : unique_layers())
+    for (const auto& w : l->weights_)
+      if (seen.insert(w.get()).second) {
+        w->name = prefix + w->key;
+        all.push_back(w);
+      }
   return all;
 }
 
@@ -139,21 +255,22 @@ int64_t Layer::count_params() const {
 
 std::vector<std::pair<std::string, Rng*>> Layer::random_generators() {
   std::vector<std::pair<std::string, Rng*>> out;
-  const auto own = own_generators();
-  for (size_t i = 0; i < own.size(); ++i) out.emplace_back(name_ + "/rng" + (i ? "_" + std::to_string(i) : ""), own[i]);
-  for (auto& sub : sublayers_) {
-    auto more = sub->random_generators();
-    out.insert(out.end(), more.begin(), more.end());
+  for (auto& [prefix, l] : unique_layers()) {
+    const auto own = l->own_generators();
+    // A generator of the outermost layer itself is named after that layer ("dropout/rng").
+    const std::string base = prefix.empty() ? name_ + "/" : prefix;
+    for (size_t i = 0; i < own.size(); ++i) out.emplace_back(base + "rng" + (i ? "_" + std::to_string(i) : ""), own[i]);
   }
   return out;
 }
 
 void Layer::set_trainable(bool on) {
-  trainable_ = on;
   // Weights created non-trainable (BatchNormalization's moving statistics: their Variable does
   // not require a gradient) stay non-trainable when the layer is unfrozen.
-  for (auto& w : weights_) w->trainable = on && w->var.requires_grad();
-  for (auto& sub : sublayers_) sub->set_trainable(on);
+  for (auto& [prefix, l] : unique_layers()) {
+    l->trainable_ = on;
+    for (auto& w : l->weights_) w->trainable = on && w->var.requires_grad();
+  }
 }
 
 ParameterPtr Layer::add_weight(const std::string& name, const Shape& shape, const Initializer& init,
@@ -163,8 +280,13 @@ ParameterPtr Layer::add_weight(const std::string& name, const Shape& shape, cons
   if (value.shape() != shape)
     fail(label(), "initializer '" + init.name() + "' made a tensor of shape " + value.shape().str() + " for weight '" +
                       name + "' of shape " + shape.str());
+  if (name.empty() || name.find('/') != std::string::npos)
+    fail(label(), "weight name '" + name + "' must be non-empty and contain no '/'");
+  for (const auto& w : weights_)
+    if (w->key == name) fail(label(), "has two weights named '" + name + "'");
   auto p = std::make_shared<Parameter>();
-  p->name = name_ + "/" + name;
+  p->key = name;
+  p->name = name;
   p->var = Variable(std::move(value), trainable);
   p->regularizer = std::move(regularizer);
   p->constraint = std::move(constraint);
@@ -173,9 +295,17 @@ ParameterPtr Layer::add_weight(const std::string& name, const Shape& shape, cons
   return p;
 }
 
-void Layer::add_sublayer(std::shared_ptr<Layer> layer) {
-  if (!layer) fail(label(), "cannot add a null sub-layer");
-  sublayers_.push_back(std::move(layer));
+void Layer::share_weight(ParameterPtr weight) {
+  if (!weight || !weight->var.defined()) fail(label(), "cannot share a null or undefined weight");
+  if (weight->key.empty()) weight->key = weight->name;  // a hand-made parameter: its name is its key
+  if (weight->key.empty() || weight->key.find('/') != std::string::npos)
+    fail(label(), "a shared weight needs a name without '/', got '" + weight->key + "'");
+  for (const auto& w : weights_) {
+    if (w == weight) return;
+    if (w->key == weight->key)
+      fail(label(), "already has a weight named '" + w->key + "'; the shared one has the same name");
+  }
+  weights_.push_back(std::move(weight));
 }
 
 }  // namespace tapegrad

@@ -1,11 +1,11 @@
-#include "layers/layer_normalization.h"
+#include "tapegrad/layers/layer_normalization.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

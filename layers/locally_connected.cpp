@@ -1,9 +1,9 @@
-#include "layers/locally_connected.h"
+#include "tapegrad/layers/locally_connected.h"
 
-#include "autograd/conv.h"
-#include "autograd/ops.h"
-#include "core/error.h"
-#include "layers/conv.h"
+#include "tapegrad/autograd/conv.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/layers/conv.h"
 
 namespace tapegrad {
 

@@ -1,10 +1,10 @@
-#include "layers/permute.h"
+#include "tapegrad/layers/permute.h"
 
 #include <algorithm>
 #include <string>
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

@@ -1,9 +1,9 @@
-#include "layers/pooling.h"
+#include "tapegrad/layers/pooling.h"
 
-#include "autograd/conv.h"
-#include "autograd/pooling.h"
-#include "core/error.h"
-#include "layers/conv.h"
+#include "tapegrad/autograd/conv.h"
+#include "tapegrad/autograd/pooling.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/layers/conv.h"
 
 namespace tapegrad {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "core/rng.h"
+#include "tapegrad/core/rng.h"
 
 namespace tapegrad {
 

@@ -1,14 +1,14 @@
-#include "layers/regularizer.h"
+#include "tapegrad/layers/regularizer.h"
 
 #include <cmath>
 #include <exception>
 #include <map>
 #include <string>
 
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 
@@ -69,8 +69,8 @@ double CallableRegularizer::value(const Tensor& w) const {
 }
 
 void CallableRegularizer::add_gradient(const Tensor& w, Tensor& grad) const {
-  // Its own recording tape, whatever guard the caller (Optimizer::step) holds.
-  IsolatedTape isolated;
+  // Records, whatever guard the caller (Optimizer::step) holds; the graph is this call's alone.
+  EnableGradGuard recording;
   Variable v(w.clone(), true);
   checked_scalar(fn_(v), name_).backward();
   if (v.grad().defined()) axpy_(grad, v.grad(), 1.0f);  // undefined: the penalty does not depend on w

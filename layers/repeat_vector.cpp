@@ -1,7 +1,7 @@
-#include "layers/repeat_vector.h"
+#include "tapegrad/layers/repeat_vector.h"
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

@@ -1,9 +1,9 @@
-#include "layers/reshaping.h"
+#include "tapegrad/layers/reshaping.h"
 
-#include "autograd/ops.h"
-#include "autograd/pooling.h"
-#include "core/error.h"
-#include "layers/conv.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/pooling.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/layers/conv.h"
 
 namespace tapegrad {
 

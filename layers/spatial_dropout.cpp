@@ -1,9 +1,9 @@
-#include "layers/spatial_dropout.h"
+#include "tapegrad/layers/spatial_dropout.h"
 
 #include <string>
 
-#include "autograd/nn_ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/core/error.h"
 #include "layers/random_seed.h"
 
 namespace tapegrad {

@@ -1,14 +1,14 @@
-#include "layers/time_distributed.h"
+#include "tapegrad/layers/time_distributed.h"
 
 #include <vector>
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 
 TimeDistributed::TimeDistributed(LayerRef layer, std::string name) : Layer("TimeDistributed", std::move(name)) {
-  add_sublayer(layer.get());
+  register_layer(layer.get());
 }
 
 Shape TimeDistributed::output_shape(const Shape& input_shape) const {

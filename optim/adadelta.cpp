@@ -1,4 +1,4 @@
-#include "optim/adadelta.h"
+#include "tapegrad/optim/adadelta.h"
 
 #include "optim/eigen.h"
 #include <cmath>

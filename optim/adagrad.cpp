@@ -1,4 +1,4 @@
-#include "optim/adagrad.h"
+#include "tapegrad/optim/adagrad.h"
 
 #include "optim/eigen.h"
 #include <cmath>

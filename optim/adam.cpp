@@ -1,4 +1,4 @@
-#include "optim/adam.h"
+#include "tapegrad/optim/adam.h"
 
 #include "optim/eigen.h"
 #include <cmath>

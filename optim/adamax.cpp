@@ -1,4 +1,4 @@
-#include "optim/adamax.h"
+#include "tapegrad/optim/adamax.h"
 
 #include "optim/eigen.h"
 #include <cmath>

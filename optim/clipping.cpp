@@ -1,10 +1,10 @@
-#include "optim/clipping.h"
+#include "tapegrad/optim/clipping.h"
 
 #include "optim/eigen.h"
 #include <algorithm>
 #include <cmath>
 
-#include "core/tensor_ops.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

@@ -1,4 +1,4 @@
-#include "optim/nadam.h"
+#include "tapegrad/optim/nadam.h"
 
 #include "optim/eigen.h"
 #include <cmath>

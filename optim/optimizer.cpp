@@ -1,12 +1,13 @@
-#include "optim/optimizer.h"
+#include "tapegrad/optim/optimizer.h"
 
 #include "optim/eigen.h"
 #include <cmath>
+#include <map>
 #include <set>
 
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "optim/clipping.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/optim/clipping.h"
 #include "optim/options_check.h"
 
 namespace tapegrad {
@@ -32,13 +33,20 @@ void check_learning_rate(const std::string& op, const LearningRate& lr) {
 Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, OptimizerConfig config)
     : name_(std::move(name)), groups_(std::move(groups)), config_(std::move(config)) {
   std::set<const Parameter*> seen;
+  std::map<std::string, size_t> by_name;
   for (size_t g = 0; g < groups_.size(); ++g) {
     for (const auto& p : groups_[g].parameters) {
       const size_t i = parameters_.size();
       if (!p || !p->var.defined())
         fail("Optimizer", name_ + ": parameter " + std::to_string(i) + " is null or undefined (was the model built?)");
       if (!seen.insert(p.get()).second) fail("Optimizer", name_ + ": parameter '" + p->name + "' is given twice");
+      // The state is saved and restored by these names, so they must tell the parameters apart.
+      if (const auto [it, fresh] = by_name.emplace(p->name, i); !fresh)
+        fail("Optimizer", name_ + ": parameters " + std::to_string(it->second) + " and " + std::to_string(i) +
+                              " are both named '" + p->name + "'; its state is kept by name, so give the layers " +
+                              "distinct names or put the models in one parent model and take its parameters()");
       parameters_.push_back(p);
+      names_.push_back(p->name);
       group_of_.push_back(g);
     }
     check_weight_decay(name_, groups_[g].weight_decay);
@@ -129,6 +137,7 @@ void Optimizer::step() {
       w -= w * (*wd * lr);
     }
     update(i, value, grads[k], lr);
+    value.mark_modified();  // a graph recorded before this step no longer matches the weight
     // Stage 3.
     if (parameters_[i]->constraint) parameters_[i]->constraint->apply(value);
   }
@@ -143,7 +152,7 @@ OptimizerState Optimizer::state() const {
   s.globals = globals_;
   s.learning_rate = config_.learning_rate.constant();
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    s.parameter_names.push_back(parameters_[i]->name);
+    s.parameter_names.push_back(names_[i]);
     std::vector<Tensor> copies;
     for (const Tensor& t : slots_[i]) copies.push_back(t.clone());
     s.slots.push_back(std::move(copies));
@@ -158,6 +167,9 @@ void Optimizer::load_state(const OptimizerState& s) {
   if (s.slots.size() != parameters_.size())
     fail(op, "the state holds " + std::to_string(s.slots.size()) + " parameters, this optimizer has " +
                  std::to_string(parameters_.size()));
+  if (s.parameter_names.size() != s.slots.size())
+    fail(op, "the state is inconsistent: " + std::to_string(s.parameter_names.size()) + " names for " +
+                 std::to_string(s.slots.size()) + " parameters");
   if (s.slot_names != slot_names_) {
     std::string got, want;
     for (const auto& n : s.slot_names) got += (got.empty() ? "" : ", ") + n;
@@ -167,20 +179,47 @@ void Optimizer::load_state(const OptimizerState& s) {
   if (s.globals.size() != globals_.size())
     fail(op, "the state has " + std::to_string(s.globals.size()) + " global accumulators, expected " +
                  std::to_string(globals_.size()));
+  // Slots are matched by parameter name, never by position: a model whose layers were created in
+  // another order still gets each parameter's own moments.
+  std::map<std::string, size_t> in_state;
+  for (size_t j = 0; j < s.parameter_names.size(); ++j)
+    if (!in_state.emplace(s.parameter_names[j], j).second)
+      fail(op, "the state names parameter '" + s.parameter_names[j] + "' twice");
+  std::vector<std::string> missing, extra;
+  for (const auto& n : names_)
+    if (!in_state.count(n)) missing.push_back(n);
+  {
+    std::set<std::string> mine(names_.begin(), names_.end());
+    for (const auto& n : s.parameter_names)
+      if (!mine.count(n)) extra.push_back(n);
+  }
+  if (!missing.empty() || !extra.empty()) {
+    auto list = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (size_t i = 0; i < v.size() && i < 8; ++i) out += (i ? ", '" : "'") + v[i] + "'";
+      if (v.size() > 8) out += ", ... (" + std::to_string(v.size()) + " in all)";
+      return out.empty() ? std::string("none") : out;
+    };
+    fail(op, "the state's parameters do not match this optimizer's: missing from the state: " + list(missing) +
+                 "; in the state but not here: " + list(extra));
+  }
+  std::vector<size_t> source(parameters_.size());
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    if (s.slots[i].size() != slots_[i].size())
-      fail(op, "parameter " + std::to_string(i) + " ('" + parameters_[i]->name + "') has " +
-                   std::to_string(s.slots[i].size()) + " slots in the state, expected " + std::to_string(slots_[i].size()));
+    const size_t j = in_state.at(names_[i]);
+    source[i] = j;
+    if (s.slots[j].size() != slots_[i].size())
+      fail(op, "parameter " + std::to_string(i) + " ('" + names_[i] + "') has " + std::to_string(s.slots[j].size()) +
+                   " slots in the state, expected " + std::to_string(slots_[i].size()));
     for (size_t k = 0; k < slots_[i].size(); ++k)
-      if (!s.slots[i][k].defined() || s.slots[i][k].shape() != slots_[i][k].shape())
-        fail(op, "slot '" + slot_names_[k] + "' of parameter " + std::to_string(i) + " ('" + parameters_[i]->name +
-                     "') is " + (s.slots[i][k].defined() ? s.slots[i][k].shape().str() : std::string("undefined")) +
+      if (!s.slots[j][k].defined() || s.slots[j][k].shape() != slots_[i][k].shape())
+        fail(op, "slot '" + slot_names_[k] + "' of parameter " + std::to_string(i) + " ('" + names_[i] + "') is " +
+                     (s.slots[j][k].defined() ? s.slots[j][k].shape().str() : std::string("undefined")) +
                      " in the state, expected " + slots_[i][k].shape().str());
   }
   if (s.learning_rate) check_learning_rate(op, *s.learning_rate);
   // Everything matched: only now change the optimizer.
   for (size_t i = 0; i < parameters_.size(); ++i)
-    for (size_t k = 0; k < slots_[i].size(); ++k) slots_[i][k] = s.slots[i][k].clone();
+    for (size_t k = 0; k < slots_[i].size(); ++k) slots_[i][k] = s.slots[source[i]][k].clone();
   globals_ = s.globals;
   iterations_ = s.iterations;
   if (s.learning_rate) config_.learning_rate = *s.learning_rate;

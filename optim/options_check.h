@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/optimizer.h"
+#include "tapegrad/optim/optimizer.h"
 
 namespace tapegrad {
 

@@ -1,4 +1,4 @@
-#include "optim/rmsprop.h"
+#include "tapegrad/optim/rmsprop.h"
 
 #include "optim/eigen.h"
 

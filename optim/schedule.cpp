@@ -1,10 +1,10 @@
-#include "optim/schedule.h"
+#include "tapegrad/optim/schedule.h"
 
 #include <cmath>
 #include <numbers>
 #include <string>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

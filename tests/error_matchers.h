@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad::testing {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/rng.h"
-#include "core/tensor.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor.h"
 
 namespace tapegrad::testing {
 

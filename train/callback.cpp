@@ -1,6 +1,6 @@
-#include "train/callback.h"
+#include "tapegrad/train/callback.h"
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

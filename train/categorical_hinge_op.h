@@ -1,7 +1,7 @@
 #pragma once
 // Keras' categorical hinge per sample as one op: max(max_j((1 - t_j) p_j) - sum_j(t_j p_j) + 1, 0).
 // The row max has no differentiable op of its own; its gradient goes to the first maximal entry.
-#include "autograd/variable.h"
+#include "tapegrad/autograd/variable.h"
 
 namespace tapegrad::losses {
 

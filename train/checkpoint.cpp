@@ -1,4 +1,4 @@
-#include "train/checkpoint.h"
+#include "tapegrad/train/checkpoint.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,7 +22,7 @@
 #include <set>
 #include <sstream>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 
@@ -64,6 +64,7 @@ struct OptimizerRecord {
 };
 
 struct Content {
+  uint32_t format_version = kCheckpointFormatVersion;  // of the file it was read from; not stored
   std::vector<std::string> weight_names;
   std::vector<TensorRecord> weights;
   bool has_optimizer = false;
@@ -221,6 +222,7 @@ Content read_file(const std::string& path, Kind* kind, const char* op) {
   if (checksum(bytes.data(), kHeaderSize + length) != get<uint32_t>(bytes, kHeaderSize + length))
     fail(op, "'" + path + "' is corrupt: the checksum of its content does not match");
   Content c;
+  c.format_version = version;
   try {
     std::istringstream is(bytes.substr(kHeaderSize, length), std::ios::binary);
     if (format == static_cast<uint8_t>(ArchiveFormat::kBinary)) {
@@ -238,6 +240,11 @@ Content read_file(const std::string& path, Kind* kind, const char* op) {
   }
   if (c.weight_names.size() != c.weights.size() || c.rng_names.size() != c.rngs.size())
     fail(op, "'" + path + "' is corrupt: names and values do not pair up");
+  {
+    std::set<std::string> names;
+    for (const auto& n : c.weight_names)
+      if (!names.insert(n).second) fail(op, "'" + path + "' names the weight '" + n + "' twice: it cannot be loaded by name");
+  }
   for (size_t i = 0; i < c.weights.size(); ++i) {
     int64_t n = 1;
     for (int64_t d : c.weights[i].shape) n = d < 0 ? -1 : n * d;
@@ -257,6 +264,16 @@ std::map<std::string, Rng*> generators(const TrainingState& s) {
   if (s.model)
     for (auto& [name, rng] : s.model->random_generators()) all[name] = rng;
   return all;
+}
+
+// What a file of an older format means for names that do not match.
+std::string format_hint(const Content& c) {
+  if (c.format_version >= 2) return "";
+  return " (the file has format version " + std::to_string(c.format_version) +
+         ", written before parameter names became paths from the model, e.g. 'stage1_block1/conv1/kernel' "
+         "instead of per-process names such as 'conv2d_3/kernel'; weights whose names agree still load. To "
+         "convert it, load it with {.strict = false} into a model whose layers carry the old names (the "
+         "layers' .name option), copy the weights into today's model and save a new checkpoint)";
 }
 
 void fill_weights(Content& c, const Layer& model) {
@@ -297,11 +314,11 @@ std::vector<int> plan_weights(const Content& c, const Layer& model, const LoadOp
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
   };
-  if (!mismatched.empty()) fail(op, "'" + path + "' does not match the model: " + join(mismatched));
+  if (!mismatched.empty()) fail(op, "'" + path + "' does not match the model: " + join(mismatched) + format_hint(c));
   if (options.strict && (!missing.empty() || !extra.empty()))
     fail(op, "'" + path + "' does not match the model (strict):" +
                  (missing.empty() ? std::string() : " missing in the file: " + join(missing) + ";") +
-                 (extra.empty() ? std::string() : " not in the model: " + join(extra)));
+                 (extra.empty() ? std::string() : " not in the model: " + join(extra)) + format_hint(c));
   if (skipped) {
     *skipped = missing;
     skipped->insert(skipped->end(), extra.begin(), extra.end());
@@ -385,7 +402,13 @@ void load_checkpoint(const std::string& path, const TrainingState& s, const Load
     if (!saved_rngs.count(name) && options.strict)
       fail(op, "'" + path + "' has no state for the random generator '" + name + "'");
   // 2. The optimizer checks its own state and changes nothing on a mismatch; it goes first.
-  if (s.optimizer) s.optimizer->load_state(optimizer_state_of(c.optimizer));
+  if (s.optimizer) {
+    try {
+      s.optimizer->load_state(optimizer_state_of(c.optimizer));
+    } catch (const Error& e) {
+      fail(op, "'" + path + "': " + e.what() + format_hint(c));
+    }
+  }
   // 3. Nothing below can fail.
   if (s.model) apply_weights(c, *s.model, plan);
   for (const auto& [name, rng] : gens)

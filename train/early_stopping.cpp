@@ -1,8 +1,8 @@
-#include "train/early_stopping.h"
+#include "tapegrad/train/early_stopping.h"
 
 #include <iostream>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

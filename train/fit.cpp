@@ -1,14 +1,14 @@
-#include "train/fit.h"
+#include "tapegrad/train/fit.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 

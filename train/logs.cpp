@@ -1,6 +1,6 @@
-#include "train/logs.h"
+#include "tapegrad/train/logs.h"
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

@@ -1,6 +1,6 @@
-#include "train/loss.h"
+#include "tapegrad/train/loss.h"
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad::losses {
 

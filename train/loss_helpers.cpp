@@ -1,7 +1,7 @@
 #include "train/loss_helpers.h"
 
-#include "autograd/ops.h"
-#include "core/error.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad::losses {
 

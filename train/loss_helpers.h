@@ -1,6 +1,6 @@
 #pragma once
 // Pieces the loss files share (internal to train/).
-#include "autograd/variable.h"
+#include "tapegrad/autograd/variable.h"
 
 namespace tapegrad::losses {
 

@@ -2,12 +2,12 @@
 #include <cmath>
 #include <string>
 
-#include "autograd/ops.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "train/class_ids.h"
 #include "train/loss_helpers.h"
-#include "train/losses.h"
+#include "tapegrad/train/losses.h"
 #include "train/pointwise_loss_op.h"
 #include "train/sparse_crossentropy_op.h"
 

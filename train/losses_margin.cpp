@@ -1,11 +1,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/ops.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "train/categorical_hinge_op.h"
 #include "train/loss_helpers.h"
-#include "train/losses.h"
+#include "tapegrad/train/losses.h"
 #include "train/pointwise_loss_op.h"
 
 namespace tapegrad::losses {

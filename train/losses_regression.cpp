@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/ops.h"
-#include "train/losses.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/train/losses.h"
 #include "train/loss_helpers.h"
 #include "train/pointwise_loss_op.h"
 

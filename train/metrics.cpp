@@ -1,10 +1,10 @@
-#include "train/metrics.h"
+#include "tapegrad/train/metrics.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "train/class_ids.h"
 
 namespace tapegrad::metrics {

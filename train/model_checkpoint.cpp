@@ -1,10 +1,10 @@
-#include "train/model_checkpoint.h"
+#include "tapegrad/train/model_checkpoint.h"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "core/error.h"
-#include "train/checkpoint.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/train/checkpoint.h"
 
 namespace tapegrad {
 

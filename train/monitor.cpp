@@ -1,4 +1,4 @@
-#include "train/monitor.h"
+#include "tapegrad/train/monitor.h"
 
 #include <cmath>
 #include <iostream>

@@ -6,9 +6,9 @@
 #include <string>
 #include <utility>
 
-#include "autograd/tape.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::losses {
 

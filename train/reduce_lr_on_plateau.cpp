@@ -1,8 +1,8 @@
-#include "train/reduce_lr_on_plateau.h"
+#include "tapegrad/train/reduce_lr_on_plateau.h"
 
 #include <algorithm>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

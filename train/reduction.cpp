@@ -1,8 +1,8 @@
-#include "train/reduction.h"
+#include "tapegrad/train/reduction.h"
 
-#include "autograd/ops.h"
-#include "core/error.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::losses {
 

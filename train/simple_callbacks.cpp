@@ -1,11 +1,11 @@
-#include "train/simple_callbacks.h"
+#include "tapegrad/train/simple_callbacks.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
-#include "core/error.h"
+#include "tapegrad/core/error.h"
 
 namespace tapegrad {
 

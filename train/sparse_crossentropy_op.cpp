@@ -1,7 +1,7 @@
 #include "train/sparse_crossentropy_op.h"
 
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::losses {
 

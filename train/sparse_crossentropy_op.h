@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/variable.h"
+#include "tapegrad/autograd/variable.h"
 
 namespace tapegrad::losses {
 

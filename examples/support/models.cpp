@@ -21,29 +21,22 @@ std::shared_ptr<tg::Sequential> keras_cifar10_cnn() {
       "cifar10_cnn");
 }
 
-// conv 3x3 - BN - relu - conv 3x3 - BN, plus the shortcut, then relu.
+// conv 3x3 - BN - relu - conv 3x3 - BN, plus the shortcut, then relu. Its output shape comes from
+// the dry run of build() (no output_shape() override needed).
 class ResNet20::BasicBlock : public tg::Layer {
  public:
-  BasicBlock(int64_t filters, int64_t stride)
-      : Layer("BasicBlock", ""),
-        conv1_(std::make_shared<tg::Conv2D>(filters, 3, conv_options(stride))),
-        bn1_(std::make_shared<tg::BatchNormalization>()),
-        conv2_(std::make_shared<tg::Conv2D>(filters, 3, conv_options(1))),
-        bn2_(std::make_shared<tg::BatchNormalization>()) {
-    add_sublayer(conv1_);
-    add_sublayer(bn1_);
-    add_sublayer(conv2_);
-    add_sublayer(bn2_);
+  BasicBlock(int64_t filters, int64_t stride) : Layer("BasicBlock", "") {
+    conv1_ = register_layer("conv1", std::make_shared<tg::Conv2D>(filters, 3, conv_options(stride)));
+    bn1_ = register_layer("bn1", std::make_shared<tg::BatchNormalization>());
+    conv2_ = register_layer("conv2", std::make_shared<tg::Conv2D>(filters, 3, conv_options(1)));
+    bn2_ = register_layer("bn2", std::make_shared<tg::BatchNormalization>());
     if (stride != 1) {  // the input changes shape: project it
-      project_ = std::make_shared<tg::Conv2D>(filters, 1, tg::ConvOptions{.strides = stride, .use_bias = false,
-                                                                           .kernel_initializer = "he_normal"});
-      project_bn_ = std::make_shared<tg::BatchNormalization>();
-      add_sublayer(project_);
-      add_sublayer(project_bn_);
+      project_ = register_layer("project", std::make_shared<tg::Conv2D>(filters, 1, tg::ConvOptions{
+                                                                        .strides = stride, .use_bias = false,
+                                                                        .kernel_initializer = "he_normal"}));
+      project_bn_ = register_layer("project_bn", std::make_shared<tg::BatchNormalization>());
     }
   }
-
-  tg::Shape output_shape(const tg::Shape& in) const override { return conv2_->output_shape(conv1_->output_shape(in)); }
 
  protected:
   tg::Variable forward(const tg::Variable& x, bool training) override {
@@ -65,28 +58,21 @@ class ResNet20::BasicBlock : public tg::Layer {
   std::shared_ptr<tg::BatchNormalization> project_bn_;
 };
 
-ResNet20::ResNet20(int64_t classes)
-    : Layer("ResNet20", ""),
-      classes_(classes),
-      stem_(std::make_shared<tg::Conv2D>(16, 3, tg::ConvOptions{.padding = "same", .use_bias = false, .kernel_initializer = "he_normal"})),
-      stem_bn_(std::make_shared<tg::BatchNormalization>()),
-      pool_(std::make_shared<tg::GlobalAveragePooling2D>()),
-      head_(std::make_shared<tg::Dense>(classes)) {
-  add_sublayer(stem_);
-  add_sublayer(stem_bn_);
-  for (int64_t filters : {16, 32, 64})
-    for (int b = 0; b < 3; ++b) {
-      blocks_.push_back(std::make_shared<BasicBlock>(filters, (b == 0 && filters != 16) ? 2 : 1));
-      add_sublayer(blocks_.back());
+ResNet20::ResNet20(int64_t classes) : Layer("ResNet20", ""), classes_(classes) {
+  stem_ = register_layer("stem", std::make_shared<tg::Conv2D>(16, 3, tg::ConvOptions{
+                                                                      .padding = "same", .use_bias = false,
+                                                                      .kernel_initializer = "he_normal"}));
+  stem_bn_ = register_layer("stem_bn", std::make_shared<tg::BatchNormalization>());
+  int stage = 1;
+  for (int64_t filters : {16, 32, 64}) {
+    for (int b = 1; b <= 3; ++b) {  // "stage2_block1", ...
+      const std::string name = "stage" + std::to_string(stage) + "_block" + std::to_string(b);
+      blocks_.push_back(register_layer(name, std::make_shared<BasicBlock>(filters, (b == 1 && filters != 16) ? 2 : 1)));
     }
-  add_sublayer(pool_);
-  add_sublayer(head_);
-}
-
-tg::Shape ResNet20::output_shape(const tg::Shape& in) const {
-  tg::Shape s = stem_->output_shape(in);
-  for (const auto& b : blocks_) s = b->output_shape(s);
-  return head_->output_shape(pool_->output_shape(s));
+    ++stage;
+  }
+  pool_ = register_layer("pool", std::make_shared<tg::GlobalAveragePooling2D>());
+  head_ = register_layer("head", std::make_shared<tg::Dense>(classes));
 }
 
 tg::Variable ResNet20::forward(const tg::Variable& x, bool training) {

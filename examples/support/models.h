@@ -17,11 +17,11 @@ std::shared_ptr<tapegrad::Sequential> keras_cifar10_cnn();
 // blocks with 16, 32 and 64 filters, global average pooling, a dense layer; logits out. The first
 // block of stages 2 and 3 halves the resolution and uses a projection shortcut (1x1 conv, stride
 // 2, BatchNorm); the others add their input unchanged. A C++ class composing layers: its forward
-// is ordinary code, recorded on the tape as it runs.
+// is ordinary code, recorded on the tape as it runs. Parameters are named by path:
+// "stage2_block1/conv1/kernel", "head/bias".
 class ResNet20 : public tapegrad::Layer {
  public:
   explicit ResNet20(int64_t classes = 10);
-  tapegrad::Shape output_shape(const tapegrad::Shape& input_shape) const override;
 
  protected:
   tapegrad::Variable forward(const tapegrad::Variable& x, bool training) override;

@@ -7,9 +7,9 @@
 
 #include <vector>
 
-#include "autograd/gradcheck.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/gradcheck.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace gradcheck_strength {
 

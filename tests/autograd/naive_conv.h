@@ -3,7 +3,7 @@
 // explicit indices, written from the definitions (not from the kernels under test).
 #include <vector>
 
-#include "core/tensor.h"
+#include "tapegrad/core/tensor.h"
 
 namespace naive {
 

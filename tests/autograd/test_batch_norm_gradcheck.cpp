@@ -5,11 +5,11 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/nn_ops.h"
-#include "autograd/tape.h"
-#include "core/parallel.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "gradcheck_strength.h"
 
 namespace tg = tapegrad;

@@ -14,7 +14,7 @@
 #include "autograd/conv_direct.h"
 #include "autograd/conv_engine.h"
 #include "autograd/conv_winograd.h"
-#include "core/parallel.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tg = tapegrad;
 using tg::ConvGeometry;

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "autograd/nn_ops.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "gradcheck_strength.h"
 
 namespace tg = tapegrad;

@@ -1,11 +1,11 @@
 // gradcheck itself: it passes a correct backward and catches one that is off by 10%.
 #include <gtest/gtest.h>
 
-#include "autograd/gradcheck.h"
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/gradcheck.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -4,11 +4,11 @@
 
 #include <cmath>
 
-#include "autograd/nn_ops.h"
-#include "autograd/ops.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
 #include "../error_matchers.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "gradcheck_strength.h"
 
 namespace tg = tapegrad;

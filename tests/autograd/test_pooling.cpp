@@ -5,11 +5,11 @@
 #include "../error_matchers.h"
 #include "../test_data.h"
 #include "gradcheck_strength.h"
-#include "autograd/gradcheck.h"
-#include "autograd/ops.h"
-#include "autograd/pooling.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/autograd/gradcheck.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/pooling.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

@@ -1,6 +1,9 @@
 // Uses the installed headers and library: builds a two-layer MLP, runs one forward pass and
-// checks the output shape. Prints "consumer ok" and returns 0 on success.
+// checks the output shape. Prints "consumer ok" and returns 0 on success. It has a header of its
+// own named like one of tapegrad's (core/shape.h), found first on its include path.
 #include <tapegrad/tapegrad.h>
+
+#include "core/shape.h"
 
 #include <exception>
 #include <iostream>
@@ -15,6 +18,7 @@ int main() {
       std::cerr << "consumer: expected output shape (5, 2), got " << y.shape().str() << "\n";
       return 1;
     }
+    static_assert(consumer::kOwnShapeHeader == 1);
     std::cout << "consumer ok\n";
     return 0;
   } catch (const std::exception& e) {

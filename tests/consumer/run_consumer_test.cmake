@@ -35,6 +35,17 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 run_step(install out
   "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
 
+# Only public headers are installed: the kernels' and helpers' internal headers stay behind.
+foreach(internal autograd/conv_engine.h autograd/conv_direct.h autograd/conv_winograd.h
+                 autograd/conv_tile_avx512.h core/gemm.h core/scratch.h optim/eigen.h)
+  if(EXISTS "${prefix}/include/tapegrad/${internal}")
+    message(FATAL_ERROR "install_consumer: internal header ${internal} was installed")
+  endif()
+endforeach()
+if(NOT EXISTS "${prefix}/include/tapegrad/core/shape.h")
+  message(FATAL_ERROR "install_consumer: public header tapegrad/core/shape.h is missing from the install")
+endif()
+
 run_step(configure out
   "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/tests/consumer" -B "${consumer_build}" -G Ninja
   "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_BUILD_TYPE=Release)

@@ -10,9 +10,9 @@
 
 #include "../error_matchers.h"
 #include "../test_data.h"
-#include "core/error.h"
-#include "core/tensor.h"
-#include "core/tensor_ops.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tg = tapegrad;
 using tapegrad::testing::make;

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "../error_matchers.h"
-#include "core/error.h"
-#include "core/parallel.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tg = tapegrad;
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "../error_matchers.h"
-#include "core/error.h"
-#include "core/parallel.h"
-#include "core/rng.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/rng.h"
 
 namespace tg = tapegrad;
 

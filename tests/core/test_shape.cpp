@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "../error_matchers.h"
-#include "core/error.h"
-#include "core/shape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/shape.h"
 
 namespace tg = tapegrad;
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "../error_matchers.h"
-#include "core/error.h"
-#include "core/rng.h"
-#include "core/shape.h"
-#include "core/tensor.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/shape.h"
+#include "tapegrad/core/tensor.h"
 
 namespace tg = tapegrad;
 
@@ -267,7 +267,9 @@ TEST(Tensor, CloneIsDeep) {
 TEST(Tensor, CopyFrom) {
   tg::Tensor dst = tg::Tensor::zeros({2, 3});
   tg::Tensor view = dst.reshape({6});
-  dst.copy_from(tg::Tensor::arange(6));  // equal numel, different shape
+  // Equal numel but another shape is refused (a kernel in the wrong order would go in silently).
+  EXPECT_TG_ERROR(dst.copy_from(tg::Tensor::arange(6)), "Tensor::copy_from", "(6,)", "(2, 3)", "reshape");
+  dst.copy_from(tg::Tensor::arange(6).reshape({2, 3}));
   EXPECT_EQ(view.to_vector(), (std::vector<float>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(dst.shape(), (tg::Shape{2, 3}));
   dst.copy_from(dst);  // self copy is a no-op

@@ -6,9 +6,9 @@
 #include <set>
 
 #include "../error_matchers.h"
-#include "core/parallel.h"
-#include "core/tensor_ops.h"
-#include "data/data_loader.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/data/data_loader.h"
 
 namespace tg = tapegrad;
 namespace td = tapegrad::data;

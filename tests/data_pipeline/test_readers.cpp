@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "../error_matchers.h"
-#include "data/readers.h"
+#include "tapegrad/data/readers.h"
 
 namespace tg = tapegrad;
 namespace fs = std::filesystem;

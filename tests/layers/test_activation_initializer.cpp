@@ -4,10 +4,10 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/tensor_ops.h"
-#include "layers/activation.h"
-#include "layers/initializer.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/activation.h"
+#include "tapegrad/layers/initializer.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

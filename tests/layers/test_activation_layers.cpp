@@ -5,12 +5,12 @@
 
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/activation_layers.h"
-#include "layers/sequential.h"
-#include "layers/dense.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/activation_layers.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/layers/dense.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

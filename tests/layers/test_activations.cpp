@@ -6,10 +6,10 @@
 #include <functional>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
-#include "layers/activation.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/activation.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -6,12 +6,12 @@
 
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/batch_normalization.h"
-#include "layers/sequential.h"
-#include "layers/dense.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/batch_normalization.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/layers/dense.h"
 
 namespace tg = tapegrad;
 using tg::Shape;
@@ -23,7 +23,10 @@ TEST(BatchNormalization, WeightsAndNonTrainableMovingStatistics) {
   tg::BatchNormalization bn({.name = "bn"});
   bn.build({5, 5, 8});
   ASSERT_EQ(bn.parameters().size(), 4u);  // gamma, beta, moving_mean, moving_variance, as Keras
-  EXPECT_EQ(bn.parameters()[2]->name, "bn/moving_mean");
+  EXPECT_EQ(bn.parameters()[2]->name, "moving_mean") << "a path from the layer it was listed from";
+  tg::Sequential model({tg::BatchNormalization({.name = "bn"})});
+  model.build({5, 5, 8});
+  EXPECT_EQ(model.parameters()[2]->name, "bn/moving_mean");
   EXPECT_EQ(bn.trainable_parameters().size(), 2u);
   EXPECT_EQ(bn.count_params(), 32);
   // Unfreezing must not make the moving statistics trainable.

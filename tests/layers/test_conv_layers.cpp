@@ -3,22 +3,22 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "autograd/conv.h"
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/conv.h"
-#include "layers/dense.h"
-#include "layers/depthwise_conv.h"
-#include "layers/dropout.h"
-#include "layers/locally_connected.h"
-#include "layers/pooling.h"
-#include "layers/reshaping.h"
-#include "layers/sequential.h"
-#include "optim/sgd.h"
-#include "train/losses.h"
-#include "train/metrics.h"
+#include "tapegrad/autograd/conv.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/conv.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/depthwise_conv.h"
+#include "tapegrad/layers/dropout.h"
+#include "tapegrad/layers/locally_connected.h"
+#include "tapegrad/layers/pooling.h"
+#include "tapegrad/layers/reshaping.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/losses.h"
+#include "tapegrad/train/metrics.h"
 
 namespace tg = tapegrad;
 using tg::Shape;
@@ -72,7 +72,6 @@ TEST(ConvLayers, LocallyConnectedKerasExamples) {
   EXPECT_EQ(m2.output_shape({32, 32, 3}), Shape({28, 28, 32}));
   const Variable y = m2(Variable(normal({2, 32, 32, 3}, 1)));
   EXPECT_EQ(y.shape(), Shape({2, 28, 28, 32}));
-  tg::clear_tape();
 }
 
 TEST(ConvLayers, SeparableAndDepthwiseParameterCounts) {
@@ -96,7 +95,6 @@ TEST(ConvLayers, SeparableEqualsDepthwiseThenPointwise) {
   const Variable d = tg::depthwise_conv(Variable(x), sep.depthwise_kernel()->var, {.padding = "same"});
   const Variable want = tg::relu(tg::add(tg::conv(d, sep.pointwise_kernel()->var), sep.bias()->var));
   EXPECT_TRUE(tg::allclose(y, want.value(), 1e-5f, 1e-5f));
-  tg::clear_tape();
 }
 
 TEST(ConvLayers, TransposeOutputSizes) {
@@ -145,7 +143,6 @@ TEST(ConvLayers, ChannelsFirstEqualsChannelsLastOnPermutedInput) {
   tg::Flatten flat_first({.data_format = "channels_first"}), flat_last;
   // Keras keeps weight order: flattening channels_first equals flattening the channels_last input.
   EXPECT_TRUE(tg::allclose(flat_first(Variable(xf)).value(), flat_last(Variable(x)).value(), 0, 0));
-  tg::clear_tape();
 }
 
 TEST(PoolingLayers, ShapesAndDefaults) {
@@ -214,7 +211,6 @@ TEST(ConvLayers, KerasCifar10CnnSummary) {
     EXPECT_NE(s.find(row), std::string::npos) << "missing '" << row << "' in\n" << s;
   const Variable y = model(Variable(normal({2, 32, 32, 3}, 4)), true);
   EXPECT_EQ(y.shape(), Shape({2, 10}));
-  tg::clear_tape();
 }
 
 TEST(ConvLayers, InvalidOptionsAndInputsAreClearErrors) {

@@ -4,11 +4,11 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
-#include "layers/dense.h"
-#include "layers/sequential.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/sequential.h"
 
 namespace tg = tapegrad;
 using tg::Shape;
@@ -79,14 +79,15 @@ TEST(Dense, Errors) {
   EXPECT_ERROR(tg::Dense(2, {.activation = "relux"}), {"unknown activation 'relux'", "relu", "sigmoid"});
 }
 
-TEST(Layer, AutomaticNamesFollowKeras) {
+TEST(Layer, AutomaticNamesFollowKerasAndAreCountedPerModel) {
   tg::Dense a(1), b(1);
-  const std::string na = a.name(), nb = b.name();
-  ASSERT_EQ(na.rfind("dense", 0), 0u);
-  ASSERT_EQ(nb.rfind("dense_", 0), 0u);
-  EXPECT_NE(na, nb);
-  EXPECT_EQ(tg::unique_layer_name("BatchNormalization").rfind("batch_normalization", 0), 0u);
-  EXPECT_EQ(tg::unique_layer_name("Conv2DTranspose").rfind("conv2d_transpose", 0), 0u);
+  EXPECT_EQ(a.name(), "dense");
+  EXPECT_EQ(b.name(), "dense") << "no per-process counter";
+  tg::Sequential m({std::make_shared<tg::Dense>(std::move(a)), std::make_shared<tg::Dense>(std::move(b))});
+  EXPECT_EQ(m.layers()[0]->name(), "dense");
+  EXPECT_EQ(m.layers()[1]->name(), "dense_1") << "numbered among its siblings";
+  EXPECT_EQ(tg::automatic_layer_name("BatchNormalization"), "batch_normalization");
+  EXPECT_EQ(tg::automatic_layer_name("Conv2DTranspose"), "conv2d_transpose");
 }
 
 TEST(Sequential, ChainsLayersAndInfersShapes) {
@@ -100,7 +101,6 @@ TEST(Sequential, ChainsLayersAndInfersShapes) {
   for (float s : row_sums.to_vector()) EXPECT_NEAR(s, 1.0f, 1e-6);
   EXPECT_EQ(model.parameters().size(), 4u);
   EXPECT_EQ(model.count_params(), 5 * 8 + 8 + 8 * 3 + 3);
-  tg::clear_tape();
 }
 
 TEST(Sequential, SummaryPrintsKerasTable) {

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/tensor_ops.h"
-#include "layers/dropout.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/dropout.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -2,11 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/tensor_ops.h"
-#include "layers/embedding.h"
-#include "layers/sequential.h"
-#include "layers/dense.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/embedding.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/layers/dense.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

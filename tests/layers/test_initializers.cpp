@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/initializer.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/initializer.h"
 
 namespace tg = tapegrad;
 namespace init = tapegrad::initializers;

@@ -5,10 +5,10 @@
 
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/layer_normalization.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/layer_normalization.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

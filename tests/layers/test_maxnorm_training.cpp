@@ -4,14 +4,14 @@
 
 #include <cmath>
 
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/constraint.h"
-#include "layers/dense.h"
-#include "layers/sequential.h"
-#include "optim/sgd.h"
-#include "train/losses.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/constraint.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/losses.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -5,13 +5,13 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/nn_ops.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/alpha_dropout.h"
-#include "layers/gaussian_dropout.h"
-#include "layers/gaussian_noise.h"
+#include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/alpha_dropout.h"
+#include "tapegrad/layers/gaussian_dropout.h"
+#include "tapegrad/layers/gaussian_noise.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

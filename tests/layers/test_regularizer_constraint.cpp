@@ -4,11 +4,11 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/constraint.h"
-#include "layers/regularizer.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/constraint.h"
+#include "tapegrad/layers/regularizer.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

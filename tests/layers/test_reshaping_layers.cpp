@@ -3,11 +3,11 @@
 
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/permute.h"
-#include "layers/repeat_vector.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/permute.h"
+#include "tapegrad/layers/repeat_vector.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

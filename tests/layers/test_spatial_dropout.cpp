@@ -6,10 +6,10 @@
 
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/spatial_dropout.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/spatial_dropout.h"
 
 namespace tg = tapegrad;
 using tg::Shape;

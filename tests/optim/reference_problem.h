@@ -6,16 +6,16 @@
 #include <vector>
 
 #include "../json_data.h"
-#include "autograd/variable.h"
-#include "layers/dense.h"
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/adamax.h"
-#include "optim/nadam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
-#include "train/losses.h"
+#include "tapegrad/autograd/variable.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/optim/adadelta.h"
+#include "tapegrad/optim/adagrad.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/optim/adamax.h"
+#include "tapegrad/optim/nadam.h"
+#include "tapegrad/optim/rmsprop.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/losses.h"
 
 namespace tapegrad::testing {
 

@@ -5,10 +5,10 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/tensor_ops.h"
-#include "optim/clipping.h"
-#include "optim/sgd.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/optim/clipping.h"
+#include "tapegrad/optim/sgd.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

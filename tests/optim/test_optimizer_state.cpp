@@ -2,15 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/dense.h"
-#include "optim/adam.h"
-#include "optim/nadam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
-#include "train/losses.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/optim/nadam.h"
+#include "tapegrad/optim/rmsprop.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/losses.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -3,16 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "core/tensor_ops.h"
-#include "layers/dense.h"
-#include "optim/adam.h"
-#include "optim/adamax.h"
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/nadam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/optim/adamax.h"
+#include "tapegrad/optim/adadelta.h"
+#include "tapegrad/optim/adagrad.h"
+#include "tapegrad/optim/nadam.h"
+#include "tapegrad/optim/rmsprop.h"
+#include "tapegrad/optim/sgd.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;
@@ -103,13 +104,12 @@ TEST(FrozenParameters, EveryOptimizerLeavesThemAndTheirSlotsAlone) {
       [](auto p) { return std::make_unique<tg::Adamax>(p); },
       [](auto p) { return std::make_unique<tg::Nadam>(p); }};
   for (auto& make : makers) {
-    tg::Dense live(2), frozen(2);
-    live.build({2});
-    frozen.build({2});
+    auto live_ptr = std::make_shared<tg::Dense>(2), frozen_ptr = std::make_shared<tg::Dense>(2);
+    tg::Sequential model({live_ptr, frozen_ptr});
+    model.build({2});
+    tg::Dense &live = *live_ptr, &frozen = *frozen_ptr;
     frozen.set_trainable(false);
-    auto params = live.parameters();
-    for (auto& p : frozen.parameters()) params.push_back(p);
-    auto opt = make(params);
+    auto opt = make(model.parameters());
     SCOPED_TRACE(opt->name());
     const Tensor frozen_before = frozen.kernel()->var.value().clone(), live_before = live.kernel()->var.value().clone();
     const auto slots_before = opt->state().slots;

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "../error_matchers.h"
-#include "autograd/ops.h"
-#include "optim/sgd.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/optim/sgd.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -6,11 +6,12 @@
 
 #include "../error_matchers.h"
 #include "../json_data.h"
-#include "autograd/ops.h"
-#include "core/tensor_ops.h"
-#include "layers/dense.h"
-#include "optim/sgd.h"
-#include "train/losses.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/losses.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;
@@ -112,13 +113,12 @@ TEST(SGD, ConstraintIsAppliedAfterEveryUpdate) {
 }
 
 TEST(SGD, FrozenParametersAndMissingGradientsAreSkipped) {
-  tg::Dense a(2), b(2);
-  a.build({2});
-  b.build({2});
+  auto a_ptr = std::make_shared<tg::Dense>(2), b_ptr = std::make_shared<tg::Dense>(2);
+  tg::Sequential model({a_ptr, b_ptr});  // one parent: the optimizer keys the parameters by path
+  model.build({2});
+  tg::Dense &a = *a_ptr, &b = *b_ptr;
   b.set_trainable(false);
-  auto params = a.parameters();
-  for (auto& p : b.parameters()) params.push_back(p);
-  tg::SGD opt(params, {.learning_rate = 1.0f});
+  tg::SGD opt(model.parameters(), {.learning_rate = 1.0f});
   const Tensor before_b = b.kernel()->var.value().clone();
   Variable l = tg::sum(b(a(Variable(Tensor::ones({1, 2})))));
   opt.zero_grad();

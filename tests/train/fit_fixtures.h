@@ -4,12 +4,12 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/ops.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "layers/dense.h"
-#include "layers/sequential.h"
-#include "train/callback.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/train/callback.h"
 
 namespace tapegrad::testing {
 

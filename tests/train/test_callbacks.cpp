@@ -11,14 +11,14 @@
 
 #include "../error_matchers.h"
 #include "fit_fixtures.h"
-#include "optim/adam.h"
-#include "optim/sgd.h"
-#include "train/early_stopping.h"
-#include "train/fit.h"
-#include "train/model_checkpoint.h"
-#include "train/reduce_lr_on_plateau.h"
-#include "train/simple_callbacks.h"
-#include "train/checkpoint.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/early_stopping.h"
+#include "tapegrad/train/fit.h"
+#include "tapegrad/train/model_checkpoint.h"
+#include "tapegrad/train/reduce_lr_on_plateau.h"
+#include "tapegrad/train/simple_callbacks.h"
+#include "tapegrad/train/checkpoint.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -3,18 +3,18 @@
 // 1 and with 2 threads.
 #include <gtest/gtest.h>
 
-#include "core/parallel.h"
-#include "data/data_loader.h"
-#include "layers/activation_layers.h"
-#include "layers/batch_normalization.h"
-#include "layers/conv.h"
-#include "layers/dense.h"
-#include "layers/dropout.h"
-#include "layers/pooling.h"
-#include "layers/reshaping.h"
-#include "layers/sequential.h"
-#include "optim/adam.h"
-#include "train/losses.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/data/data_loader.h"
+#include "tapegrad/layers/activation_layers.h"
+#include "tapegrad/layers/batch_normalization.h"
+#include "tapegrad/layers/conv.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/dropout.h"
+#include "tapegrad/layers/pooling.h"
+#include "tapegrad/layers/reshaping.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/train/losses.h"
 
 namespace tg = tapegrad;
 namespace td = tapegrad::data;

@@ -2,17 +2,17 @@
 // loss decreases, and EarlyStopping / ReduceLROnPlateau fire on a plateau.
 #include <gtest/gtest.h>
 
-#include "core/rng.h"
-#include "layers/conv.h"
-#include "layers/dense.h"
-#include "layers/pooling.h"
-#include "layers/reshaping.h"
-#include "layers/sequential.h"
-#include "optim/adam.h"
-#include "optim/sgd.h"
-#include "train/early_stopping.h"
-#include "train/fit.h"
-#include "train/reduce_lr_on_plateau.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/layers/conv.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/pooling.h"
+#include "tapegrad/layers/reshaping.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/early_stopping.h"
+#include "tapegrad/train/fit.h"
+#include "tapegrad/train/reduce_lr_on_plateau.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
-#include "core/tensor_ops.h"
-#include "train/metrics.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/train/metrics.h"
 
 namespace tg = tapegrad;
 namespace M = tapegrad::metrics;

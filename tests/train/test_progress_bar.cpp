@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "fit_fixtures.h"
-#include "optim/sgd.h"
-#include "train/fit.h"
-#include "train/progress_bar.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/fit.h"
+#include "tapegrad/train/progress_bar.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

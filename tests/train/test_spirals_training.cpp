@@ -4,16 +4,16 @@
 
 #include <numeric>
 
-#include "autograd/ops.h"
-#include "autograd/tape.h"
-#include "core/rng.h"
-#include "core/tensor_ops.h"
-#include "data/spirals.h"
-#include "layers/dense.h"
-#include "layers/sequential.h"
-#include "optim/sgd.h"
-#include "train/losses.h"
-#include "train/metrics.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/data/spirals.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/sgd.h"
+#include "tapegrad/train/losses.h"
+#include "tapegrad/train/metrics.h"
 
 namespace tg = tapegrad;
 using tg::Tensor;

@@ -1,0 +1,59 @@
+#pragma once
+// BatchNormalization, Keras semantics. In training (training = true and the layer trainable) it
+// normalizes with the batch's mean and variance over every axis but `axis` and updates the
+// moving statistics, moving = moving * momentum + batch * (1 - momentum); at inference it uses
+// the moving statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. The moving mean
+// and variance are non-trainable parameters (they are saved with the model and counted as
+// "Non-trainable params"). The batch variance is the biased one (divided by N), as Keras'
+// moments. A frozen layer (set_trainable(false)) runs in inference mode, as in Keras 2.
+#include <memory>
+#include <string>
+
+#include "tapegrad/layers/constraint.h"
+#include "tapegrad/layers/initializer.h"
+#include "tapegrad/layers/layer.h"
+#include "tapegrad/layers/regularizer.h"
+
+namespace tapegrad {
+
+struct BatchNormalizationOptions {
+  int axis = -1;  // of the input with its batch dim: -1 channels_last, 1 channels_first
+  float momentum = 0.99f;
+  float epsilon = 1e-3f;
+  bool center = true;  // learn beta
+  bool scale = true;   // learn gamma
+  Initializer beta_initializer = "zeros";
+  Initializer gamma_initializer = "ones";
+  Initializer moving_mean_initializer = "zeros";
+  Initializer moving_variance_initializer = "ones";
+  RegularizerOption beta_regularizer = nullptr;
+  RegularizerOption gamma_regularizer = nullptr;
+  ConstraintOption beta_constraint = nullptr;
+  ConstraintOption gamma_constraint = nullptr;
+  std::string name = "";
+};
+
+class BatchNormalization : public Layer {
+ public:
+  explicit BatchNormalization(BatchNormalizationOptions options = {});
+
+  Shape output_shape(const Shape& input_shape) const override;
+  // Null before build(); gamma / beta null without scale / center.
+  const ParameterPtr& gamma() const { return gamma_; }
+  const ParameterPtr& beta() const { return beta_; }
+  const ParameterPtr& moving_mean() const { return moving_mean_; }
+  const ParameterPtr& moving_variance() const { return moving_variance_; }
+
+ protected:
+  void build_impl(const Shape& input_shape) override;
+  Variable forward(const Variable& x, bool training) override;
+
+ private:
+  BatchNormalizationOptions options_;
+  ParameterPtr gamma_, beta_, moving_mean_, moving_variance_;
+
+  // The channel axis in the per-sample shape (without batch).
+  int channel_axis(const Shape& input_shape) const;
+};
+
+}  // namespace tapegrad

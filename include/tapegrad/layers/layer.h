@@ -1,0 +1,179 @@
+#pragma once
+// Layer: the base of every Keras-style layer. A layer declares only its forward pass (composing
+// differentiable ops); gradients come from the tape. Shapes given to and returned by a layer
+// exclude the batch dim, as Keras' input_shape argument does: a Dense layer on (None, 16) sees
+// (16,). Parameters are created lazily by build() from the first input shape.
+//
+// Names are paths. A layer registered in a model gets a name there: the one its author gave
+// (register_layer("conv1", ...) or the layer's `.name` option), else an automatic one counted among
+// its siblings ("dense", "dense_1", ...), never per process. A parameter's name is its path from
+// the model it was listed from, that model's own name left out: "block1/conv1/kernel". So two
+// instances of one model class have the same names and load each other's checkpoints; the same
+// names appear in checkpoints, optimizer state, summary() and error messages.
+//
+// Sharing: a layer (or parameter) reachable twice is one layer; it appears once in parameters(),
+// count_params(), summary() and the optimizer, and its gradient is the sum over its uses.
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapegrad/autograd/variable.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/shape.h"
+#include "tapegrad/layers/initializer.h"
+#include "tapegrad/layers/parameter.h"
+
+namespace tapegrad {
+
+class Layer {
+ public:
+  // `type` is the class name ("Dense"); an empty `name` gets an automatic one: the type in snake
+  // case ("dense"), numbered among its siblings when it joins a model ("dense_1").
+  Layer(std::string type, std::string name);
+  virtual ~Layer();
+  Layer(Layer&& other) noexcept;
+  Layer& operator=(Layer&&) = delete;
+  Layer(const Layer&) = delete;  // layers own their weights; share them through pointers
+  Layer& operator=(const Layer&) = delete;
+
+  // The name in the model that registered this layer first (or the given/automatic one).
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }
+  // The path from the outermost model that holds this layer, that model left out
+  // ("block1/conv1"); a layer in no model: its name.
+  std::string path() const;
+
+  // Creates the weights for inputs of `input_shape` (without the batch dim). Idempotent for the
+  // same shape; a different shape after building is an error. Sub-layers that build_impl() does
+  // not build are built by one forward pass on a zero batch (Keras' way for model classes).
+  void build(const Shape& input_shape);
+  bool built() const { return built_; }
+  const Shape& input_shape() const { return input_shape_; }
+
+  // Builds on first use from x's shape, then runs forward. x is (batch, ...input_shape). Later
+  // calls accept any shape that output_shape() and the weights accept (as Keras' input_spec).
+  Variable operator()(const Variable& x, bool training = false);
+
+  // The output shape for an input shape (both without batch). Throws a clear error when the input
+  // shape is invalid for this layer. Layers with weights or fixed rules override it (and then it
+  // needs no build); the default, for model classes that compose layers in forward(), is what
+  // the dry run of build() produced, or another dry run for another shape of a built layer.
+  virtual Shape output_shape(const Shape& input_shape) const;
+
+  // Weights of this layer and of its sub-layers, each once (a shared layer or weight is listed
+  // where it is first reached), in creation order. Each parameter's `name` is set to its path
+  // from this layer: "block1/conv1/kernel".
+  std::vector<ParameterPtr> parameters() const;
+  std::vector<ParameterPtr> trainable_parameters() const;
+  int64_t count_params() const;
+
+  // Keras' table: each direct sub-layer once (name and type, output shape, parameter count), then
+  // the totals (shared weights counted once). Needs a built layer.
+  void summary(std::ostream& os) const;
+  void summary() const;
+  std::string summary_string() const;
+
+  bool trainable() const { return trainable_; }
+  // Freezing a layer freezes its sub-layers' weights too. Weights created with trainable = false
+  // (BatchNormalization's moving statistics) stay non-trainable when a layer is unfrozen.
+  void set_trainable(bool on);
+
+  // Penalties of the latest call (activity regularizers, add_loss), this layer's and its
+  // sub-layers', summed into one scalar (0 when there are none): `loss + model.losses()`, as
+  // Keras' model.losses. They are cleared at the start of each outermost call.
+  Variable losses() const;
+  std::vector<Variable> loss_terms() const;
+
+  // Keras' activity_regularizer: a penalty on this layer's output, divided by the batch size.
+  void set_activity_regularizer(std::shared_ptr<const Regularizer> regularizer) {
+    activity_regularizer_ = std::move(regularizer);
+  }
+
+  // The random generators of this layer and its sub-layers (dropout masks, noise), named by path
+  // as parameters are ("dropout/rng", "dropout/rng_1", ...), so checkpoints can restore them.
+  std::vector<std::pair<std::string, Rng*>> random_generators();
+
+  // Sub-layers in the order they were added, for models that compose layers (Sequential, residual
+  // blocks); a layer added twice (shared) is there twice.
+  const std::vector<std::shared_ptr<Layer>>& sublayers() const { return sublayers_; }
+  // The name of sublayers()[i] in this layer.
+  const std::string& sublayer_name(size_t i) const { return sublayer_names_.at(i); }
+  // The direct sub-layer registered as `name`; an error listing the names if there is none.
+  std::shared_ptr<Layer> get_layer(const std::string& name) const;
+
+ protected:
+  // Creates weights; runs once, with an input shape output_shape() accepted.
+  virtual void build_impl(const Shape& input_shape) {}
+  virtual Variable forward(const Variable& x, bool training) = 0;
+  // The generators this layer itself draws from; random layers override it.
+  virtual std::vector<Rng*> own_generators() { return {}; }
+
+  // Creates a weight called `name` in this layer from `init`, drawing from default_rng().
+  ParameterPtr add_weight(const std::string& name, const Shape& shape, const Initializer& init,
+                          std::shared_ptr<const Regularizer> regularizer = nullptr,
+                          std::shared_ptr<const Constraint> constraint = nullptr, bool trainable = true);
+  // Uses another layer's weight here too (tied weights): one parameter, gradients summed.
+  void share_weight(ParameterPtr weight);
+  // Registers a sub-layer under `name` (which wins over the layer's own name) and returns it,
+  // typed: `conv1_ = register_layer("conv1", std::make_shared<Conv2D>(16, 3));`. Two different
+  // sub-layers with one name are an error naming both; the same layer again is shared.
+  template <class L>
+  std::shared_ptr<L> register_layer(const std::string& name, std::shared_ptr<L> layer) {
+    add_named_sublayer(name, layer);
+    return layer;
+  }
+  // Registers a sub-layer under its own name, or an automatic one ("dense", "dense_1", ...).
+  template <class L>
+  std::shared_ptr<L> register_layer(std::shared_ptr<L> layer) {
+    add_named_sublayer("", layer);
+    return layer;
+  }
+  // Adds a scalar penalty to this call's losses().
+  void add_loss(const Variable& penalty);
+
+  // "Dense 'block1/dense'", the prefix of this layer's error messages.
+  std::string label() const { return type_ + " '" + path() + "'"; }
+
+ private:
+  std::string type_, name_;
+  bool name_given_;              // by the author: automatic names give way to it
+  const Layer* parent_ = nullptr;  // the model that registered this layer first (it owns us)
+  bool built_ = false;
+  bool trainable_ = true;
+  bool static_shapes_ = true;    // output_shape() is overridden: shapes are known without a run
+  Shape input_shape_;
+  Shape output_shape_;           // for input_shape_, as found by build() or the first call
+  bool has_output_shape_ = false;
+  std::vector<ParameterPtr> weights_;
+  std::vector<std::shared_ptr<Layer>> sublayers_;
+  std::vector<std::string> sublayer_names_;
+  std::shared_ptr<const Regularizer> activity_regularizer_;
+  std::vector<Variable> losses_;
+
+  void add_named_sublayer(const std::string& name, std::shared_ptr<Layer> layer);
+  void clear_losses();
+  // Every layer under this one (itself first), each once, with its path prefix ("" or "a/b/").
+  std::vector<std::pair<std::string, Layer*>> unique_layers() const;
+  Shape dry_run_output_shape(const Shape& input_shape) const;
+};
+
+// Keras' automatic name for a layer of `type`: its snake case ("BatchNormalization" ->
+// "batch_normalization", "Conv2DTranspose" -> "conv2d_transpose").
+std::string automatic_layer_name(const std::string& type);
+
+// A shared layer, made from a layer value (moved in) or a shared_ptr, so that lists of layers
+// read `{Dense(64, {.activation = "relu"}), Dense(10)}`.
+class LayerRef {
+ public:
+  template <class L, class = std::enable_if_t<std::is_base_of_v<Layer, std::decay_t<L>> && !std::is_lvalue_reference_v<L>>>
+  LayerRef(L&& layer) : ptr_(std::make_shared<std::decay_t<L>>(std::move(layer))) {}  // NOLINT
+  template <class L, class = std::enable_if_t<std::is_base_of_v<Layer, L>>>
+  LayerRef(std::shared_ptr<L> layer) : ptr_(std::move(layer)) {}  // NOLINT
+  const std::shared_ptr<Layer>& get() const { return ptr_; }
+
+ private:
+  std::shared_ptr<Layer> ptr_;
+};
+
+}  // namespace tapegrad

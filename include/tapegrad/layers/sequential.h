@@ -1,0 +1,28 @@
+#pragma once
+// Sequential: a stack of layers, each fed the previous one's output. Infers every output shape;
+// summary() is Layer's. The same layer may appear twice (shared weights).
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapegrad/layers/layer.h"
+
+namespace tapegrad {
+
+class Sequential : public Layer {
+ public:
+  explicit Sequential(std::initializer_list<LayerRef> layers = {}, std::string name = "");
+  explicit Sequential(const std::vector<LayerRef>& layers, std::string name = "");
+
+  void add(LayerRef layer);
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return sublayers(); }
+
+  Shape output_shape(const Shape& input_shape) const override;
+
+ protected:
+  void build_impl(const Shape& input_shape) override;
+  Variable forward(const Variable& x, bool training) override;
+};
+
+}  // namespace tapegrad
