@@ -14,7 +14,11 @@ Adagrad::Adagrad(std::vector<ParamGroup> groups, AdagradOptions options)
     : Optimizer("Adagrad", std::move(groups), config_of(options)), options_(options) {
   require(options.initial_accumulator_value >= 0.0f,
           "initial_accumulator_value must be >= 0, got " + format_number(options.initial_accumulator_value));
-  require(options.epsilon >= 0.0f, "epsilon must be >= 0, got " + format_number(options.epsilon));
+  declare_options({{"epsilon", options.epsilon}},
+                  [](const std::vector<float>& v, const std::string& where) {
+                    check_option(where, v[0] >= 0.0f, "epsilon must be >= 0, got ", v[0]);
+                  },
+                  {{"initial_accumulator_value", "it fills the slots, which every group shares"}});
   declare_slots({"accumulator"}, {options.initial_accumulator_value});
 }
 
@@ -24,7 +28,7 @@ void Adagrad::update(size_t index, Tensor& value, const Tensor& grad, float lr) 
   Eigen::Map<const Eigen::ArrayXf> g(grad.data(), n);
   Eigen::Map<Eigen::ArrayXf> acc(slot(index, 0).data(), n);
   acc += g.square();
-  w -= lr * g / (acc + options_.epsilon).sqrt();
+  w -= lr * g / (acc + option(index, 0)).sqrt();
 }
 
 }  // namespace tapegrad

@@ -22,9 +22,13 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options) : Adam("Adam", s
 
 Adam::Adam(std::string name, std::vector<ParamGroup> groups, AdamOptions options)
     : Optimizer(std::move(name), std::move(groups), config_of(options)), options_(options) {
-  require(options.beta_1 >= 0.0f && options.beta_1 < 1.0f, "beta_1 must be in [0, 1), got " + format_number(options.beta_1));
-  require(options.beta_2 >= 0.0f && options.beta_2 < 1.0f, "beta_2 must be in [0, 1), got " + format_number(options.beta_2));
-  require(options.epsilon >= 0.0f, "epsilon must be >= 0, got " + format_number(options.epsilon));
+  declare_options({{"beta_1", options.beta_1}, {"beta_2", options.beta_2}, {"epsilon", options.epsilon}},
+                  [](const std::vector<float>& v, const std::string& where) {
+                    check_option(where, v[0] >= 0.0f && v[0] < 1.0f, "beta_1 must be in [0, 1), got ", v[0]);
+                    check_option(where, v[1] >= 0.0f && v[1] < 1.0f, "beta_2 must be in [0, 1), got ", v[1]);
+                    check_option(where, v[2] >= 0.0f, "epsilon must be >= 0, got ", v[2]);
+                  },
+                  {{"amsgrad", "it decides the optimizer's slots"}});
   if (options.amsgrad)
     declare_slots({"m", "v", "v_hat"}, {0.0f, 0.0f, 0.0f});
   else
@@ -33,7 +37,7 @@ Adam::Adam(std::string name, std::vector<ParamGroup> groups, AdamOptions options
 
 void Adam::update(size_t index, Tensor& value, const Tensor& grad, float lr) {
   const double t = static_cast<double>(local_step());
-  const float b1 = options_.beta_1, b2 = options_.beta_2, eps = options_.epsilon;
+  const float b1 = option(index, 0), b2 = option(index, 1), eps = option(index, 2);
   const float alpha = static_cast<float>(lr * std::sqrt(1.0 - std::pow(static_cast<double>(b2), t)) /
                                          (1.0 - std::pow(static_cast<double>(b1), t)));
   Eigen::Map<Eigen::ArrayXf> w(value.data(), value.numel());

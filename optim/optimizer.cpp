@@ -49,8 +49,18 @@ Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, Optimizer
       names_.push_back(p->name);
       group_of_.push_back(g);
     }
-    check_weight_decay(name_, groups_[g].weight_decay);
-    if (groups_[g].learning_rate) check_learning_rate(name_, *groups_[g].learning_rate);
+    const ParamGroup& group = groups_[g];
+    const std::string where = name_ + " (group " + std::to_string(g) + ")";
+    check_weight_decay(where, group.weight_decay);
+    if (group.learning_rate) check_learning_rate(where, *group.learning_rate);
+    check_positive(where, "clipnorm", group.clipnorm);
+    check_positive(where, "clipvalue", group.clipvalue);
+    check_positive(where, "global_clipnorm", group.global_clipnorm);
+    const auto clipnorm = group.clipnorm ? group.clipnorm : config_.clipnorm;
+    const auto global = group.global_clipnorm ? group.global_clipnorm : config_.global_clipnorm;
+    if (clipnorm && global && (group.clipnorm || group.global_clipnorm))
+      fail(where, "clipnorm (" + format_number(*clipnorm) + ") and global_clipnorm (" + format_number(*global) +
+                      ") cannot both apply (as in Keras); the group sets one while the optimizer sets the other");
   }
   // The usual cause is a lazily built model: its weights exist only after build() or a first call.
   if (parameters_.empty())
@@ -88,6 +98,36 @@ void Optimizer::declare_slots(std::vector<std::string> names, std::vector<float>
   }
 }
 
+void Optimizer::declare_options(std::vector<std::pair<std::string, float>> defaults, const OptionCheck& check,
+                                const std::map<std::string, std::string>& fixed) {
+  std::vector<float> base;
+  for (const auto& [n, v] : defaults) base.push_back(v);
+  check(base, name_);
+  group_options_.assign(groups_.size(), base);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const std::string where = name_ + " (group " + std::to_string(g) + ")";
+    for (const auto& [key, value] : groups_[g].options) {
+      if (const auto it = fixed.find(key); it != fixed.end()) fail(where, "option '" + key + "' cannot differ between groups: " + it->second);
+      size_t k = 0;
+      while (k < defaults.size() && defaults[k].first != key) ++k;
+      if (k == defaults.size()) {
+        std::string known = "learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm (fields of ParamGroup)";
+        for (const auto& [n, v] : defaults) known += ", " + n;
+        fail(where, "unknown option '" + key + "'; a group may set: " + known);
+      }
+      group_options_[g][k] = value;
+    }
+    check(group_options_[g], where);
+  }
+  options_declared_ = true;
+}
+
+bool Optimizer::any_group(size_t k, const std::function<bool(float)>& pred) const {
+  for (const auto& values : group_options_)
+    if (pred(values.at(k))) return true;
+  return false;
+}
+
 void Optimizer::require(bool ok, const std::string& message) const {
   if (!ok) fail(name_, message);
 }
@@ -100,9 +140,18 @@ void Optimizer::step() {
   NoGradGuard no_grad;
   // Stage 1: the gradients this step applies, copied only when a hook changes them (the
   // parameter's own grad stays what backward() produced, for the user to read).
+  if (!options_declared_) fail(name_, "the optimizer did not declare its options (a bug in the subclass)");
   std::vector<size_t> active;
   std::vector<Tensor> grads;
-  const bool clipping = config_.clipnorm || config_.clipvalue || config_.global_clipnorm;
+  // Clipping per parameter from its group or the optimizer, Keras' precedence: clipnorm, else
+  // global_clipnorm (over the tensors that share the setting: a group's own, or all the others),
+  // else clipvalue.
+  auto pick = [&](size_t i, std::optional<float> ParamGroup::*field, const std::optional<float>& fallback) {
+    const auto& own = groups_[group_of_[i]].*field;
+    return own ? own : fallback;
+  };
+  std::map<long, std::vector<Tensor*>> global_sets;  // key: the group that sets it, -1: the optimizer
+  std::map<long, float> global_limits;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Parameter& p = *parameters_[i];
     if (!p.trainable || !p.var.grad().defined()) continue;
@@ -110,19 +159,28 @@ void Optimizer::step() {
     if (raw.shape() != p.var.shape())
       fail("Optimizer::step", name_ + ": gradient " + raw.shape().str() + " of '" + p.name +
                                   "' does not match its shape " + p.var.shape().str());
-    Tensor grad = (p.regularizer || clipping) ? raw.clone() : raw;
+    const auto clipnorm = pick(i, &ParamGroup::clipnorm, config_.clipnorm);
+    const auto global = pick(i, &ParamGroup::global_clipnorm, config_.global_clipnorm);
+    const auto clipvalue = pick(i, &ParamGroup::clipvalue, config_.clipvalue);
+    Tensor grad = (p.regularizer || clipnorm || global || clipvalue) ? raw.clone() : raw;
     if (p.regularizer) p.regularizer->add_gradient(p.var.value(), grad);
-    if (config_.clipnorm) clip_by_norm_(grad, *config_.clipnorm);
+    if (clipnorm) clip_by_norm_(grad, *clipnorm);
+    else if (!global && clipvalue) clip_by_value_(grad, *clipvalue);
     active.push_back(i);
     grads.push_back(std::move(grad));
+    if (!clipnorm && global) {
+      const long key = groups_[group_of_[i]].global_clipnorm ? static_cast<long>(group_of_[i]) : -1;
+      global_limits[key] = *global;
+      global_sets[key];  // pointers are taken below, once grads stops growing
+    }
   }
-  if (!config_.clipnorm && config_.global_clipnorm) {
-    std::vector<Tensor*> all;
-    for (auto& g : grads) all.push_back(&g);
-    clip_by_global_norm_(all, *config_.global_clipnorm);
-  } else if (!config_.clipnorm && config_.clipvalue) {
-    for (auto& g : grads) clip_by_value_(g, *config_.clipvalue);
+  for (size_t k = 0; k < active.size(); ++k) {
+    const size_t i = active[k];
+    if (pick(i, &ParamGroup::clipnorm, config_.clipnorm) || !pick(i, &ParamGroup::global_clipnorm, config_.global_clipnorm))
+      continue;
+    global_sets[groups_[group_of_[i]].global_clipnorm ? static_cast<long>(group_of_[i]) : -1].push_back(&grads[k]);
   }
+  for (auto& [key, set] : global_sets) clip_by_global_norm_(set, global_limits.at(key));
 
   // Stage 2: decoupled weight decay with the gradient computed before it (Keras), then the rule.
   begin_step();

@@ -17,4 +17,8 @@ inline std::vector<ParamGroup> single_group(std::vector<ParameterPtr> parameters
 // A float as a short decimal ("0.5", "1e-07"), for error messages.
 std::string format_number(double v);
 
+// Throws `where: message<value>` unless ok: the optimizers' option checks, for the optimizer's own
+// values and each group's.
+void check_option(const std::string& where, bool ok, const std::string& message, float value);
+
 }  // namespace tapegrad

@@ -125,3 +125,92 @@ TEST(FrozenParameters, EveryOptimizerLeavesThemAndTheirSlotsAlone) {
       EXPECT_TRUE(tg::allclose(slots_after[2][k], slots_before[2][k], 0.0f, 0.0f)) << "slot " << k;
   }
 }
+
+namespace {
+// Runs `steps` steps of opt on parameters whose loss is sum(p * c_k), with gradients that change
+// from step to step, and returns the parameters' values.
+std::vector<std::vector<float>> run_steps(tg::Optimizer& opt, const std::vector<tg::ParameterPtr>& ps, int steps) {
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    Variable loss;
+    for (size_t k = 0; k < ps.size(); ++k) {
+      const Variable term = tg::sum(tg::mul(ps[k]->var, ps[k]->var) * (0.5f + static_cast<float>(k + s)));
+      loss = loss.defined() ? loss + term : term;
+    }
+    loss.backward();
+    opt.step();
+  }
+  std::vector<std::vector<float>> out;
+  for (const auto& p : ps) out.push_back(p->var.value().to_vector());
+  return out;
+}
+}  // namespace
+
+TEST(ParamGroups, AGroupOverridesTheOptimizersOwnOptions) {
+  // Group 1 with beta_1 = 0.5 and epsilon = 0.1 moves exactly as an Adam made with those options.
+  auto a = param("a", Tensor::from({2}, {1.0f, -2.0f})), b = param("b", Tensor::from({2}, {0.5f, 3.0f}));
+  tg::Adam grouped(std::vector<tg::ParamGroup>{{.parameters = {a}},
+                                               {.parameters = {b}, .options = {{"beta_1", 0.5f}, {"epsilon", 0.1f}}}},
+                   {.learning_rate = 0.1f});
+  const auto got = run_steps(grouped, {a, b}, 5);
+  auto a2 = param("a", Tensor::from({2}, {1.0f, -2.0f})), b2 = param("b", Tensor::from({2}, {0.5f, 3.0f}));
+  tg::Adam plain({a2}, {.learning_rate = 0.1f});
+  tg::Adam tuned({b2}, {.learning_rate = 0.1f, .beta_1 = 0.5f, .epsilon = 0.1f});
+  for (int s = 0; s < 5; ++s) {  // the same per-parameter losses, stepped separately
+    for (auto* o : {static_cast<tg::Optimizer*>(&plain), static_cast<tg::Optimizer*>(&tuned)}) o->zero_grad();
+    (tg::sum(tg::mul(a2->var, a2->var) * (0.5f + static_cast<float>(s))) +
+     tg::sum(tg::mul(b2->var, b2->var) * (1.5f + static_cast<float>(s)))).backward();
+    plain.step();
+    tuned.step();
+  }
+  EXPECT_EQ(got[0], a2->var.value().to_vector());
+  EXPECT_EQ(got[1], b2->var.value().to_vector());
+}
+
+TEST(ParamGroups, MomentumInOneGroupOnlyAndNesterovPerGroup) {
+  auto a = param("a", Tensor::from({1}, {1.0f})), b = param("b", Tensor::from({1}, {1.0f}));
+  tg::SGD opt(std::vector<tg::ParamGroup>{{.parameters = {a}},
+                                          {.parameters = {b}, .options = {{"momentum", 0.9f}, {"nesterov", 1.0f}}}},
+              {.learning_rate = 0.1f});
+  EXPECT_EQ(opt.state().slot_names, std::vector<std::string>{"momentum"});
+  run_steps(opt, {a, b}, 2);
+  // a: plain SGD on grad 2 * 0.5 * a then 2 * 1.5 * a; b: Keras' Nesterov momentum.
+  const float a1 = 1.0f - 0.1f * 1.0f, a2 = a1 - 0.1f * 3.0f * a1;
+  EXPECT_FLOAT_EQ(a->var.value().item(), a2);
+  float w = 1.0f, m = 0.0f;
+  for (float c : {3.0f, 5.0f}) {  // loss w^2 (1.5 + s): gradient 2 (1.5 + s) w
+    const float g = c * w;
+    m = 0.9f * m - 0.1f * g;
+    w += 0.9f * m - 0.1f * g;
+  }
+  EXPECT_FLOAT_EQ(b->var.value().item(), w);
+}
+
+TEST(ParamGroups, ClippingPerGroup) {
+  auto a = param("a", Tensor::from({2}, {3.0f, 4.0f})), b = param("b", Tensor::from({2}, {3.0f, 4.0f}));
+  tg::SGD opt(std::vector<tg::ParamGroup>{{.parameters = {a}}, {.parameters = {b}, .clipnorm = 1.0f}},
+              {.learning_rate = 1.0f, .clipvalue = 0.5f});
+  opt.zero_grad();
+  (tg::sum(tg::mul(a->var, Variable(Tensor::from({2}, {3.0f, 4.0f})))) +
+   tg::sum(tg::mul(b->var, Variable(Tensor::from({2}, {3.0f, 4.0f}))))).backward();
+  opt.step();
+  EXPECT_EQ(a->var.value().to_vector(), (std::vector<float>{2.5f, 3.5f})) << "the optimizer's clipvalue";
+  EXPECT_TRUE(tg::allclose(b->var.value(), Tensor::from({2}, {3.0f - 0.6f, 4.0f - 0.8f}), 1e-6f, 0))
+      << "the group's clipnorm wins over the optimizer's clipvalue";
+}
+
+TEST(ParamGroups, GroupOptionErrors) {
+  auto a = param("a", Tensor::zeros({1}));
+  EXPECT_ERROR(tg::Adam(std::vector<tg::ParamGroup>{{.parameters = {a}, .options = {{"beta1", 0.5f}}}}),
+               {"Adam (group 0)", "unknown option 'beta1'", "beta_1", "beta_2", "epsilon"});
+  EXPECT_ERROR(tg::Adam(std::vector<tg::ParamGroup>{{.parameters = {a}, .options = {{"beta_1", 1.5f}}}}),
+               {"Adam (group 0)", "beta_1 must be in [0, 1)", "1.5"});
+  EXPECT_ERROR(tg::Adam(std::vector<tg::ParamGroup>{{.parameters = {a}, .options = {{"amsgrad", 1.0f}}}}),
+               {"'amsgrad' cannot differ between groups", "slots"});
+  EXPECT_ERROR(tg::Nadam(std::vector<tg::ParamGroup>{{.parameters = {a}, .options = {{"beta_1", 0.5f}}}}),
+               {"Nadam (group 0)", "'beta_1' cannot differ"});
+  EXPECT_ERROR(tg::SGD(std::vector<tg::ParamGroup>{{.parameters = {a}, .options = {{"nesterov", 0.5f}}}}),
+               {"nesterov must be 0 or 1"});
+  EXPECT_ERROR(tg::SGD(std::vector<tg::ParamGroup>{{.parameters = {a}, .global_clipnorm = 1.0f}}, {.clipnorm = 1.0f}),
+               {"SGD (group 0)", "clipnorm", "global_clipnorm"});
+}

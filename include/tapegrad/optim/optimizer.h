@@ -7,8 +7,11 @@
 //      subclass (SGD, Adam, ...) with its per-parameter slots;
 //   3. the constraint projects the new value.
 // The learning rate is evaluated at iterations() (0 during the first step), as Keras does.
-// Parameters come in groups that may override the learning rate and the weight decay.
+// Parameters come in groups that may override every option: the shared ones below and the
+// optimizer's own (beta_1, momentum, ...), as PyTorch's parameter groups do.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,11 +22,17 @@
 
 namespace tapegrad {
 
-// A set of parameters with their own learning rate / weight decay (the optimizer's when unset).
+// A set of parameters with options of their own; an unset one is the optimizer's.
 struct ParamGroup {
   std::vector<ParameterPtr> parameters;
   std::optional<LearningRate> learning_rate = std::nullopt;
   std::optional<float> weight_decay = std::nullopt;
+  std::optional<float> clipnorm = std::nullopt;
+  std::optional<float> clipvalue = std::nullopt;
+  std::optional<float> global_clipnorm = std::nullopt;  // over this group's tensors
+  // The optimizer's own options by their Keras names: {{"beta_1", 0.8f}}, {{"nesterov", 1}}. An
+  // unknown name, or one that cannot differ between groups (it changes the slots), is an error.
+  std::map<std::string, float> options = {};
 };
 
 // The options every Keras optimizer shares. Each optimizer's options struct repeats them (so that
@@ -84,6 +93,16 @@ class Optimizer {
   int64_t local_step() const { return iterations_ + 1; }
   // Declares the per-parameter slots, created now with the parameters' shapes, filled with `init`.
   void declare_slots(std::vector<std::string> names, std::vector<float> init);
+  // Declares the optimizer's own options that a group may override, with the optimizer's values,
+  // and checks those and every group's with `check(values, where)`. `fixed` names the options
+  // that cannot differ between groups, each with the reason. Every subclass calls it once.
+  using OptionCheck = std::function<void(const std::vector<float>& values, const std::string& where)>;
+  void declare_options(std::vector<std::pair<std::string, float>> defaults, const OptionCheck& check,
+                       const std::map<std::string, std::string>& fixed = {});
+  // Option k (in declare_options' order) for parameter `index`, from its group or the optimizer.
+  float option(size_t index, size_t k) const { return group_options_[group_of_[index]][k]; }
+  // Whether some group (or the optimizer) uses option k with a value for which pred holds.
+  bool any_group(size_t k, const std::function<bool(float)>& pred) const;
   Tensor& slot(size_t index, size_t k) { return slots_[index][k]; }
   std::vector<double>& globals() { return globals_; }
   // Throws `name_: what must be in (low, high], got v`-style errors for the subclasses' options.
@@ -96,6 +115,8 @@ class Optimizer {
   std::vector<ParameterPtr> parameters_;
   std::vector<std::string> names_;  // per parameter: the state's keys
   std::vector<size_t> group_of_;    // per parameter
+  std::vector<std::vector<float>> group_options_;  // per group: its own options, defaults filled in
+  bool options_declared_ = false;
   std::vector<std::string> slot_names_;
   std::vector<std::vector<Tensor>> slots_;
   std::vector<double> globals_;

@@ -31,6 +31,7 @@ class RMSprop : public Optimizer {
 
  private:
   RMSpropOptions options_;
+  bool momentum_slot_ = false;  // some group uses momentum
 };
 
 }  // namespace tapegrad
