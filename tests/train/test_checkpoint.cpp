@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -255,5 +258,65 @@ TEST(Checkpoint, MutationFuzzNeverCrashesAlwaysErrors) {
     }
     EXPECT_GT(refused, 290);
   }
+  fs::remove_all(dir);
+}
+
+namespace {
+// Rewrites a checkpoint's format version (bytes 10..13) and its checksum, as an older build wrote.
+void set_format_version(const std::string& path, uint32_t version) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  std::memcpy(&bytes[10], &version, 4);
+  const size_t body = bytes.size() - 4;
+  const uint32_t crc = static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()),
+                                                   static_cast<uInt>(body)));
+  std::memcpy(&bytes[body], &crc, 4);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+}  // namespace
+
+TEST(Checkpoint, FormatVersionOneLoadsWhereNamesAgreeAndOtherwiseSaysHowToConvert) {
+  const fs::path dir = temp_dir("v1");
+  // A model saved the old way: flat, per-process names such as "dense_3".
+  tg::manual_seed(5);
+  tg::Sequential old_model({tg::Dense(4, {.name = "dense_3"}), tg::Dense(2, {.name = "dense_4"})});
+  old_model.build({3});
+  const std::string old_file = (dir / "old.weights").string();
+  tg::save_weights(old_file, old_model);
+  set_format_version(old_file, 1);
+  tg::Sequential today({tg::Dense(4), tg::Dense(2)});
+  today.build({3});
+  EXPECT_ERROR(tg::load_weights(old_file, today),
+               {"missing in the file: dense/kernel", "format version 1", "paths", "To convert it", "{.strict = false}"});
+  // Where the names agree (a first model in its process: "dense", "dense_1"), it loads.
+  tg::Sequential first({tg::Dense(4), tg::Dense(2)});
+  first.build({3});
+  const std::string agree = (dir / "agree.weights").string();
+  tg::save_weights(agree, first);
+  set_format_version(agree, 1);
+  tg::load_weights(agree, today);
+  EXPECT_TRUE(tg::allclose(today.parameters()[0]->var.value(), first.parameters()[0]->var.value(), 0, 0));
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, AFileThatNamesAWeightTwiceIsRefused) {
+  // What a model with two layers of one name used to write (issue 12, case 2): the second kernel
+  // would have gone into the first layer. Such a model cannot be built now; such a file is refused.
+  const fs::path dir = temp_dir("dup");
+  tg::Sequential m({tg::Dense(2, {.name = "a"}), tg::Dense(2, {.name = "b"})});
+  m.build({2});
+  const std::string file = (dir / "w").string();
+  tg::save_weights(file, m);
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  // Rename "b/kernel" to "a/kernel" in place (same length) and fix the checksum.
+  for (size_t at = bytes.find("b/kernel"); at != std::string::npos; at = bytes.find("b/kernel", at)) bytes[at] = 'a';
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  set_format_version(file, tg::kCheckpointFormatVersion);
+  const Tensor before = m.parameters()[0]->var.value().clone();
+  EXPECT_ERROR(tg::load_weights(file, m), {"names the weight 'a/kernel' twice"});
+  EXPECT_TRUE(tg::allclose(m.parameters()[0]->var.value(), before, 0, 0));
   fs::remove_all(dir);
 }
