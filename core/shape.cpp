@@ -7,11 +7,22 @@
 namespace tapegrad {
 
 namespace {
+std::string dims_text(const int64_t* begin, size_t n) {
+  std::string s = "(";
+  for (size_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(begin[i]);
+  return s + ")";
+}
+
+// Extents are non-negative and their product fits in int64_t, so numel() never overflows.
 void check_dims(const int64_t* begin, size_t n) {
   if (n > static_cast<size_t>(kMaxDims))
     fail("Shape", std::to_string(n) + " dims given, at most " + std::to_string(kMaxDims) + " supported");
-  for (size_t i = 0; i < n; ++i)
+  int64_t product = 1;
+  for (size_t i = 0; i < n; ++i) {
     if (begin[i] < 0) fail("Shape", "negative extent " + std::to_string(begin[i]) + " at dim " + std::to_string(i));
+    if (__builtin_mul_overflow(product, begin[i], &product))
+      fail("Shape", dims_text(begin, n) + " has more elements than a 64-bit count holds");
+  }
 }
 }  // namespace
 
@@ -38,6 +49,9 @@ int64_t Shape::numel() const {
 void Shape::push_back(int64_t d) {
   if (rank_ == kMaxDims) fail("Shape", "cannot add a dim to " + str() + ": at most 8 dims");
   if (d < 0) fail("Shape", "negative extent " + std::to_string(d));
+  int64_t product;
+  if (__builtin_mul_overflow(numel(), d, &product))
+    fail("Shape", "adding extent " + std::to_string(d) + " to " + str() + " overflows its element count");
   dims_[rank_++] = d;
 }
 

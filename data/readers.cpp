@@ -2,10 +2,11 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
+#include "core/read_file.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/tensor_ops.h"
 
@@ -16,9 +17,8 @@ namespace {
 constexpr int64_t kCifarImageBytes = 3072;
 
 std::vector<unsigned char> read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(what, "cannot open '" + path + "'");
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const std::string bytes = read_whole_file(path, what);
+  return std::vector<unsigned char>(bytes.begin(), bytes.end());
 }
 
 // Whole file, gunzipped when it starts with the gzip magic bytes.
@@ -115,25 +115,40 @@ Tensor read_idx(const std::string& path) {
   need(4, "the magic number");
   if (b[0] != 0 || b[1] != 0) fail("read_idx", "'" + path + "' does not start with an IDX magic number (offset 0)");
   if (b[2] != 0x08)
-    fail("read_idx", "'" + path + "' has element type 0x" + std::to_string(b[2]) + " at offset 2; only unsigned bytes (0x08) are supported");
+  {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(b[2]));
+    fail("read_idx", "'" + path + "' has element type " + hex + " at offset 2; only unsigned bytes (0x08) are supported");
+  }
   const int dims = b[3];
   if (dims < 1 || dims > kMaxDims) fail("read_idx", "'" + path + "' declares " + std::to_string(dims) + " dims at offset 3");
   need(4 + 4 * static_cast<size_t>(dims), "the dims");
   std::vector<int64_t> shape;
-  int64_t count = 1;
+  const size_t header = 4 + 4 * static_cast<size_t>(dims);
+  // The element count comes from the file: it is computed with overflow checks and compared with
+  // the bytes the file really holds, so a header of huge dims can neither wrap around nor promise
+  // data that is not there.
+  uint64_t count = 1;
+  bool overflow = false;
   for (int d = 0; d < dims; ++d) {
     const unsigned char* p = b.data() + 4 + 4 * d;
     const int64_t n = (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | int64_t{p[3]};
     shape.push_back(n);
-    count *= n;
+    overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(n), &count);
   }
-  const size_t header = 4 + 4 * static_cast<size_t>(dims);
-  need(header + static_cast<size_t>(count), std::to_string(count) + " data bytes for " + Shape(shape).str());
-  if (b.size() != header + static_cast<size_t>(count))
-    fail("read_idx", "'" + path + "' has " + std::to_string(b.size() - header - static_cast<size_t>(count)) +
-                         " unexpected bytes after offset " + std::to_string(header + static_cast<size_t>(count)));
+  if (overflow || count > b.size() - header) {
+    std::string dims_text;
+    for (size_t k = 0; k < shape.size(); ++k) dims_text += (k ? ", " : "") + std::to_string(shape[k]);
+    fail("read_idx", "'" + path + "' ends at byte " + std::to_string(b.size()) + ", but its dims (" + dims_text +
+                         ") at offset 4 call for " +
+                         (overflow ? std::string("more elements than a 64-bit count holds")
+                                   : std::to_string(count) + " data bytes up to offset " + std::to_string(header + count)));
+  }
+  if (b.size() != header + count)
+    fail("read_idx", "'" + path + "' has " + std::to_string(b.size() - header - count) +
+                         " unexpected bytes after offset " + std::to_string(header + count));
   Tensor t = Tensor::empty(Shape(shape));
-  for (int64_t i = 0; i < count; ++i) t.data()[i] = static_cast<float>(b[header + static_cast<size_t>(i)]);
+  for (size_t i = 0; i < count; ++i) t.data()[i] = static_cast<float>(b[header + i]);
   return t;
 }
 
@@ -146,12 +161,20 @@ std::string find_idx(const std::string& dir, const std::string& stem) {
   fail("mnist_format", "no '" + stem + "' or '" + stem + ".gz' in '" + dir + "'");
 }
 
+// MNIST and Fashion-MNIST have ten classes.
+constexpr int64_t kMnistClasses = 10;
+
 std::shared_ptr<TensorDataset> load_pair(const std::string& dir, const std::string& images, const std::string& labels) {
   const std::string ip = find_idx(dir, images), lp = find_idx(dir, labels);
   Tensor x = read_idx(ip), y = read_idx(lp);
   if (x.rank() != 3 || y.rank() != 1 || x.dim(0) != y.dim(0))
     fail("mnist_format", "'" + ip + "' " + x.shape().str() + " and '" + lp + "' " + y.shape().str() +
                              " must be (n, rows, cols) images and (n,) labels");
+  for (int64_t i = 0; i < y.numel(); ++i)
+    if (y.data()[i] >= static_cast<float>(kMnistClasses))
+      fail("mnist_format", "'" + lp + "' record " + std::to_string(i) + " (offset " + std::to_string(8 + i) +
+                               ") has label " + std::to_string(static_cast<int>(y.data()[i])) + ", expected below " +
+                               std::to_string(kMnistClasses));
   return std::make_shared<TensorDataset>(x.reshape({x.dim(0), x.dim(1), x.dim(2), 1}), y);
 }
 }  // namespace

@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
     const td::Transform preprocess = td::scale(1.0f / 255.0f);
     td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed,
                                      .transform = args.augment ? td::compose({preprocess, td::random_crop_flip(4)}) : preprocess});
-    examples::train_classifier(*model, *optimizer, train, *test_set, preprocess, args);
-  } catch (const tg::Error& e) {
+    if (examples::train_classifier(*model, *optimizer, train, *test_set, preprocess, args).diverged) return 2;
+  } catch (const std::exception& e) {  // tapegrad::Error, and anything else (bad_alloc, ...)
     std::cerr << "cifar10_cnn: " << e.what() << "\n";
     return 1;
   }

@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
     auto optimizer = examples::make_optimizer(args, "adam", tg::CosineDecay(1e-3f, total_steps, {.alpha = 0.01f}),
                                               model->parameters());
     const auto result = examples::train_classifier(*model, *optimizer, train, *test_set, preprocess, args);
+    if (result.diverged) return 2;  // the message is printed; the last good checkpoint stays
     if (!args.checkpoint.empty()) std::cout << "checkpoint: " << std::filesystem::absolute(args.checkpoint).string() << "\n";
-    (void)result;
-  } catch (const tg::Error& e) {
+  } catch (const std::exception& e) {  // tapegrad::Error, and anything else (bad_alloc, ...)
     std::cerr << "fashion_mnist: " << e.what() << "\n";
     return 1;
   }

@@ -25,15 +25,15 @@ int main(int argc, char** argv) {
     const auto [train_set, test_set] = examples::apply_limits(td::cifar10(args.data), args);
     examples::ResNet20 model;
     model.build({32, 32, 3});
-    std::cout << "ResNet-20: " << model.count_params() << " parameters\n";
+    model.summary();  // a model class: its shapes come from build()'s dry run
     auto optimizer = examples::make_optimizer(args, "sgd", 0.1f, model.parameters());
     // CIFAR-10's per-channel mean and standard deviation (of pixels in [0, 1]).
     const td::Transform preprocess =
         td::compose({td::scale(1.0f / 255.0f), td::normalize({0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f})});
     td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed,
                                      .transform = args.augment ? td::compose({preprocess, td::random_crop_flip(4)}) : preprocess});
-    examples::train_classifier(model, *optimizer, train, *test_set, preprocess, args);
-  } catch (const tg::Error& e) {
+    if (examples::train_classifier(model, *optimizer, train, *test_set, preprocess, args).diverged) return 2;
+  } catch (const std::exception& e) {  // tapegrad::Error, and anything else (bad_alloc, ...)
     std::cerr << "resnet: " << e.what() << "\n";
     return 1;
   }

@@ -5,6 +5,7 @@
 #include <tapegrad/tapegrad.h>
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
 
 #include "support/cli.h"
@@ -34,9 +35,10 @@ int main(int argc, char** argv) {
     model.summary();
     tg::SGD opt(model.parameters(), {.learning_rate = args.learning_rate, .momentum = 0.9f});
     // Augmentation: each point jittered by N(0, 0.02) noise, drawn from the loader's per-sample Rng.
-    const td::Transform jitter = [](float* x, const tg::Shape& s, tg::Rng& rng) {
+    // The description goes into checkpoints: resuming with other augmentation is refused.
+    const td::Transform jitter([](float* x, const tg::Shape& s, tg::Rng& rng) {
       for (int64_t i = 0; i < s.numel(); ++i) x[i] += rng.normal(0.0f, 0.02f);
-    };
+    }, "jitter(0.02)");
     td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed, .transform = jitter});
 
     tg::TrainingProgress progress;
@@ -51,9 +53,15 @@ int main(int argc, char** argv) {
         opt.zero_grad();
         loss.backward();
         opt.step();
+        ++progress.step;  // counted always, so a checkpoint knows its step and --steps is a total
+        if (!std::isfinite(loss.item())) {
+          std::cout << "stopping: the loss is " << loss.item() << " at step " << progress.step
+                    << "; the last checkpoint keeps the weights from before\n";
+          return 2;
+        }
         progress.values["epoch_loss_sum"] += loss.item();
         progress.values["epoch_batches"] += 1;
-        if (args.steps > 0 && ++progress.step >= args.steps) {
+        if (args.steps > 0 && progress.step >= args.steps) {
           if (!args.checkpoint.empty()) tg::save_checkpoint(args.checkpoint, state);
           std::cout << "stopped after " << progress.step << " steps\n";
           return 0;
@@ -75,7 +83,7 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "trained to epoch " << args.epochs << " in " << seconds << " s\n";
     if (args.profile) std::cout << "\nper-op profile:\n" << tg::profiler::table(15);
-  } catch (const tg::Error& e) {
+  } catch (const std::exception& e) {  // tapegrad::Error, and anything else (bad_alloc, ...)
     std::cerr << "spirals_mlp: " << e.what() << "\n";
     return 1;
   }

@@ -52,7 +52,7 @@ Conv::Conv(std::string type, int rank, bool transpose, int64_t filters, const In
     fail(label(), "unknown padding '" + pad + "'; known: valid, same" + (causal_ok ? ", causal" : ""));
   if (!options_.output_padding.empty()) {
     if (!transpose) fail(label(), "output_padding applies only to transposed convolutions");
-    output_padding_ = options_.output_padding.expand(rank, "output_padding", label());
+    output_padding_ = options_.output_padding.expand(rank, "output_padding", label(), 0);
     for (int i = 0; i < rank; ++i)
       if (output_padding_[i] < 0 || output_padding_[i] >= strides_[i])
         fail(label(), "output_padding " + Shape(output_padding_).str() + " must be >= 0 and smaller than the strides " +
@@ -73,6 +73,17 @@ Shape Conv::output_shape(const Shape& input_shape) const {
                                                                 output_padding_.empty() ? -1 : output_padding_[i])
                                  : conv_output_length(in[i], kernel_size_[i], strides_[i], dilation_[i], options_.padding);
     if (n < 1) fail(label(), "input " + with_batch_str(input_shape) + " gives an empty output");
+    // The transposed convolution is the gradient of a convolution from the output back to the
+    // input: with an explicit output_padding that convolution must give the input's length back.
+    if (transpose_ && !output_padding_.empty()) {
+      const int64_t back = conv_output_length(n, kernel_size_[i], strides_[i], dilation_[i], options_.padding);
+      if (back != in[i])
+        fail(label(), "output_padding " + std::to_string(output_padding_[i]) + " at spatial dim " + std::to_string(i) +
+                          " gives length " + std::to_string(n) + " for input length " + std::to_string(in[i]) +
+                          ", which a convolution with kernel " + std::to_string(kernel_size_[i]) + ", stride " +
+                          std::to_string(strides_[i]) + " and '" + options_.padding + "' padding maps to " +
+                          std::to_string(back) + ", not back to " + std::to_string(in[i]) + "; choose another output_padding");
+    }
     out.push_back(n);
   }
   out.push_back(filters_);

@@ -5,11 +5,18 @@
 
 namespace tapegrad {
 
-std::vector<int64_t> IntTuple::expand(int rank, const std::string& what, const std::string& owner) const {
+std::vector<int64_t> IntTuple::expand(int rank, const std::string& what, const std::string& owner, int64_t minimum) const {
+  std::string given = "(";
+  for (size_t i = 0; i < values_.size(); ++i) given += (i ? ", " : "") + std::to_string(values_[i]);
+  given += values_.size() == 1 ? ",)" : ")";
   if (values_.empty()) fail(owner, what + " is not given");
+  if (values_.size() != 1 && static_cast<int>(values_.size()) != rank)
+    fail(owner, what + " needs 1 or " + std::to_string(rank) + " values, got " + given);
+  for (int64_t v : values_)
+    if (v < minimum)
+      fail(owner, what + " " + given + " must be " + (minimum == 1 ? "positive" : ">= " + std::to_string(minimum)) +
+                      ", got " + std::to_string(v));
   if (values_.size() == 1) return std::vector<int64_t>(static_cast<size_t>(rank), values_[0]);
-  if (static_cast<int>(values_.size()) != rank)
-    fail(owner, what + " needs 1 or " + std::to_string(rank) + " values, got " + Shape(values_).str());
   return values_;
 }
 

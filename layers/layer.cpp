@@ -32,12 +32,13 @@ Layer::Layer(std::string type, std::string name) : type_(std::move(type)), name_
   name_ = name_given_ ? std::move(name) : automatic_layer_name(type_);
 }
 
-// Sub-layers point back at the model that registered them; a moved model takes them along.
+// Sub-layers point back at the model that registered them; a moved model takes them along. The
+// new layer itself is in no model yet (a model holds the old object, if any).
 Layer::Layer(Layer&& o) noexcept
-    : type_(std::move(o.type_)),
-      name_(std::move(o.name_)),
+    : type_(o.type_),
+      name_(o.name_),
       name_given_(o.name_given_),
-      parent_(o.parent_),
+      parent_(nullptr),
       built_(o.built_),
       trainable_(o.trainable_),
       static_shapes_(o.static_shapes_),
@@ -49,7 +50,6 @@ Layer::Layer(Layer&& o) noexcept
       sublayer_names_(std::move(o.sublayer_names_)),
       activity_regularizer_(std::move(o.activity_regularizer_)),
       losses_(std::move(o.losses_)) {
-  o.parent_ = nullptr;
   for (auto& sub : sublayers_)
     if (sub->parent_ == &o) sub->parent_ = this;
 }

@@ -15,6 +15,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <boost/serialization/version.hpp>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/read_file.h"
 #include "tapegrad/core/error.h"
 
 namespace tapegrad {
@@ -73,17 +75,29 @@ struct Content {
   std::vector<RngRecord> rngs;
   bool has_loader = false;
   int64_t loader_epoch = 0, loader_batch = 0;
+  // What the loader's position means (class version 2): a resume with other values would
+  // reinterpret it.
+  bool has_loader_meaning = false;
+  int64_t loader_batch_size = 0, loader_dataset_size = 0;
+  uint64_t loader_seed = 0;
+  bool loader_shuffle = false, loader_drop_last = false;
+  std::string loader_transform;
   bool has_progress = false;
   int64_t epoch = 0, step = 0;
   std::map<std::string, std::vector<double>> history;
   std::map<std::string, double> values;
   template <class A>
-  void serialize(A& ar, unsigned) {
+  void serialize(A& ar, unsigned version) {
     ar& BOOST_SERIALIZATION_NVP(weight_names) & BOOST_SERIALIZATION_NVP(weights) & BOOST_SERIALIZATION_NVP(has_optimizer) &
         BOOST_SERIALIZATION_NVP(optimizer) & BOOST_SERIALIZATION_NVP(rng_names) & BOOST_SERIALIZATION_NVP(rngs) &
         BOOST_SERIALIZATION_NVP(has_loader) & BOOST_SERIALIZATION_NVP(loader_epoch) & BOOST_SERIALIZATION_NVP(loader_batch) &
         BOOST_SERIALIZATION_NVP(has_progress) & BOOST_SERIALIZATION_NVP(epoch) & BOOST_SERIALIZATION_NVP(step) &
         BOOST_SERIALIZATION_NVP(history) & BOOST_SERIALIZATION_NVP(values);
+    if (version >= 2)
+      ar& BOOST_SERIALIZATION_NVP(has_loader_meaning) & BOOST_SERIALIZATION_NVP(loader_batch_size) &
+          BOOST_SERIALIZATION_NVP(loader_dataset_size) & BOOST_SERIALIZATION_NVP(loader_seed) &
+          BOOST_SERIALIZATION_NVP(loader_shuffle) & BOOST_SERIALIZATION_NVP(loader_drop_last) &
+          BOOST_SERIALIZATION_NVP(loader_transform);
   }
 };
 
@@ -93,7 +107,7 @@ struct Content {
 BOOST_CLASS_VERSION(tapegrad::TensorRecord, 1)
 BOOST_CLASS_VERSION(tapegrad::RngRecord, 1)
 BOOST_CLASS_VERSION(tapegrad::OptimizerRecord, 1)
-BOOST_CLASS_VERSION(tapegrad::Content, 1)
+BOOST_CLASS_VERSION(tapegrad::Content, 2)
 
 namespace tapegrad {
 
@@ -145,6 +159,22 @@ std::string serialize_content(const Content& c, ArchiveFormat format) {
   return os.str();
 }
 
+// A writer killed between mkstemp and rename leaves "<name>.tmp-XXXXXX" behind; the next write
+// that succeeds removes every such file of the same target (two processes writing one checkpoint
+// at once were never supported: the last rename wins).
+void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& name) {
+  namespace fs = std::filesystem;
+  const std::string prefix = name + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() == prefix.size() + 6 && file.compare(0, prefix.size(), prefix) == 0 && it->is_regular_file(ec)) {
+      std::error_code ignored;  // best effort: a file that cannot be removed stays, as before
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
 // Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
 void write_atomically(const std::string& path, const std::string& bytes, const char* op) {
   namespace fs = std::filesystem;
@@ -184,6 +214,7 @@ void write_atomically(const std::string& path, const std::string& bytes, const c
     ::fsync(dfd);
     ::close(dfd);
   }
+  remove_stale_temporaries(dir, target.filename().string());
 }
 
 void write_file(const std::string& path, const Content& c, Kind kind, const SaveOptions& options, const char* op) {
@@ -199,9 +230,7 @@ void write_file(const std::string& path, const Content& c, Kind kind, const Save
 }
 
 Content read_file(const std::string& path, Kind* kind, const char* op) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(op, "cannot open '" + path + "'");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_whole_file(path, op);
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     fail(op, "'" + path + "' is not a tapegrad checkpoint (wrong magic bytes at offset 0)");
   if (bytes.size() < kHeaderSize + kTrailerSize)
@@ -276,7 +305,13 @@ std::string format_hint(const Content& c) {
          "layers' .name option), copy the weights into today's model and save a new checkpoint)";
 }
 
-void fill_weights(Content& c, const Layer& model) {
+void fill_weights(Content& c, const Layer& model, const SaveOptions& options, const std::string& path, const char* op) {
+  if (!options.allow_non_finite) {
+    const std::string bad = first_non_finite_weight(model);
+    if (!bad.empty())
+      fail(op, "the weight '" + bad + "' holds NaN or Inf (training diverged?); refusing to write '" + path +
+                   "', which keeps what it held (SaveOptions{.allow_non_finite = true} writes it anyway)");
+  }
   for (const auto& p : model.parameters()) {
     c.weight_names.push_back(p->name);
     c.weights.push_back(record_of(p->var.value()));
@@ -351,7 +386,7 @@ OptimizerState optimizer_state_of(const OptimizerRecord& r) {
 
 void save_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
   Content c;
-  if (s.model) fill_weights(c, *s.model);
+  if (s.model) fill_weights(c, *s.model, options, path, "save_checkpoint");
   if (s.optimizer) {
     const OptimizerState o = s.optimizer->state();
     c.has_optimizer = true;
@@ -370,6 +405,14 @@ void save_checkpoint(const std::string& path, const TrainingState& s, const Save
     c.has_loader = true;
     c.loader_epoch = s.loader->state().epoch;
     c.loader_batch = s.loader->state().batch;
+    const auto& o = s.loader->options();
+    c.has_loader_meaning = true;
+    c.loader_batch_size = o.batch_size;
+    c.loader_dataset_size = s.loader->dataset().size();
+    c.loader_seed = o.seed;
+    c.loader_shuffle = o.shuffle;
+    c.loader_drop_last = o.drop_last;
+    c.loader_transform = o.transform.description();
   }
   if (s.progress) {
     c.has_progress = true;
@@ -380,6 +423,29 @@ void save_checkpoint(const std::string& path, const TrainingState& s, const Save
   }
   write_file(path, c, kFull, options, "save_checkpoint");
 }
+
+namespace {
+// The saved position is a batch index into a shuffled order of a dataset: it means the same only
+// with the same batch size, dataset, seed, order and augmentation.
+void check_loader_meaning(const Content& c, const data::DataLoader& loader, const std::string& path, const char* op) {
+  const auto& o = loader.options();
+  auto differs = [&](const std::string& what, const std::string& saved, const std::string& now) {
+    fail(op, "'" + path + "' was saved with a data loader whose " + what + " was " + saved + "; this one's is " + now +
+                 ": resuming would reinterpret the saved position (batch " + std::to_string(c.loader_batch) +
+                 " of epoch " + std::to_string(c.loader_epoch) + "). Use the same option as the saved run, or start a new run");
+  };
+  auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  if (c.loader_batch_size != o.batch_size)
+    differs("batch_size", std::to_string(c.loader_batch_size), std::to_string(o.batch_size));
+  if (c.loader_dataset_size != loader.dataset().size())
+    differs("dataset size (a data limit?)", std::to_string(c.loader_dataset_size), std::to_string(loader.dataset().size()));
+  if (c.loader_seed != o.seed) differs("shuffle seed", std::to_string(c.loader_seed), std::to_string(o.seed));
+  if (c.loader_shuffle != o.shuffle) differs("shuffle", flag(c.loader_shuffle), flag(o.shuffle));
+  if (c.loader_drop_last != o.drop_last) differs("drop_last", flag(c.loader_drop_last), flag(o.drop_last));
+  if (c.loader_transform != o.transform.description())
+    differs("transform", "'" + c.loader_transform + "'", "'" + o.transform.description() + "'");
+}
+}  // namespace
 
 void load_checkpoint(const std::string& path, const TrainingState& s, const LoadOptions& options) {
   const char* op = "load_checkpoint";
@@ -392,6 +458,7 @@ void load_checkpoint(const std::string& path, const TrainingState& s, const Load
   if (s.optimizer && !c.has_optimizer) fail(op, "'" + path + "' holds no optimizer state");
   if (s.loader && !c.has_loader) fail(op, "'" + path + "' holds no data loader position");
   if (s.progress && !c.has_progress) fail(op, "'" + path + "' holds no training progress");
+  if (s.loader && c.has_loader_meaning) check_loader_meaning(c, *s.loader, path, op);
   if (s.loader && (c.loader_batch < 0 || c.loader_batch > s.loader->batches_per_epoch() || c.loader_epoch < 0))
     fail(op, "'" + path + "' has the loader at batch " + std::to_string(c.loader_batch) + " but an epoch of this loader has " +
                  std::to_string(s.loader->batches_per_epoch()) + " batches (a different dataset or batch size?)");
@@ -417,9 +484,18 @@ void load_checkpoint(const std::string& path, const TrainingState& s, const Load
   if (s.progress) *s.progress = {c.epoch, c.step, c.history, c.values};
 }
 
+std::string first_non_finite_weight(const Layer& model) {
+  for (const auto& p : model.parameters()) {
+    const float* v = p->var.value().data();
+    for (int64_t i = 0, n = p->var.numel(); i < n; ++i)
+      if (!std::isfinite(v[i])) return p->name;
+  }
+  return "";
+}
+
 void save_weights(const std::string& path, const Layer& model, const SaveOptions& options) {
   Content c;
-  fill_weights(c, model);
+  fill_weights(c, model, options, path, "save_weights");
   write_file(path, c, kWeightsOnly, options, "save_weights");
 }
 

@@ -81,6 +81,8 @@ History fit(Layer& model, Optimizer& optimizer, const losses::Loss& loss, const 
             FitOptions options) {
   const char* op = "fit";
   check_pair(x, y, op, "training");
+  if (x.rank() < 1 || x.dim(0) == 0)
+    fail(op, "x " + x.shape().str() + " holds no samples; there is nothing to train on (Keras raises too)");
   check_batch_size(options.batch_size, op);
   if (options.epochs < 0) fail(op, "epochs must be >= 0, got " + std::to_string(options.epochs));
   if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
@@ -93,6 +95,7 @@ History fit(Layer& model, Optimizer& optimizer, const losses::Loss& loss, const 
   Tensor train_x = x, train_y = y, val_x, val_y;
   if (explicit_validation) {
     check_pair(options.validation_x, options.validation_y, op, "validation");
+    if (options.validation_x.dim(0) == 0) fail(op, "validation_x " + options.validation_x.shape().str() + " holds no samples");
     val_x = options.validation_x, val_y = options.validation_y;
   } else if (options.validation_split > 0.0) {
     const int64_t n = x.dim(0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 
 #include "tapegrad/core/error.h"
 #include "tapegrad/train/checkpoint.h"
@@ -30,6 +31,12 @@ void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
   const std::string placeholder = "{epoch}";
   for (size_t at = path.find(placeholder); at != std::string::npos; at = path.find(placeholder))
     path.replace(at, placeholder.size(), std::to_string(epoch + 1));
+  // A diverged model never replaces a good checkpoint (save_* would refuse it too).
+  if (const std::string bad = first_non_finite_weight(*context().model); !bad.empty()) {
+    std::cerr << "\nModelCheckpoint: epoch " << epoch + 1 << ": the weight '" << bad
+              << "' holds NaN or Inf; '" << path << "' was not written\n";
+    return;
+  }
   if (options_.save_weights_only) {
     save_weights(path, *context().model);
   } else {

@@ -1,6 +1,7 @@
 #include "support/train_loop.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -87,6 +88,14 @@ RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataL
         optimizer.step();
       }
       ++progress.step;
+      if (!std::isfinite(loss.item())) {
+        // As Keras' TerminateOnNaN; the last checkpoint keeps the weights from before.
+        std::cout << "\nstopping: the loss is " << loss.item() << " at step " << progress.step << " (epoch "
+                  << progress.epoch + 1 << ")"
+                  << (args.checkpoint.empty() ? "" : "; " + args.checkpoint + " keeps the last good weights") << "\n";
+        result.diverged = true;
+        return result;
+      }
       const int64_t n = batch->y.numel();
       loss_sum += loss.item() * static_cast<double>(n);
       correct += tg::metrics::sparse_categorical_accuracy(batch->y, logits.value()) * static_cast<double>(n);

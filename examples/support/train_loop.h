@@ -13,6 +13,7 @@ namespace examples {
 struct RunResult {
   double test_accuracy = 0.0;
   bool finished = false;  // false when --steps stopped the run early
+  bool diverged = false;  // the loss became NaN or Inf: stopped without saving
 };
 
 // Builds the optimizer the arguments name (default_name when --optimizer is not given).

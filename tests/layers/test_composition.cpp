@@ -93,7 +93,7 @@ TEST(Composition, NamesDoNotDependOnWhatElseTheProcessBuilt) {
   n2.build({4});
   const std::string path = temp_path("instances.weights");
   tg::save_weights(path, n1);
-  tg::load_weights(path, n2);  // strict
+  EXPECT_TRUE(tg::load_weights(path, n2).empty());  // strict
   for (size_t i = 0; i < n1.parameters().size(); ++i)
     EXPECT_TRUE(tg::allclose(n1.parameters()[i]->var.value(), n2.parameters()[i]->var.value(), 0, 0));
   std::filesystem::remove(path);

@@ -178,7 +178,7 @@ TEST(ModelCheckpoint, SaveBestOnlyWritesOnImprovementAndTheFileRestores) {
   auto file = [&](int epoch) { return temp_path("ckpt_" + std::to_string(epoch) + ".weights"); };
   EXPECT_TRUE(std::filesystem::exists(file(2)));
   EXPECT_FALSE(std::filesystem::exists(file(3))) << "epoch index 2 did not improve";
-  tg::load_weights(file(2), *s.model);
+  EXPECT_TRUE(tg::load_weights(file(2), *s.model).empty());
   const auto restored = tg::get_weights(*s.model);
   for (size_t i = 0; i < restored.size(); ++i) EXPECT_TRUE(tg::allclose(restored[i], weights_at_epoch[1][i], 0.0f, 0.0f));
   for (int e : {1, 2, 4}) std::remove(file(e).c_str());

@@ -137,7 +137,7 @@ TEST(Checkpoint, WeightsOnlyStrictAndLenient) {
                         "bigger");
   bigger.build({6});
   const auto before = bigger.parameters()[0]->var.value().to_vector();
-  EXPECT_ERROR(tg::load_weights(path, bigger), {"does not match the model", "missing in the file: extra/kernel, extra/bias"});
+  EXPECT_ERROR((void)tg::load_weights(path, bigger), {"does not match the model", "missing in the file: extra/kernel, extra/bias"});
   EXPECT_EQ(bigger.parameters()[0]->var.value().to_vector(), before) << "a refused load changes nothing";
   const auto skipped = tg::load_weights(path, bigger, {.strict = false});
   EXPECT_EQ(skipped, (std::vector<std::string>{"extra/kernel", "extra/bias"}));
@@ -178,7 +178,7 @@ TEST(Checkpoint, BadFilesSayWhatIsWrongAndChangeNothing) {
   tg::Sequential wider({tg::Dense(17, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, "w");
   wider.build({6});
   const auto wider_before = wider.parameters()[0]->var.value().to_vector();
-  EXPECT_ERROR(tg::load_weights(good.string(), wider), {"does not match the model", "'hidden/kernel' is (6, 16) in the file, (6, 17) in the model"});
+  EXPECT_ERROR((void)tg::load_weights(good.string(), wider), {"does not match the model", "'hidden/kernel' is (6, 16) in the file, (6, 17) in the model"});
   EXPECT_EQ(wider.parameters()[0]->var.value().to_vector(), wider_before);
   // An optimizer of another type: refused before anything is applied.
   tg::Sequential same({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, "s");
@@ -214,7 +214,7 @@ TEST(Checkpoint, AWriterKilledMidWriteLeavesThePreviousCheckpointIntact) {
     // Whatever the child managed, the file is a complete checkpoint: the original or a rewrite.
     tg::Sequential probe({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, "probe");
     probe.build({64});
-    ASSERT_NO_THROW(tg::load_weights(path, probe));
+    ASSERT_NO_THROW((void)tg::load_weights(path, probe));
     const float v = probe.parameters()[2]->var.value().data()[0];
     EXPECT_TRUE(v == saved[0] || v >= 1000.0f);
   }
@@ -287,7 +287,7 @@ TEST(Checkpoint, FormatVersionOneLoadsWhereNamesAgreeAndOtherwiseSaysHowToConver
   set_format_version(old_file, 1);
   tg::Sequential today({tg::Dense(4), tg::Dense(2)});
   today.build({3});
-  EXPECT_ERROR(tg::load_weights(old_file, today),
+  EXPECT_ERROR((void)tg::load_weights(old_file, today),
                {"missing in the file: dense/kernel", "format version 1", "paths", "To convert it", "{.strict = false}"});
   // Where the names agree (a first model in its process: "dense", "dense_1"), it loads.
   tg::Sequential first({tg::Dense(4), tg::Dense(2)});
@@ -295,7 +295,7 @@ TEST(Checkpoint, FormatVersionOneLoadsWhereNamesAgreeAndOtherwiseSaysHowToConver
   const std::string agree = (dir / "agree.weights").string();
   tg::save_weights(agree, first);
   set_format_version(agree, 1);
-  tg::load_weights(agree, today);
+  EXPECT_TRUE(tg::load_weights(agree, today).empty());
   EXPECT_TRUE(tg::allclose(today.parameters()[0]->var.value(), first.parameters()[0]->var.value(), 0, 0));
   fs::remove_all(dir);
 }
@@ -316,7 +316,7 @@ TEST(Checkpoint, AFileThatNamesAWeightTwiceIsRefused) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
   set_format_version(file, tg::kCheckpointFormatVersion);
   const Tensor before = m.parameters()[0]->var.value().clone();
-  EXPECT_ERROR(tg::load_weights(file, m), {"names the weight 'a/kernel' twice"});
+  EXPECT_ERROR((void)tg::load_weights(file, m), {"names the weight 'a/kernel' twice"});
   EXPECT_TRUE(tg::allclose(m.parameters()[0]->var.value(), before, 0, 0));
   fs::remove_all(dir);
 }

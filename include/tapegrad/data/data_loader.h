@@ -53,6 +53,7 @@ class DataLoader {
 
   int64_t batches_per_epoch() const;
   const Dataset& dataset() const { return *dataset_; }
+  const LoaderOptions& options() const { return options_; }
   // The next batch of the current epoch, or nothing at its end (the next call starts the next
   // epoch).
   std::optional<Batch> next();

@@ -4,6 +4,8 @@
 // Rng it is given, which the loader derives from (seed, epoch, position): the same seed gives
 // the same augmented batches, with any number of threads and after a resume.
 #include <functional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tapegrad/core/rng.h"
@@ -11,7 +13,28 @@
 
 namespace tapegrad::data {
 
-using Transform = std::function<void(float* sample, const Shape& shape, Rng& rng)>;
+// A per-sample function with a description of what it does ("compose(scale(0.00392157),
+// random_flip())"). A checkpoint records the description with the loader's position, so resuming
+// with other augmentation is an error instead of a silently different run; a plain callable is
+// described as "custom" unless given a description.
+class Transform {
+ public:
+  using Fn = std::function<void(float* sample, const Shape& shape, Rng& rng)>;
+  Transform() = default;
+  template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float*, const Shape&, Rng&> &&
+                                              !std::is_same_v<std::decay_t<F>, Transform>>>
+  Transform(F fn, std::string description = "custom")  // NOLINT: a callable is a transform
+      : fn_(std::move(fn)), description_(std::move(description)) {}
+
+  explicit operator bool() const { return static_cast<bool>(fn_); }
+  void operator()(float* sample, const Shape& shape, Rng& rng) const { fn_(sample, shape, rng); }
+  // "" for no transform.
+  const std::string& description() const { return description_; }
+
+ private:
+  Fn fn_;
+  std::string description_;
+};
 
 // Applies each in order.
 Transform compose(std::vector<Transform> transforms);

@@ -24,7 +24,8 @@ class IntTuple {
   explicit IntTuple(std::vector<int64_t> v) : values_(std::move(v)) {}
   // One value per spatial dim: a single value is repeated; otherwise there must be `rank` values.
   // `what` names the argument and `owner` the layer in the error.
-  std::vector<int64_t> expand(int rank, const std::string& what, const std::string& owner) const;
+  // `rank` values (one value repeats); each must be >= minimum (sizes and strides: 1; paddings: 0).
+  std::vector<int64_t> expand(int rank, const std::string& what, const std::string& owner, int64_t minimum = 1) const;
   const std::vector<int64_t>& values() const { return values_; }
   bool empty() const { return values_.empty(); }
 

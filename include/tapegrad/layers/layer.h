@@ -14,6 +14,7 @@
 // Sharing: a layer (or parameter) reachable twice is one layer; it appears once in parameters(),
 // count_params(), summary() and the optimizer, and its gradient is the sum over its uses.
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,16 @@ class Layer {
   std::vector<ParameterPtr> parameters() const;
   std::vector<ParameterPtr> trainable_parameters() const;
   int64_t count_params() const;
+
+  // Keras' get_weights(): copies of the weights in parameters() order (each layer's weights in
+  // the order it created them, layers in order), and set_weights(), which checks the count and
+  // every shape first and changes nothing on a mismatch, naming the weight.
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);
+  // The same by name ("block1/conv1/kernel" -> tensor). set_weights() by name needs every weight
+  // of the layer and no other name unless strict is false; it returns the names it skipped.
+  std::map<std::string, Tensor> get_named_weights() const;
+  [[nodiscard]] std::vector<std::string> set_weights(const std::map<std::string, Tensor>& weights, bool strict = true);
 
   // Keras' table: each direct sub-layer once (name and type, output shape, parameter count), then
   // the totals (shared weights counted once). Needs a built layer.

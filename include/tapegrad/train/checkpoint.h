@@ -33,6 +33,9 @@ enum class ArchiveFormat { kBinary, kText, kXml };
 
 struct SaveOptions {
   ArchiveFormat format = ArchiveFormat::kBinary;  // text and XML are readable by people
+  // A model whose weights hold NaN or Inf is refused (an error that writes nothing), so a run that
+  // diverged never replaces its last good checkpoint; true writes it anyway (for debugging).
+  bool allow_non_finite = false;
 };
 
 struct LoadOptions {
@@ -55,10 +58,13 @@ struct TrainingState {
 void save_checkpoint(const std::string& path, const TrainingState& state, const SaveOptions& options = {});
 void load_checkpoint(const std::string& path, const TrainingState& state, const LoadOptions& options = {});
 
+// The first parameter of `model` holding NaN or Inf, or "" when every weight is finite.
+std::string first_non_finite_weight(const Layer& model);
+
 // Weights (and buffers) only: for inference or fine-tuning.
 void save_weights(const std::string& path, const Layer& model, const SaveOptions& options = {});
 // Returns the names that were skipped (non-strict): saved-but-unknown and model-but-missing.
-std::vector<std::string> load_weights(const std::string& path, Layer& model, const LoadOptions& options = {});
+[[nodiscard]] std::vector<std::string> load_weights(const std::string& path, Layer& model, const LoadOptions& options = {});
 
 // The format version this build writes; it reads every version up to it. Version 2: parameter
 // names are paths from the model ("block1/conv1/kernel") and optimizer slots are keyed by them;
