@@ -1,5 +1,7 @@
 #include "tapegrad/layers/locally_connected.h"
 
+#include <vector>
+
 #include "tapegrad/autograd/conv.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/error.h"
@@ -52,10 +54,41 @@ void LocallyConnected::build_impl(const Shape& input_shape) {
     bias_ = add_weight("bias", out, options_.bias_initializer, options_.bias_regularizer, options_.bias_constraint);
 }
 
+// Keras 2.15 (backend.local_conv, implementation 1) flattens each patch inputs[:, :, window] in
+// channels_first, so the kernel's middle dim runs over (in_channels, *kernel); in channels_last it
+// runs over (*kernel, in_channels), the order locally_connected() takes. backend.bias_add adds the
+// (*output spatial, filters) bias in channels_first as reshape(bias, (1, filters, *output spatial))
+// (a reshape, not a transpose). Both are done with differentiable ops, so gradients follow.
 Variable LocallyConnected::forward(const Variable& x, bool /*training*/) {
-  Variable y = locally_connected(format_.to_last(x), kernel_->var, kernel_size_, strides_);
-  if (bias_) y = add(y, bias_->var);
-  return options_.activation(format_.from_last(y));
+  Variable w = kernel_->var;
+  if (format_.channels_first()) {
+    const int64_t positions = w.dim(0), features = w.dim(1), filters = w.dim(2);
+    int64_t window = 1;
+    for (int64_t k : kernel_size_) window *= k;
+    const int64_t channels = features / window;
+    if (channels > 1) {  // (P, C, *k, F) -> (P, *k, C, F)
+      std::vector<int64_t> split = {positions, channels};
+      split.insert(split.end(), kernel_size_.begin(), kernel_size_.end());
+      split.push_back(filters);
+      std::vector<int> perm = {0};
+      for (int i = 0; i < rank_; ++i) perm.push_back(2 + i);
+      perm.push_back(1);
+      perm.push_back(rank_ + 2);
+      w = reshape(permute(reshape(w, split), perm), {positions, features, filters});
+    }
+  }
+  Variable y = format_.from_last(locally_connected(format_.to_last(x), w, kernel_size_, strides_));
+  if (bias_) {
+    if (format_.channels_first()) {
+      const Shape& b = bias_->var.shape();  // (*output spatial, filters)
+      std::vector<int64_t> cf = {b[b.rank() - 1]};
+      for (int i = 0; i + 1 < b.rank(); ++i) cf.push_back(b[i]);
+      y = add(y, reshape(bias_->var, cf));
+    } else {
+      y = add(y, bias_->var);
+    }
+  }
+  return options_.activation(y);
 }
 
 }  // namespace tapegrad

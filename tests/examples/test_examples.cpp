@@ -168,3 +168,39 @@ TEST(Examples, FashionMnistCnnIsFarAboveChanceOnAShortBudget) {
   EXPECT_TRUE(fs::exists(dir / "f.ckpt"));
   fs::remove_all(dir);
 }
+
+TEST(Examples, ADirectoryGivenAsAFileIsAClearErrorNotAnAbort) {
+  // Issue 13, point 1: std::ifstream opens a directory and a read threw std::ios_base::failure.
+  const fs::path dir = temp_dir("dirs");
+  write_cifar(dir / "cifar", 4);
+  fs::remove(dir / "cifar" / "data_batch_1.bin");
+  fs::create_directories(dir / "cifar" / "data_batch_1.bin");
+  auto [rc, out] = run(kBin + "/cifar10_cnn --epochs 1 --data " + (dir / "cifar").string());
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
+  EXPECT_NE(out.find("data_batch_1.bin"), std::string::npos) << out;
+  auto [rc2, out2] = run(kBin + "/spirals_mlp --epochs 1 --resume --checkpoint " + dir.string());
+  EXPECT_EQ(rc2, 1) << out2;
+  EXPECT_NE(out2.find("load_checkpoint: cannot read '" + dir.string() + "': it is a directory"), std::string::npos) << out2;
+  fs::remove_all(dir);
+}
+
+TEST(Examples, ResumingWithOtherLoaderOptionsSaysWhichChanged) {
+  // Issue 13, points 4 and 7: the position means batch b of batch size B over n samples in the
+  // order of seed s with augmentation t; another value of any is refused. spirals_mlp counts its
+  // steps, so its checkpoint says where it stopped and --steps is a total.
+  const fs::path dir = temp_dir("resume_options");
+  const std::string ckpt = (dir / "s.ckpt").string();
+  auto [rc, out] = run(kBin + "/spirals_mlp --epochs 5 --steps 20 --checkpoint " + ckpt);
+  ASSERT_EQ(rc, 0) << out;
+  for (const auto& [flag, what] : std::vector<std::pair<std::string, std::string>>{
+           {"--batch-size 16", "batch_size was 32; this one's is 16"}, {"--seed 3", "shuffle seed was 1; this one's is 3"}}) {
+    auto [rc2, out2] = run(kBin + "/spirals_mlp --epochs 5 --resume " + flag + " --checkpoint " + ckpt);
+    EXPECT_EQ(rc2, 1) << out2;
+    EXPECT_NE(out2.find(what), std::string::npos) << out2;
+  }
+  auto [rc3, out3] = run(kBin + "/spirals_mlp --epochs 5 --steps 30 --resume --checkpoint " + ckpt);
+  ASSERT_EQ(rc3, 0) << out3;
+  EXPECT_NE(out3.find("stopped after 30 steps"), std::string::npos) << "20 saved + 10 more:\n" << out3;
+  fs::remove_all(dir);
+}

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 
 #include "../error_matchers.h"
@@ -318,5 +319,68 @@ TEST(Checkpoint, AFileThatNamesAWeightTwiceIsRefused) {
   const Tensor before = m.parameters()[0]->var.value().clone();
   EXPECT_ERROR((void)tg::load_weights(file, m), {"names the weight 'a/kernel' twice"});
   EXPECT_TRUE(tg::allclose(m.parameters()[0]->var.value(), before, 0, 0));
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, StaleTemporaryFilesOfTheTargetGoWithTheNextWrite) {
+  // Issue 13, point 3: a writer killed between mkstemp and rename leaves "<name>.tmp-XXXXXX".
+  const fs::path dir = temp_dir("stale");
+  TrainingRun a(1);
+  for (const char* stale : {"run.ckpt.tmp-AbC123", "run.ckpt.tmp-zzzzzz"}) std::ofstream(dir / stale) << "partial";
+  std::ofstream(dir / "other.ckpt.tmp-AbC123") << "another target's";
+  std::ofstream(dir / "run.ckpt.tmp-notmine-long") << "not a temp name";
+  tg::save_checkpoint((dir / "run.ckpt").string(), a.state());
+  EXPECT_FALSE(fs::exists(dir / "run.ckpt.tmp-AbC123"));
+  EXPECT_FALSE(fs::exists(dir / "run.ckpt.tmp-zzzzzz"));
+  EXPECT_TRUE(fs::exists(dir / "other.ckpt.tmp-AbC123"));
+  EXPECT_TRUE(fs::exists(dir / "run.ckpt.tmp-notmine-long"));
+  EXPECT_TRUE(fs::exists(dir / "run.ckpt"));
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, AResumeWithOtherLoaderOptionsSaysWhichChanged) {
+  // Issue 13, point 4.
+  const fs::path dir = temp_dir("meaning");
+  const std::string path = (dir / "c.ckpt").string();
+  TrainingRun a(1);
+  a.train(3);
+  tg::save_checkpoint(path, a.state());
+  TrainingRun b(1);
+  EXPECT_NO_THROW(tg::load_checkpoint(path, b.state()));
+  auto attempt = [&](td::LoaderOptions options, std::shared_ptr<td::TensorDataset> data, std::vector<std::string> parts) {
+    TrainingRun c(1);
+    td::DataLoader other(data, options);
+    const tg::TrainingState state{&c.model, c.opt.get(), &other, &c.progress, {}};
+    const Tensor before = c.model.parameters()[0]->var.value().clone();
+    tg::testing::expect_error([&] { tg::load_checkpoint(path, state); }, parts, "load_checkpoint", __LINE__);
+    EXPECT_TRUE(tg::allclose(c.model.parameters()[0]->var.value(), before, 0, 0)) << "nothing changed";
+  };
+  const auto jitter = a.loader.options().transform;
+  attempt({.batch_size = 4, .shuffle = true, .seed = 4, .transform = jitter}, dataset(),
+          {"batch_size was 8; this one's is 4", "reinterpret"});
+  attempt({.batch_size = 8, .shuffle = true, .seed = 5, .transform = jitter}, dataset(), {"shuffle seed was 4"});
+  attempt({.batch_size = 8, .shuffle = true, .seed = 4, .transform = jitter},
+          std::make_shared<td::TensorDataset>(dataset()->head(32)->x(), dataset()->head(32)->y()), {"dataset size", "40", "32"});
+  attempt({.batch_size = 8, .shuffle = true, .seed = 4, .transform = td::random_flip()}, dataset(),
+          {"transform was 'custom'; this one's is 'random_flip()'"});
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, NonFiniteWeightsNeverReplaceAGoodCheckpoint) {
+  // Issue 13, point 6.
+  const fs::path dir = temp_dir("nan");
+  const std::string path = (dir / "c.ckpt").string();
+  TrainingRun a(1);
+  tg::save_checkpoint(path, a.state());
+  const auto good = fs::file_size(path);
+  a.model.parameters()[2]->var.value().data()[1] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_ERROR(tg::save_checkpoint(path, a.state()), {"save_checkpoint", "'out/kernel' holds NaN or Inf", "allow_non_finite"});
+  EXPECT_ERROR(tg::save_weights(path, a.model), {"save_weights", "NaN"});
+  TrainingRun b(2);
+  EXPECT_NO_THROW(tg::load_checkpoint(path, b.state())) << "the good checkpoint is intact";
+  EXPECT_EQ(fs::file_size(path), good);
+  EXPECT_EQ(tg::first_non_finite_weight(a.model), "out/kernel");
+  EXPECT_EQ(tg::first_non_finite_weight(b.model), "");
+  tg::save_weights((dir / "debug.w").string(), a.model, {.allow_non_finite = true});
   fs::remove_all(dir);
 }
