@@ -52,7 +52,7 @@ constexpr float kTwoOverSqrtPi = 1.12837916709551257390f;
 
 }  // namespace
 
-Variable relu(const Variable& x, const ReluOptions& o) {
+Variable relu(const Variable& x, const ReLUParams& o) {
   if (!(o.negative_slope >= 0.0f)) fail("relu", "negative_slope must be >= 0, got " + std::to_string(o.negative_slope));
   if (!(o.max_value >= 0.0f)) fail("relu", "max_value must be >= 0, got " + std::to_string(o.max_value));
   const float slope = o.negative_slope, top = o.max_value, t = o.threshold;

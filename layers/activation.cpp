@@ -16,7 +16,7 @@ const std::map<std::string, ActivationFn>& registry() {
   static const std::map<std::string, ActivationFn> names = {
       {"linear", nullptr},
       {"relu", [](const Variable& x) { return relu(x); }},
-      {"relu6", [](const Variable& x) { return relu(x, ReluOptions{.max_value = 6.0f}); }},
+      {"relu6", [](const Variable& x) { return relu(x, ReLUParams{.max_value = 6.0f}); }},
       {"leaky_relu", [](const Variable& x) { return leaky_relu(x, 0.2f); }},
       {"elu", [](const Variable& x) { return elu(x, 1.0f); }},
       {"selu", [](const Variable& x) { return selu(x); }},
@@ -59,7 +59,7 @@ Activation::Activation(ActivationFn fn, std::string name) : name_(std::move(name
   if (!fn_) fail("Activation", "the custom activation '" + name_ + "' is empty");
 }
 
-Activation Activation::relu(const ReluOptions& options) {
+Activation Activation::relu(const ReLUParams& options) {
   // Validate now, not at the first forward pass.
   if (!(options.negative_slope >= 0.0f) || !(options.max_value >= 0.0f))
     fail("Activation::relu", "negative_slope and max_value must be >= 0, got " + std::to_string(options.negative_slope) +

@@ -8,8 +8,8 @@
 
 namespace tapegrad {
 
-ActivationLayer::ActivationLayer(Activation activation, std::string name)
-    : Layer("Activation", std::move(name)), activation_(std::move(activation)) {}
+ActivationLayer::ActivationLayer(Activation activation, LayerOptions options)
+    : Layer("Activation", std::move(options.name)), activation_(std::move(activation)) {}
 
 ReLU::ReLU(ReLUOptions options)
     : Layer("ReLU", options.name),
@@ -21,7 +21,7 @@ ReLU::ReLU(ReLUOptions options)
 
 Variable ReLU::forward(const Variable& x, bool) { return relu(x, relu_); }
 
-LeakyReLU::LeakyReLU(float alpha, std::string name) : Layer("LeakyReLU", std::move(name)), alpha_(alpha) {
+LeakyReLU::LeakyReLU(float alpha, LayerOptions options) : Layer("LeakyReLU", std::move(options.name)), alpha_(alpha) {
   if (!(alpha >= 0.0f)) fail(label(), "alpha must be >= 0, got " + std::to_string(alpha));
 }
 
@@ -50,11 +50,11 @@ void PReLU::build_impl(const Shape& input_shape) {
 
 Variable PReLU::forward(const Variable& x, bool) { return prelu(x, alpha_->var); }
 
-ELU::ELU(float alpha, std::string name) : Layer("ELU", std::move(name)), alpha_(alpha) {}
+ELU::ELU(float alpha, LayerOptions options) : Layer("ELU", std::move(options.name)), alpha_(alpha) {}
 
 Variable ELU::forward(const Variable& x, bool) { return elu(x, alpha_); }
 
-Softmax::Softmax(int axis, std::string name) : Layer("Softmax", std::move(name)), axis_(axis) {}
+Softmax::Softmax(int axis, LayerOptions options) : Layer("Softmax", std::move(options.name)), axis_(axis) {}
 
 Shape Softmax::output_shape(const Shape& input_shape) const {
   const int rank = input_shape.rank() + 1;

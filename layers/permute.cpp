@@ -16,7 +16,7 @@ std::string axes_str(const std::vector<int>& dims) {
 }
 }  // namespace
 
-Permute::Permute(std::vector<int> dims, std::string name) : Layer("Permute", std::move(name)), dims_(std::move(dims)) {
+Permute::Permute(std::vector<int> dims, LayerOptions options) : Layer("Permute", std::move(options.name)), dims_(std::move(dims)) {
   std::vector<int> sorted = dims_;
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i)

@@ -5,7 +5,7 @@
 
 namespace tapegrad {
 
-RepeatVector::RepeatVector(int64_t n, std::string name) : Layer("RepeatVector", std::move(name)), n_(n) {
+RepeatVector::RepeatVector(int64_t n, LayerOptions options) : Layer("RepeatVector", std::move(options.name)), n_(n) {
   if (n < 1) fail(label(), "n must be positive, got " + std::to_string(n));
 }
 

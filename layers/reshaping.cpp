@@ -97,8 +97,8 @@ Variable Flatten::forward(const Variable& x, bool /*training*/) {
   return reshape(y, {y.dim(0), -1});
 }
 
-Reshape::Reshape(std::vector<int64_t> target_shape, std::string name)
-    : Layer("Reshape", std::move(name)), target_(std::move(target_shape)) {
+Reshape::Reshape(std::vector<int64_t> target_shape, LayerOptions options)
+    : Layer("Reshape", std::move(options.name)), target_(std::move(target_shape)) {
   int unknown = 0;
   for (int64_t d : target_) {
     if (d == -1) ++unknown;

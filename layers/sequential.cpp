@@ -4,10 +4,11 @@
 
 namespace tapegrad {
 
-Sequential::Sequential(std::initializer_list<LayerRef> layers, std::string name)
-    : Sequential(std::vector<LayerRef>(layers), std::move(name)) {}
+Sequential::Sequential(std::initializer_list<LayerRef> layers, LayerOptions options)
+    : Sequential(std::vector<LayerRef>(layers), std::move(options)) {}
 
-Sequential::Sequential(const std::vector<LayerRef>& layers, std::string name) : Layer("Sequential", std::move(name)) {
+Sequential::Sequential(const std::vector<LayerRef>& layers, LayerOptions options)
+    : Layer("Sequential", std::move(options.name)) {
   for (const auto& l : layers) add(l);
 }
 

@@ -7,7 +7,7 @@
 
 namespace tapegrad {
 
-TimeDistributed::TimeDistributed(LayerRef layer, std::string name) : Layer("TimeDistributed", std::move(name)) {
+TimeDistributed::TimeDistributed(LayerRef layer, LayerOptions options) : Layer("TimeDistributed", std::move(options.name)) {
   register_layer(layer.get());
 }
 

@@ -9,7 +9,7 @@ std::shared_ptr<tg::Sequential> fashion_mnist_cnn() {
       tg::Conv2D(32, 3, {.padding = "same", .activation = "relu"}), tg::MaxPooling2D(2),
       tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"}), tg::MaxPooling2D(2), tg::Flatten(), tg::Dropout(0.25f),
       tg::Dense(128, {.activation = "relu"}), tg::Dropout(0.25f), tg::Dense(10)},
-      "fashion_mnist_cnn");
+      tg::LayerOptions{.name = "fashion_mnist_cnn"});
 }
 
 std::shared_ptr<tg::Sequential> keras_cifar10_cnn() {
@@ -18,7 +18,7 @@ std::shared_ptr<tg::Sequential> keras_cifar10_cnn() {
       tg::MaxPooling2D(2), tg::Dropout(0.25f), tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"}),
       tg::Conv2D(64, 3, {.activation = "relu"}), tg::MaxPooling2D(2), tg::Dropout(0.25f), tg::Flatten(),
       tg::Dense(512, {.activation = "relu"}), tg::Dropout(0.5f), tg::Dense(10)},
-      "cifar10_cnn");
+      tg::LayerOptions{.name = "cifar10_cnn"});
 }
 
 // conv 3x3 - BN - relu - conv 3x3 - BN, plus the shortcut, then relu. Its output shape comes from

@@ -60,7 +60,7 @@ TEST(NnActivationGradcheck, HardSigmoidInsideAndOutsideItsRamp) {
 TEST(NnActivationGradcheck, ReluWithKerasOptions) {
   // Points away from 0, the threshold 0.5 and max_value 2.
   const Tensor x = Tensor::from({2, 5}, {-2.2f, -0.7f, -0.2f, 0.2f, 0.8f, 1.1f, 1.6f, 2.4f, 3.0f, -1.3f});
-  check([](const Vars& v) { return tg::relu(v[0], tg::ReluOptions{}); }, x);
+  check([](const Vars& v) { return tg::relu(v[0], tg::ReLUParams{}); }, x);
   check([](const Vars& v) { return tg::relu(v[0], {.negative_slope = 0.1f}); }, x);
   check([](const Vars& v) { return tg::relu(v[0], {.max_value = 2.0f}); }, x);
   check([](const Vars& v) { return tg::relu(v[0], {.negative_slope = 0.3f, .max_value = 2.0f, .threshold = 0.5f}); }, x);

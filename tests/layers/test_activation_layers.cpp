@@ -35,7 +35,7 @@ TEST(ActivationLayers, FixedActivations) {
   const Tensor cols = tg::Softmax(1)(Variable(kX.reshape({1, 3, 2}))).value();
   for (int64_t j = 0; j < 2; ++j) EXPECT_NEAR(cols.at({0, 0, j}) + cols.at({0, 1, j}) + cols.at({0, 2, j}), 1.0, 1e-6);
   EXPECT_NEAR(cols.at({0, 0, 0}), std::exp(-2.0) / (std::exp(-2.0) + std::exp(0.5) + std::exp(4.0)), 1e-6);
-  EXPECT_ERROR(tg::Softmax(0, "sm").output_shape({3}), {"Softmax 'sm'", "axis 0", "(None, 3)"});
+  EXPECT_ERROR(tg::Softmax(0, {.name = "sm"}).output_shape({3}), {"Softmax 'sm'", "axis 0", "(None, 3)"});
   EXPECT_ERROR(tg::ReLU({.max_value = -1.0f}), {"ReLU", "max_value"});
 }
 

@@ -200,7 +200,7 @@ TEST(ConvLayers, KerasCifar10CnnSummary) {
                         tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"}), tg::Conv2D(64, 3, {.activation = "relu"}),
                         tg::MaxPooling2D(2), tg::Dropout(0.25f), tg::Flatten(), tg::Dense(512, {.activation = "relu"}),
                         tg::Dropout(0.5f), tg::Dense(10, {.activation = "softmax"})},
-                       "cifar10_cnn");
+                       {.name = "cifar10_cnn"});
   model.build({32, 32, 3});
   EXPECT_EQ(model.count_params(), 1250858);
   const std::string s = model.summary_string();

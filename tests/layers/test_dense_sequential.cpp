@@ -105,7 +105,7 @@ TEST(Sequential, ChainsLayersAndInfersShapes) {
 
 TEST(Sequential, SummaryPrintsKerasTable) {
   tg::Sequential model({tg::Dense(64, {.activation = "relu", .name = "hidden"}), tg::Dense(10, {.name = "logits"})},
-                       "mlp");
+                       {.name = "mlp"});
   model.build({784});
   model.layers()[1]->set_trainable(false);
   const std::string expected =

@@ -23,7 +23,7 @@ TEST(RepeatVector, RepeatsEachSample) {
   tg::Rng rng(1);
   const auto f = [&](const Vars& v) { return r(v[0]); };
   EXPECT_TRUE(gradcheck_strength::passes(f, {Tensor::randn({2, 4}, rng)}));
-  EXPECT_ERROR(tg::RepeatVector(2, "rv").output_shape({3, 4}), {"RepeatVector 'rv'", "(None, 3, 4)", "expects 2"});
+  EXPECT_ERROR(tg::RepeatVector(2, {.name = "rv"}).output_shape({3, 4}), {"RepeatVector 'rv'", "(None, 3, 4)", "expects 2"});
   EXPECT_ERROR(tg::RepeatVector(0), {"RepeatVector", "n"});
 }
 
@@ -39,6 +39,6 @@ TEST(Permute, KerasOneBasedDims) {
   tg::Rng rng(2);
   const auto f = [&](const Vars& v) { return p3(v[0]); };
   EXPECT_TRUE(gradcheck_strength::passes(f, {Tensor::randn({2, 4, 5, 6}, rng)}));
-  EXPECT_ERROR(tg::Permute({0, 1}, "perm"), {"Permute 'perm'", "(0, 1)", "permutation of 1..2"});
-  EXPECT_ERROR(tg::Permute({2, 1}, "perm2").output_shape({2, 3, 4}), {"Permute 'perm2'", "(None, 2, 3, 4)"});
+  EXPECT_ERROR(tg::Permute({0, 1}, {.name = "perm"}), {"Permute 'perm'", "(0, 1)", "permutation of 1..2"});
+  EXPECT_ERROR(tg::Permute({2, 1}, {.name = "perm2"}).output_shape({2, 3, 4}), {"Permute 'perm2'", "(None, 2, 3, 4)"});
 }

@@ -59,7 +59,7 @@ TEST(TimeDistributed, GradcheckThroughInputAndWeights) {
 }
 
 TEST(TimeDistributed, Errors) {
-  tg::TimeDistributed td(tg::Dense(2, {.name = "head"}), "td");
+  tg::TimeDistributed td(tg::Dense(2, {.name = "head"}), {.name = "td"});
   EXPECT_ERROR(td.output_shape({16}), {"TimeDistributed 'td'", "(None, 16)", "at least 3", "Dense 'head'"});
   td.build({5, 3});
   EXPECT_ERROR(td(Variable(Tensor::ones({2, 5, 4}))), {"Dense 'head'", "expected 3"});

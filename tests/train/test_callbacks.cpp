@@ -35,7 +35,8 @@ struct Trainer {
   tg::losses::SparseCategoricalCrossentropy loss{{.from_logits = true}};
   explicit Trainer(float lr = 0.1f) {
     tg::manual_seed(9);
-    model = std::make_shared<tg::Sequential>(std::initializer_list<tg::LayerRef>{tg::Dense(2, {.name = "out"})}, "trainer");
+    model = std::make_shared<tg::Sequential>(std::initializer_list<tg::LayerRef>{tg::Dense(2, {.name = "out"})},
+                                             tg::LayerOptions{.name = "trainer"});
     model->build({4});
     opt = std::make_unique<tg::SGD>(model->parameters(), tg::SGDOptions{.learning_rate = lr});
   }

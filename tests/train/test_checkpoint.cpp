@@ -61,7 +61,7 @@ struct TrainingRun {
       : seeded(seed),
         model({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}),
                tg::Dense(3, {.name = "out"})},
-              "net"),
+              {.name = "net"}),
         loader(dataset(), {.batch_size = 8, .shuffle = true, .seed = 4, .transform = [](float* x, const tg::Shape& s, tg::Rng& r) {
                              for (int64_t i = 0; i < s.numel(); ++i) x[i] += 0.01f * r.normal();
                            }}) {
@@ -135,7 +135,7 @@ TEST(Checkpoint, WeightsOnlyStrictAndLenient) {
   // A model with an extra layer: strict refuses and changes nothing, lenient reports the names.
   tg::manual_seed(3);
   tg::Sequential bigger({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dense(3, {.name = "out"}), tg::Dense(2, {.name = "extra"})},
-                        "bigger");
+                        {.name = "bigger"});
   bigger.build({6});
   const auto before = bigger.parameters()[0]->var.value().to_vector();
   EXPECT_ERROR((void)tg::load_weights(path, bigger), {"does not match the model", "missing in the file: extra/kernel, extra/bias"});
@@ -176,13 +176,13 @@ TEST(Checkpoint, BadFilesSayWhatIsWrongAndChangeNothing) {
   EXPECT_ERROR(tg::load_checkpoint((dir / "missing").string(), b.state()), {"cannot open", "missing"});
   // A different architecture: same names, another width.
   tg::manual_seed(1);
-  tg::Sequential wider({tg::Dense(17, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, "w");
+  tg::Sequential wider({tg::Dense(17, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, {.name = "w"});
   wider.build({6});
   const auto wider_before = wider.parameters()[0]->var.value().to_vector();
   EXPECT_ERROR((void)tg::load_weights(good.string(), wider), {"does not match the model", "'hidden/kernel' is (6, 16) in the file, (6, 17) in the model"});
   EXPECT_EQ(wider.parameters()[0]->var.value().to_vector(), wider_before);
   // An optimizer of another type: refused before anything is applied.
-  tg::Sequential same({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, "s");
+  tg::Sequential same({tg::Dense(16, {.activation = "relu", .name = "hidden"}), tg::Dropout(0.3f, {.name = "drop"}), tg::Dense(3, {.name = "out"})}, {.name = "s"});
   same.build({6});
   tg::SGD sgd(same.parameters());
   const auto same_before = same.parameters()[0]->var.value().to_vector();
@@ -196,7 +196,7 @@ TEST(Checkpoint, AWriterKilledMidWriteLeavesThePreviousCheckpointIntact) {
   const fs::path dir = temp_dir("kill");
   const std::string path = (dir / "big.ckpt").string();
   tg::manual_seed(1);
-  tg::Sequential model({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, "big");  // ~4M weights, 17 MB
+  tg::Sequential model({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, {.name = "big"});  // ~4M weights, 17 MB
   model.build({64});
   tg::save_weights(path, model);
   const auto saved = model.parameters()[2]->var.value().to_vector();
@@ -213,7 +213,7 @@ TEST(Checkpoint, AWriterKilledMidWriteLeavesThePreviousCheckpointIntact) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
     // Whatever the child managed, the file is a complete checkpoint: the original or a rewrite.
-    tg::Sequential probe({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, "probe");
+    tg::Sequential probe({tg::Dense(2048, {.name = "a"}), tg::Dense(2048, {.name = "b"})}, {.name = "probe"});
     probe.build({64});
     ASSERT_NO_THROW((void)tg::load_weights(path, probe));
     const float v = probe.parameters()[2]->var.value().data()[0];

@@ -46,9 +46,9 @@ std::pair<std::array<double, 2>, double> moments(const Tensor& s) {
 TEST(Gan, TheGeneratorReachesTheTargetDistribution) {
   tg::manual_seed(7);
   tg::Sequential generator({tg::Dense(32, {.activation = "relu"}), tg::Dense(32, {.activation = "relu"}), tg::Dense(2)},
-                           "generator");
+                           {.name = "generator"});
   tg::Sequential discriminator({tg::Dense(32, {.activation = "relu"}), tg::Dense(32, {.activation = "relu"}), tg::Dense(1)},
-                               "discriminator");
+                               {.name = "discriminator"});
   generator.build({2});
   discriminator.build({2});
   tg::Adam opt_g(generator.parameters(), {.learning_rate = tg::CosineDecay(kLr, kSteps), .beta_1 = 0.5f});

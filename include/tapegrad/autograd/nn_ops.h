@@ -12,16 +12,17 @@ namespace tapegrad {
 
 // ---- activations (autograd/ops_nn_activation.cpp) ----
 
-// Keras' relu with its options:
+// Keras' relu with its parameters (ops take XParams, as conv takes ConvParams; the ReLU layer
+// takes ReLUOptions, as every layer takes its XOptions):
 //   f(x) = max_value                    for x >= max_value
 //   f(x) = x                            for threshold < x < max_value
 //   f(x) = negative_slope * (x - threshold) otherwise
-struct ReluOptions {
+struct ReLUParams {
   float negative_slope = 0.0f;
   float max_value = std::numeric_limits<float>::infinity();
   float threshold = 0.0f;
 };
-Variable relu(const Variable& x, const ReluOptions& options);
+Variable relu(const Variable& x, const ReLUParams& options);
 // x for x > 0, alpha * x otherwise.
 Variable leaky_relu(const Variable& x, float alpha = 0.2f);
 // x for x > 0, alpha * (exp(x) - 1) otherwise.

@@ -28,7 +28,7 @@ class Activation {
   bool is_plain_relu() const { return plain_relu_; }
 
   // Keras' activation functions with their arguments (the names give the defaults).
-  static Activation relu(const ReluOptions& options = {});
+  static Activation relu(const ReLUParams& options = {});
   static Activation leaky_relu(float negative_slope = 0.2f);
   static Activation elu(float alpha = 1.0f);
   static Activation gelu(bool approximate = false);

@@ -18,7 +18,7 @@ namespace tapegrad {
 // Applies an Activation (by name, factory or callable): ActivationLayer("relu").
 class ActivationLayer : public Layer {
  public:
-  explicit ActivationLayer(Activation activation, std::string name = "");
+  explicit ActivationLayer(Activation activation, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   const Activation& activation() const { return activation_; }
 
@@ -45,13 +45,13 @@ class ReLU : public Layer {
   Variable forward(const Variable& x, bool training) override;
 
  private:
-  ReluOptions relu_;
+  ReLUParams relu_;
 };
 
 // x for x > 0, alpha * x otherwise; Keras' default alpha 0.3.
 class LeakyReLU : public Layer {
  public:
-  explicit LeakyReLU(float alpha = 0.3f, std::string name = "");
+  explicit LeakyReLU(float alpha = 0.3f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float alpha() const { return alpha_; }
 
@@ -91,7 +91,7 @@ class PReLU : public Layer {
 
 class ELU : public Layer {
  public:
-  explicit ELU(float alpha = 1.0f, std::string name = "");
+  explicit ELU(float alpha = 1.0f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
 
  protected:
@@ -103,7 +103,7 @@ class ELU : public Layer {
 
 class Softmax : public Layer {
  public:
-  explicit Softmax(int axis = -1, std::string name = "");
+  explicit Softmax(int axis = -1, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
 
  protected:

@@ -33,8 +33,6 @@ class IntTuple {
   std::vector<int64_t> values_;
 };
 
-using RegularizerPtr = RegularizerOption;
-using ConstraintPtr = ConstraintOption;
 
 struct ConvOptions {
   IntTuple strides = 1;
@@ -46,11 +44,11 @@ struct ConvOptions {
   bool use_bias = true;
   Initializer kernel_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
-  RegularizerPtr kernel_regularizer = nullptr;
-  RegularizerPtr bias_regularizer = nullptr;
-  RegularizerPtr activity_regularizer = nullptr;
-  ConstraintPtr kernel_constraint = nullptr;
-  ConstraintPtr bias_constraint = nullptr;
+  RegularizerOption kernel_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption kernel_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
   std::string name = "";
 };
 
@@ -64,11 +62,11 @@ struct DepthwiseConvOptions {
   bool use_bias = true;
   Initializer depthwise_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
-  RegularizerPtr depthwise_regularizer = nullptr;
-  RegularizerPtr bias_regularizer = nullptr;
-  RegularizerPtr activity_regularizer = nullptr;
-  ConstraintPtr depthwise_constraint = nullptr;
-  ConstraintPtr bias_constraint = nullptr;
+  RegularizerOption depthwise_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption depthwise_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
   std::string name = "";
 };
 
@@ -83,13 +81,13 @@ struct SeparableConvOptions {
   Initializer depthwise_initializer = "glorot_uniform";
   Initializer pointwise_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";
-  RegularizerPtr depthwise_regularizer = nullptr;
-  RegularizerPtr pointwise_regularizer = nullptr;
-  RegularizerPtr bias_regularizer = nullptr;
-  RegularizerPtr activity_regularizer = nullptr;
-  ConstraintPtr depthwise_constraint = nullptr;
-  ConstraintPtr pointwise_constraint = nullptr;
-  ConstraintPtr bias_constraint = nullptr;
+  RegularizerOption depthwise_regularizer = nullptr;
+  RegularizerOption pointwise_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption depthwise_constraint = nullptr;
+  ConstraintOption pointwise_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
   std::string name = "";
 };
 

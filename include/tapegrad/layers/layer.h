@@ -27,6 +27,12 @@
 
 namespace tapegrad {
 
+// The options of layers whose other arguments are positional (Permute(dims, {.name = "p"}),
+// Sequential(layers, {.name = "mlp"})); every other layer has `.name` in its own XOptions.
+struct LayerOptions {
+  std::string name = "";  // empty: an automatic name
+};
+
 class Layer {
  public:
   // `type` is the class name ("Dense"); an empty `name` gets an automatic one: the type in snake

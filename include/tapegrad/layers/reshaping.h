@@ -118,7 +118,7 @@ class Flatten : public Layer {
 // Reshapes each sample to target_shape; one extent may be -1.
 class Reshape : public Layer {
  public:
-  explicit Reshape(std::vector<int64_t> target_shape, std::string name = "");
+  explicit Reshape(std::vector<int64_t> target_shape, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
 
  protected:

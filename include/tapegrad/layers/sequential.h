@@ -12,8 +12,8 @@ namespace tapegrad {
 
 class Sequential : public Layer {
  public:
-  explicit Sequential(std::initializer_list<LayerRef> layers = {}, std::string name = "");
-  explicit Sequential(const std::vector<LayerRef>& layers, std::string name = "");
+  explicit Sequential(std::initializer_list<LayerRef> layers = {}, LayerOptions options = {});
+  explicit Sequential(const std::vector<LayerRef>& layers, LayerOptions options = {});
 
   void add(LayerRef layer);
   const std::vector<std::shared_ptr<Layer>>& layers() const { return sublayers(); }

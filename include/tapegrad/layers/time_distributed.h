@@ -12,7 +12,7 @@ namespace tapegrad {
 
 class TimeDistributed : public Layer {
  public:
-  explicit TimeDistributed(LayerRef layer, std::string name = "");
+  explicit TimeDistributed(LayerRef layer, LayerOptions options = {});
 
   // (time, ...) -> (time, ...inner output for (...)).
   Shape output_shape(const Shape& input_shape) const override;
