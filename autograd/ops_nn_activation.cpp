@@ -1,11 +1,11 @@
-// Keras' activation functions as fused elementwise ops: one pass forward, one pass backward
-// (g * f'(x)), each a template over the function so that the loops inline and vectorise; large
-// tensors run in parallel (elementwise work does not depend on how it is split).
+// Keras' activation functions as fused elementwise ops (tapegrad/autograd/pointwise.h): one pass
+// forward, one pass backward (g * f'(x)), the loops inlined so that they vectorise.
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/pointwise.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
@@ -14,33 +14,6 @@
 namespace tapegrad {
 
 namespace {
-
-constexpr int64_t kGrain = 1 << 14;
-
-// out[i] = f(x[i]) and, in the backward, dx[i] = g[i] * df(x[i]).
-template <class F, class DF>
-Variable pointwise(const char* name, const Variable& a, F f, DF df) {
-  if (!a.defined()) fail(name, "input is undefined");
-  const Tensor x = a.value();
-  Tensor out = Tensor::empty(x.shape());
-  {
-    const float* px = x.data();
-    float* po = out.data();
-    parallel_for(0, x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(px[i]);
-    });
-  }
-  return record(name, out, {a}, [x, df](const Tensor& g, GradSink& s) {
-    Tensor dx = Tensor::empty(x.shape());
-    const float* px = x.data();
-    const float* pg = g.data();
-    float* pd = dx.data();
-    parallel_for(0, x.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) pd[i] = pg[i] * df(px[i]);
-    });
-    s.set(0, std::move(dx));
-  });
-}
 
 inline float sigmoid1(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 

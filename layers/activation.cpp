@@ -1,6 +1,7 @@
 #include "tapegrad/layers/activation.h"
 
 #include <map>
+#include <mutex>
 
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
@@ -12,8 +13,15 @@ namespace {
 
 // Keras' names with their default arguments (Keras 2.15: gelu exact, leaky_relu slope 0.2 as
 // tf.nn.leaky_relu, hard_sigmoid piecewise 0.2 x + 0.5).
-const std::map<std::string, ActivationFn>& registry() {
-  static const std::map<std::string, ActivationFn> names = {
+// The registry: Keras' names, plus those register_activation() adds (under a lock: layers may be
+// built on several threads).
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::map<std::string, ActivationFn>& registry() {
+  static std::map<std::string, ActivationFn> names = {
       {"linear", nullptr},
       {"relu", [](const Variable& x) { return relu(x); }},
       {"relu6", [](const Variable& x) { return relu(x, ReLUParams{.max_value = 6.0f}); }},
@@ -48,10 +56,15 @@ Activation::Activation() : name_("linear") {}
 Activation::Activation(const char* name) : Activation(std::string(name)) {}
 
 Activation::Activation(const std::string& name) : name_(name) {
-  const auto& r = registry();
-  const auto it = r.find(name);
-  if (it == r.end()) fail("Activation", "unknown activation '" + name + "'; known: " + joined(activation_names()));
-  fn_ = it->second;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    const auto& r = registry();
+    const auto it = r.find(name);
+    if (it != r.end()) fn_ = it->second;
+    else name_.clear();
+  }
+  if (name_.empty()) fail("Activation", "unknown activation '" + name + "'; known: " + joined(activation_names()));
+  name_ = name;
   plain_relu_ = name == "relu";
 }
 
@@ -89,9 +102,18 @@ Activation Activation::log_softmax(int axis) {
 }
 
 std::vector<std::string> activation_names() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
   std::vector<std::string> names;
   for (const auto& [name, fn] : registry()) names.push_back(name);
   return names;
+}
+
+void register_activation(const std::string& name, ActivationFn fn) {
+  if (name.empty()) fail("register_activation", "the name is empty");
+  if (!fn) fail("register_activation", "the function for '" + name + "' is empty");
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  if (!registry().emplace(name, std::move(fn)).second)
+    fail("register_activation", "an activation named '" + name + "' is already registered");
 }
 
 }  // namespace tapegrad

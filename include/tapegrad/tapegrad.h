@@ -4,6 +4,7 @@
 #include "tapegrad/autograd/gradcheck.h"
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/pointwise.h"
 #include "tapegrad/autograd/pooling.h"
 #include "tapegrad/autograd/profiler.h"
 #include "tapegrad/autograd/tape.h"

@@ -45,4 +45,9 @@ class Activation {
 // log_softmax, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign, swish, tanh.
 std::vector<std::string> activation_names();
 
+// Adds an activation by name, so that {.activation = "mish"} finds it in every layer; a name
+// already taken is an error. Write the function with ops (tapegrad/autograd/pointwise.h makes a
+// fused one from f and f'), and it needs no private header.
+void register_activation(const std::string& name, ActivationFn fn);
+
 }  // namespace tapegrad
