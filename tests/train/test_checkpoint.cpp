@@ -384,3 +384,16 @@ TEST(Checkpoint, NonFiniteWeightsNeverReplaceAGoodCheckpoint) {
   tg::save_weights((dir / "debug.w").string(), a.model, {.allow_non_finite = true});
   fs::remove_all(dir);
 }
+
+TEST(Checkpoint, AnOptimizerStateMismatchNamesTheFile) {
+  // Issue 13, point 8: Optimizer::load_state's errors now say which file they came from.
+  const fs::path dir = temp_dir("opt_file");
+  const std::string path = (dir / "c.ckpt").string();
+  TrainingRun a(1);
+  tg::save_checkpoint(path, a.state());
+  TrainingRun b(1);
+  tg::SGD sgd(b.model.parameters());
+  EXPECT_ERROR(tg::load_checkpoint(path, {&b.model, &sgd, &b.loader, &b.progress, {}}),
+               {"load_checkpoint", path, "SGD::load_state", "optimizer 'Adam'"});
+  fs::remove_all(dir);
+}
