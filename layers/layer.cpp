@@ -68,6 +68,10 @@ std::string Layer::path() const {
 void Layer::add_named_sublayer(const std::string& given, std::shared_ptr<Layer> layer) {
   if (!layer) fail(label(), "cannot add a null sub-layer");
   if (layer.get() == this) fail(label(), "cannot contain itself");
+  for (const auto& [prefix, inner] : layer->unique_layers())
+    if (inner == this)
+      fail(label(), "cannot contain the " + layer->type() + " '" + layer->name() + "', which already contains it" +
+                        " (at '" + prefix + "'): a model is a tree of layers, not a cycle");
   for (size_t i = 0; i < sublayers_.size(); ++i)
     if (sublayers_[i] == layer) {  // the same layer again: shared, one name
       if (!given.empty() && given != sublayer_names_[i])

@@ -187,3 +187,10 @@ TEST(Composition, AMovedModelKeepsItsChildrensPaths) {
   b.build({4});
   EXPECT_EQ(b.get_layer("block1")->get_layer("fc1")->path(), "block1/fc1");
 }
+
+TEST(Composition, ACycleOfLayersIsRefused) {
+  auto outer = std::make_shared<tg::Sequential>();
+  auto inner = std::make_shared<tg::Sequential>(std::initializer_list<tg::LayerRef>{outer});
+  EXPECT_ERROR(outer->add(inner), {"already contains it", "not a cycle"});
+  EXPECT_ERROR(outer->add(outer), {"cannot contain itself"});
+}
