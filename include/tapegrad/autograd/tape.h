@@ -32,7 +32,9 @@ class GradSink {
 using BackwardFn = std::function<void(const Tensor& grad_output, GradSink& sink)>;
 
 // Wraps `value` as the output of op `name` applied to `inputs`. Records a node when recording is
-// on and some input requires a gradient; the output then requires a gradient too.
+// on and some input requires a gradient; the output then requires a gradient too. The node
+// notes the storage version of every input and of the output (the tensors a backward may use):
+// backward() refuses to run it if one of them was changed in place since.
 Variable record(const char* name, Tensor value, std::initializer_list<Variable> inputs, BackwardFn backward);
 Variable record(const char* name, Tensor value, const std::vector<Variable>& inputs, BackwardFn backward);
 
