@@ -39,7 +39,12 @@ std::vector<double> channel_sums(const Geometry& geo, F f) {
   const int64_t chunks = (geo.outer + rows - 1) / rows;
   std::vector<double> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1) * C), 0.0);
   parallel_chunks(geo.outer, rows, [&](int64_t k, int64_t lo, int64_t hi) {
-    double* acc = partial.data() + k * C;
+    double* __restrict acc = partial.data() + k * C;
+    if (inner == 1) {  // channels last (NHWC): a row is C consecutive channels; vectorise over them
+      for (int64_t r = lo; r < hi; ++r)
+        for (int64_t c = 0; c < C; ++c) acc[c] += f(r * C + c, c);
+      return;
+    }
     for (int64_t r = lo; r < hi; ++r)
       for (int64_t c = 0; c < C; ++c) {
         const int64_t base = (r * C + c) * inner;
@@ -59,6 +64,11 @@ template <class F>
 void for_each_element(const Geometry& geo, float* out, F f) {
   const int64_t C = geo.channels, inner = geo.inner;
   parallel_for(0, geo.outer, geo.chunk_rows(), [&](int64_t lo, int64_t hi) {
+    if (inner == 1) {  // channels last: vectorise over the channels of a row
+      for (int64_t r = lo; r < hi; ++r)
+        for (int64_t c = 0; c < C; ++c) out[r * C + c] = f(r * C + c, c);
+      return;
+    }
     for (int64_t r = lo; r < hi; ++r)
       for (int64_t c = 0; c < C; ++c) {
         const int64_t base = (r * C + c) * inner;

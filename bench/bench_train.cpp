@@ -43,12 +43,13 @@ Options parse(int argc, char** argv) {
     else if (f == "--steps") o.steps = std::stoi(value());
     else if (f == "--profile") o.profile = true;
     else if (f == "--help") {
-      std::cout << "usage: bench_train [--model cnn|mlp] [--mode train|infer] [--batch N] [--threads N]\n"
+      std::cout << "usage: bench_train [--model cnn|mlp|resnet20] [--mode train|infer] [--batch N] [--threads N]\n"
                    "                   [--optimizer rmsprop|adam] [--warmup N] [--chunks N] [--steps N] [--profile]\n";
       std::exit(0);
     } else throw std::invalid_argument("unknown option " + f);
   }
-  if (o.model != "cnn" && o.model != "mlp") throw std::invalid_argument("--model is cnn or mlp");
+  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20")
+    throw std::invalid_argument("--model is cnn, mlp or resnet20");
   if (o.mode != "train" && o.mode != "infer") throw std::invalid_argument("--mode is train or infer");
   return o;
 }
@@ -70,14 +71,19 @@ int main(int argc, char** argv) {
   }
   tg::set_num_threads(o.threads);
   tg::manual_seed(0);
-  const bool cnn = o.model == "cnn";
-  auto model = cnn ? examples::keras_cifar10_cnn() : mlp();
-  const tg::Shape sample = cnn ? tg::Shape{32, 32, 3} : tg::Shape{784};
+  const bool cnn = o.model == "cnn", resnet = o.model == "resnet20";
+  std::shared_ptr<tg::Layer> model;
+  if (cnn) model = examples::keras_cifar10_cnn();
+  else if (resnet) model = std::make_shared<examples::ResNet20>();
+  else model = mlp();
+  const tg::Shape sample = cnn || resnet ? tg::Shape{32, 32, 3} : tg::Shape{784};
   model->build(sample);
-  // 2 * MACs of the conv and dense layers per image, as the PyTorch script counts them.
+  // 2 * MACs of the conv and dense layers per image, as the PyTorch script counts them
+  // (ResNet-20: 40.55M MACs, He et al. 2016).
   const double fwd_flops = cnn ? 2.0 * (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64 + 13 * 13 * 576 * 64 +
                                         2304 * 512 + 512 * 10)
-                               : 2.0 * (784 * 512 + 512 * 512 + 512 * 10);
+                         : resnet ? 2.0 * 40.55e6
+                                  : 2.0 * (784 * 512 + 512 * 512 + 512 * 10);
   const double flops_per_img = fwd_flops * (o.mode == "train" ? 3.0 : 1.0);
   tg::Rng rng(1);
   tg::Shape xs{o.batch};
