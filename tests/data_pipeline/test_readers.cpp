@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../temp_dir.h"
 #include "../error_matchers.h"
 #include "tapegrad/data/readers.h"
 
@@ -14,12 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("tapegrad_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return tg::testing::temp_dir("test_" + name); }
 
 // Record i: label (i * 3 + offset) % 10, pixel (channel c, position p) = (i + 7 c + p) % 256.
 std::vector<unsigned char> cifar_records(int n, int label_bytes, int offset) {

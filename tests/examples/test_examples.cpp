@@ -2,6 +2,8 @@
 // files written here, exact resume across processes, the Fashion-MNIST CNN on a short budget, and
 // a clear failure when CIFAR-10 is missing.
 #include <gtest/gtest.h>
+
+#include "../temp_dir.h"
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,12 +22,7 @@ namespace {
 
 const std::string kBin = TAPEGRAD_EXAMPLES_DIR;
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("tapegrad_examples_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return tg::testing::temp_dir("examples_" + name); }
 
 // CIFAR-10 binary files in the published layout, with a learnable signal: class k images are
 // brighter in channel k % 3 and in the k-th band of rows, plus noise.

@@ -12,6 +12,7 @@
 #include <limits>
 #include <fstream>
 
+#include "../temp_dir.h"
 #include "../error_matchers.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/rng.h"
@@ -33,12 +34,7 @@ using tg::Variable;
 
 namespace {
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("tapegrad_ckpt_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return tg::testing::temp_dir("ckpt_" + name); }
 
 std::shared_ptr<td::TensorDataset> dataset() {
   tg::Rng rng(9);
