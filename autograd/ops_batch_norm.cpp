@@ -1,5 +1,6 @@
 // Training-mode batch normalization, fused: forward (two-pass mean and variance per channel, then
-// normalize, scale and shift) and backward in one op. x is viewed as (outer, C, inner) around the
+// one pass that writes xhat and y) and backward (one pass for both per-channel sums, one for dx)
+// in one op. x is viewed as (outer, C, inner) around the
 // channel axis; per-channel sums are taken over fixed chunks of `outer` in parallel and combined
 // in chunk order, so the result does not depend on the thread count.
 #include <algorithm>
@@ -31,31 +32,40 @@ Geometry geometry_of(const Shape& s, int axis) {
   return g;
 }
 
-// Per-channel sums of f(value, channel, flat index) over every (outer, inner) position, in double,
-// deterministic: chunks of rows accumulate separately and are added in chunk order.
-template <class F>
+// K per-channel sums at once (one pass over memory): f(flat index, channel, terms) writes the K
+// terms of one element. In double, deterministic: chunks of rows accumulate separately and are added in
+// chunk order. Returns sums[k * C + c].
+template <int K, class F>
 std::vector<double> channel_sums(const Geometry& geo, F f) {
   const int64_t C = geo.channels, inner = geo.inner, rows = geo.chunk_rows();
   const int64_t chunks = (geo.outer + rows - 1) / rows;
-  std::vector<double> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1) * C), 0.0);
-  parallel_chunks(geo.outer, rows, [&](int64_t k, int64_t lo, int64_t hi) {
-    double* __restrict acc = partial.data() + k * C;
+  std::vector<double> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1) * K * C), 0.0);
+  parallel_chunks(geo.outer, rows, [&](int64_t chunk, int64_t lo, int64_t hi) {
+    double* __restrict acc = partial.data() + chunk * K * C;
     if (inner == 1) {  // channels last (NHWC): a row is C consecutive channels; vectorise over them
       for (int64_t r = lo; r < hi; ++r)
-        for (int64_t c = 0; c < C; ++c) acc[c] += f(r * C + c, c);
+        for (int64_t c = 0; c < C; ++c) {
+          double t[K];
+          f(r * C + c, c, t);
+          for (int k = 0; k < K; ++k) acc[k * C + c] += t[k];
+        }
       return;
     }
     for (int64_t r = lo; r < hi; ++r)
       for (int64_t c = 0; c < C; ++c) {
         const int64_t base = (r * C + c) * inner;
-        double s = 0.0;
-        for (int64_t j = 0; j < inner; ++j) s += f(base + j, c);
-        acc[c] += s;
+        double s[K] = {};
+        for (int64_t j = 0; j < inner; ++j) {
+          double t[K];
+          f(base + j, c, t);
+          for (int k = 0; k < K; ++k) s[k] += t[k];
+        }
+        for (int k = 0; k < K; ++k) acc[k * C + c] += s[k];
       }
   });
-  std::vector<double> total(static_cast<size_t>(C), 0.0);
-  for (int64_t k = 0; k < chunks; ++k)
-    for (int64_t c = 0; c < C; ++c) total[c] += partial[k * C + c];
+  std::vector<double> total(static_cast<size_t>(K * C), 0.0);
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    for (int64_t i = 0; i < K * C; ++i) total[i] += partial[chunk * K * C + i];
   return total;
 }
 
@@ -97,13 +107,15 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
 
   const float* px = x.value().data();
   const double n = static_cast<double>(geo.count());
-  const std::vector<double> sums = channel_sums(geo, [px](int64_t i, int64_t) { return static_cast<double>(px[i]); });
+  const std::vector<double> sums =
+      channel_sums<1>(geo, [px](int64_t i, int64_t, double* t) { t[0] = static_cast<double>(px[i]); });
   std::vector<float> mean(C), invstd(C);
   for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<float>(sums[c] / n);
   const float* pm = mean.data();
-  const std::vector<double> sq = channel_sums(geo, [px, pm](int64_t i, int64_t c) {
+  // The variance from the deviations (a second pass), not E[x^2] - mean^2, which cancels badly.
+  const std::vector<double> sq = channel_sums<1>(geo, [px, pm](int64_t i, int64_t c, double* t) {
     const double d = static_cast<double>(px[i]) - pm[c];
-    return d * d;
+    t[0] = d * d;
   });
   Tensor mean_t = Tensor::empty({C}), var_t = Tensor::empty({C});
   for (int64_t c = 0; c < C; ++c) {
@@ -119,11 +131,15 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   if (gamma.defined()) std::copy_n(gamma.value().data(), C, scale.begin());
   if (beta.defined()) std::copy_n(beta.value().data(), C, shift.begin());
   {
+    // One pass writes both.
     const float* pi = invstd.data();
-    for_each_element(geo, xhat.data(), [px, pm, pi](int64_t i, int64_t c) { return (px[i] - pm[c]) * pi[c]; });
-    const float* ph = xhat.data();
     const float *ps = scale.data(), *pb = shift.data();
-    for_each_element(geo, y.data(), [ph, ps, pb](int64_t i, int64_t c) { return ps[c] * ph[i] + pb[c]; });
+    float* __restrict ph = xhat.data();
+    for_each_element(geo, y.data(), [px, pm, pi, ps, pb, ph](int64_t i, int64_t c) {
+      const float h = (px[i] - pm[c]) * pi[c];
+      ph[i] = h;
+      return ps[c] * h + pb[c];
+    });
   }
 
   std::vector<Variable> inputs{x};
@@ -137,11 +153,13 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
                           const int64_t C = geo.channels;
                           const float* pg = g.data();
                           const float* ph = xhat.data();
-                          const std::vector<double> sum_g =
-                              channel_sums(geo, [pg](int64_t i, int64_t) { return static_cast<double>(pg[i]); });
-                          const std::vector<double> sum_gh = channel_sums(geo, [pg, ph](int64_t i, int64_t) {
-                            return static_cast<double>(pg[i]) * ph[i];
+                          // sum(g) and sum(g * xhat) per channel, in one pass.
+                          const std::vector<double> sums = channel_sums<2>(geo, [pg, ph](int64_t i, int64_t, double* t) {
+                            t[0] = static_cast<double>(pg[i]);
+                            t[1] = static_cast<double>(pg[i]) * ph[i];
                           });
+                          const std::vector<double> sum_g(sums.begin(), sums.begin() + C);
+                          const std::vector<double> sum_gh(sums.begin() + C, sums.end());
                           if (s.needs(0)) {
                             // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat))
                             const double n = static_cast<double>(geo.count());
