@@ -150,8 +150,11 @@ void Optimizer::step() {
     const auto& own = groups_[group_of_[i]].*field;
     return own ? own : fallback;
   };
-  std::map<long, std::vector<Tensor*>> global_sets;  // key: the group that sets it, -1: the optimizer
-  std::map<long, float> global_limits;
+  // The global-norm set each active gradient is clipped with: its group's own (the group index),
+  // the optimizer's (-1), or none.
+  constexpr long kNoGlobalClip = -2;
+  std::vector<long> global_set;
+  std::map<long, float> global_limit;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Parameter& p = *parameters_[i];
     if (!p.trainable || !p.var.grad().defined()) continue;
@@ -164,23 +167,23 @@ void Optimizer::step() {
     const auto clipvalue = pick(i, &ParamGroup::clipvalue, config_.clipvalue);
     Tensor grad = (p.regularizer || clipnorm || global || clipvalue) ? raw.clone() : raw;
     if (p.regularizer) p.regularizer->add_gradient(p.var.value(), grad);
-    if (clipnorm) clip_by_norm_(grad, *clipnorm);
-    else if (!global && clipvalue) clip_by_value_(grad, *clipvalue);
+    long set = kNoGlobalClip;
+    if (clipnorm) {
+      clip_by_norm_(grad, *clipnorm);
+    } else if (global) {
+      set = groups_[group_of_[i]].global_clipnorm ? static_cast<long>(group_of_[i]) : -1;
+      global_limit[set] = *global;
+    } else if (clipvalue) {
+      clip_by_value_(grad, *clipvalue);
+    }
     active.push_back(i);
     grads.push_back(std::move(grad));
-    if (!clipnorm && global) {
-      const long key = groups_[group_of_[i]].global_clipnorm ? static_cast<long>(group_of_[i]) : -1;
-      global_limits[key] = *global;
-      global_sets[key];  // pointers are taken below, once grads stops growing
-    }
+    global_set.push_back(set);
   }
-  for (size_t k = 0; k < active.size(); ++k) {
-    const size_t i = active[k];
-    if (pick(i, &ParamGroup::clipnorm, config_.clipnorm) || !pick(i, &ParamGroup::global_clipnorm, config_.global_clipnorm))
-      continue;
-    global_sets[groups_[group_of_[i]].global_clipnorm ? static_cast<long>(group_of_[i]) : -1].push_back(&grads[k]);
-  }
-  for (auto& [key, set] : global_sets) clip_by_global_norm_(set, global_limits.at(key));
+  std::map<long, std::vector<Tensor*>> sets;
+  for (size_t k = 0; k < active.size(); ++k)
+    if (global_set[k] != kNoGlobalClip) sets[global_set[k]].push_back(&grads[k]);
+  for (auto& [set, tensors] : sets) clip_by_global_norm_(tensors, global_limit.at(set));
 
   // Stage 2: decoupled weight decay with the gradient computed before it (Keras), then the rule.
   begin_step();
