@@ -214,3 +214,15 @@ TEST(ParamGroups, GroupOptionErrors) {
   EXPECT_ERROR(tg::SGD(std::vector<tg::ParamGroup>{{.parameters = {a}, .global_clipnorm = 1.0f}}, {.clipnorm = 1.0f}),
                {"SGD (group 0)", "clipnorm", "global_clipnorm"});
 }
+
+TEST(ParamGroups, GlobalClipnormPerGroupSpansOnlyThatGroupsTensors) {
+  auto a = param("a", Tensor::zeros({1})), b = param("b", Tensor::zeros({1})), c = param("c", Tensor::zeros({1}));
+  tg::SGD opt(std::vector<tg::ParamGroup>{{.parameters = {a}}, {.parameters = {b, c}, .global_clipnorm = 1.0f}},
+              {.learning_rate = 1.0f});
+  opt.zero_grad();
+  (tg::sum(a->var * 3.0f) + tg::sum(b->var * 3.0f) + tg::sum(c->var * 4.0f)).backward();
+  opt.step();
+  EXPECT_FLOAT_EQ(a->var.value().item(), -3.0f) << "group 0 is not clipped";
+  EXPECT_FLOAT_EQ(b->var.value().item(), -0.6f) << "(3, 4) has norm 5: scaled to 1 jointly";
+  EXPECT_FLOAT_EQ(c->var.value().item(), -0.8f);
+}
