@@ -35,6 +35,35 @@ void for_each_tap(const ConvGeometry& g, F f) {
       }
 }
 
+// y[i] += x[i / mult] * w[i] for i < c * mult: the inner loop of the forward and the kernel
+// gradient, with no division per element so that it vectorises over the channels (the same
+// additions in the same order as the plain loop).
+inline void spread_multiply_add(float* __restrict y, const float* __restrict x, const float* __restrict w, int64_t c,
+                                int64_t mult) {
+  if (mult == 1) {
+    for (int64_t i = 0; i < c; ++i) y[i] += x[i] * w[i];
+    return;
+  }
+  for (int64_t ci = 0; ci < c; ++ci) {
+    const float xv = x[ci];
+    for (int64_t m = 0; m < mult; ++m) y[ci * mult + m] += xv * w[ci * mult + m];
+  }
+}
+
+// dx[i / mult] += dy[i] * w[i] for i < c * mult: the input gradient's inner loop.
+inline void gather_multiply_add(float* __restrict dx, const float* __restrict dy, const float* __restrict w, int64_t c,
+                                int64_t mult) {
+  if (mult == 1) {
+    for (int64_t i = 0; i < c; ++i) dx[i] += dy[i] * w[i];
+    return;
+  }
+  for (int64_t ci = 0; ci < c; ++ci) {
+    float acc = dx[ci];
+    for (int64_t m = 0; m < mult; ++m) acc += dy[ci * mult + m] * w[ci * mult + m];
+    dx[ci] = acc;
+  }
+}
+
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, int64_t mult) {
   Tensor y = Tensor::zeros(g.output_shape(g.c_out));
   const int64_t c = g.c_in, in_size = g.in_positions() * c, out_size = g.out_positions() * g.c_out;
@@ -47,7 +76,7 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, int64_t 
         const float* xi = px + b * in_size + in * c;
         const float* wk = pw + k * c * mult;
         float* yo = py + b * out_size + p * g.c_out;
-        for (int64_t i = 0; i < c * mult; ++i) yo[i] += xi[i / mult] * wk[i];
+        spread_multiply_add(yo, xi, wk, c, mult);
       });
   });
   return y;
@@ -65,7 +94,7 @@ Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g, i
         float* dxi = pdx + b * in_size + in * c;
         const float* wk = pw + k * c * mult;
         const float* dyo = pdy + b * out_size + p * g.c_out;
-        for (int64_t i = 0; i < c * mult; ++i) dxi[i / mult] += dyo[i] * wk[i];
+        gather_multiply_add(dxi, dyo, wk, c, mult);
       });
   });
   return dx;
@@ -86,7 +115,7 @@ Tensor backward_weights(const Tensor& x, const Tensor& dy, const ConvGeometry& g
         const float* xi = px + b * in_size + in * c;
         const float* dyo = pdy + b * out_size + p * g.c_out;
         float* dwk = dw + k * c * mult;
-        for (int64_t i = 0; i < c * mult; ++i) dwk[i] += xi[i / mult] * dyo[i];
+        spread_multiply_add(dwk, xi, dyo, c, mult);
       });
   });
   Tensor dw = Tensor::zeros(w_shape);

@@ -43,13 +43,13 @@ Options parse(int argc, char** argv) {
     else if (f == "--steps") o.steps = std::stoi(value());
     else if (f == "--profile") o.profile = true;
     else if (f == "--help") {
-      std::cout << "usage: bench_train [--model cnn|mlp|resnet20] [--mode train|infer] [--batch N] [--threads N]\n"
+      std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet] [--mode train|infer] [--batch N] [--threads N]\n"
                    "                   [--optimizer rmsprop|adam] [--warmup N] [--chunks N] [--steps N] [--profile]\n";
       std::exit(0);
     } else throw std::invalid_argument("unknown option " + f);
   }
-  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20")
-    throw std::invalid_argument("--model is cnn, mlp or resnet20");
+  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20" && o.model != "mobilenet")
+    throw std::invalid_argument("--model is cnn, mlp, resnet20 or mobilenet");
   if (o.mode != "train" && o.mode != "infer") throw std::invalid_argument("--mode is train or infer");
   return o;
 }
@@ -57,6 +57,31 @@ Options parse(int argc, char** argv) {
 std::shared_ptr<tg::Sequential> mlp() {
   return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
       tg::Dense(512, {.activation = "relu"}), tg::Dense(512, {.activation = "relu"}), tg::Dense(10)});
+}
+
+// The MobileNet-v1-style twin of ../shared/bench/torch_zoo.py: a 3x3 stem, five depthwise 3x3 +
+// pointwise 1x1 blocks (BN and ReLU layers after each), global average pooling, a dense head.
+// `macs` gets its multiply-accumulates per image.
+std::shared_ptr<tg::Sequential> mobilenet(double* macs) {
+  std::vector<tg::LayerRef> layers{tg::Conv2D(32, 3, {.padding = "same", .use_bias = false}), tg::BatchNormalization(),
+                                   tg::ReLU()};
+  int64_t f = 32, size = 32;
+  *macs = 32.0 * 32 * 27 * 32;
+  for (auto [nf, stride] : std::vector<std::pair<int64_t, int64_t>>{{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}}) {
+    layers.push_back(tg::DepthwiseConv2D(3, {.strides = stride, .padding = "same", .use_bias = false}));
+    layers.push_back(tg::BatchNormalization());
+    layers.push_back(tg::ReLU());
+    layers.push_back(tg::Conv2D(nf, 1, {.use_bias = false}));
+    layers.push_back(tg::BatchNormalization());
+    layers.push_back(tg::ReLU());
+    size /= stride;
+    *macs += static_cast<double>(size * size) * (9.0 * f + static_cast<double>(f * nf));
+    f = nf;
+  }
+  layers.push_back(tg::GlobalAveragePooling2D());
+  layers.push_back(tg::Dense(10));
+  *macs += static_cast<double>(f) * 10;
+  return std::make_shared<tg::Sequential>(layers);
 }
 
 }  // namespace
@@ -71,18 +96,21 @@ int main(int argc, char** argv) {
   }
   tg::set_num_threads(o.threads);
   tg::manual_seed(0);
-  const bool cnn = o.model == "cnn", resnet = o.model == "resnet20";
+  const bool cnn = o.model == "cnn", resnet = o.model == "resnet20", mobile = o.model == "mobilenet";
   std::shared_ptr<tg::Layer> model;
+  double mobilenet_macs = 0.0;
   if (cnn) model = examples::keras_cifar10_cnn();
   else if (resnet) model = std::make_shared<examples::ResNet20>();
+  else if (mobile) model = mobilenet(&mobilenet_macs);
   else model = mlp();
-  const tg::Shape sample = cnn || resnet ? tg::Shape{32, 32, 3} : tg::Shape{784};
+  const tg::Shape sample = cnn || resnet || mobile ? tg::Shape{32, 32, 3} : tg::Shape{784};
   model->build(sample);
   // 2 * MACs of the conv and dense layers per image, as the PyTorch script counts them
   // (ResNet-20: 40.55M MACs, He et al. 2016).
   const double fwd_flops = cnn ? 2.0 * (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64 + 13 * 13 * 576 * 64 +
                                         2304 * 512 + 512 * 10)
                          : resnet ? 2.0 * 40.55e6
+                         : mobile ? 2.0 * mobilenet_macs
                                   : 2.0 * (784 * 512 + 512 * 512 + 512 * 10);
   const double flops_per_img = fwd_flops * (o.mode == "train" ? 3.0 : 1.0);
   tg::Rng rng(1);
