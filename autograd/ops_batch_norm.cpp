@@ -1,6 +1,8 @@
 // Training-mode batch normalization, fused: forward (two-pass mean and variance per channel, then
-// one pass that writes xhat and y) and backward (one pass for both per-channel sums, one for dx)
-// in one op. x is viewed as (outer, C, inner) around the
+// one pass that writes y) and backward (one pass for both per-channel sums, one for dx) in one op.
+// xhat = (x - mean) * invstd is not stored: the backward recomputes it from x, which the graph
+// keeps anyway, with the same float expression (so the same bits), saving an activation-sized
+// tensor per layer and a write pass. x is viewed as (outer, C, inner) around the
 // channel axis; per-channel sums are taken over fixed chunks of `outer` in parallel and combined
 // in chunk order, so the result does not depend on the thread count.
 #include <algorithm>
@@ -125,19 +127,16 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
     invstd[c] = static_cast<float>(1.0 / std::sqrt(var + epsilon));
   }
 
-  // xhat is saved for the backward; y = gamma * xhat + beta.
-  Tensor xhat = Tensor::empty(x.shape()), y = Tensor::empty(x.shape());
+  // y = gamma * xhat + beta.
+  Tensor y = Tensor::empty(x.shape());
   std::vector<float> scale(C, 1.0f), shift(C, 0.0f);
   if (gamma.defined()) std::copy_n(gamma.value().data(), C, scale.begin());
   if (beta.defined()) std::copy_n(beta.value().data(), C, shift.begin());
   {
-    // One pass writes both.
     const float* pi = invstd.data();
     const float *ps = scale.data(), *pb = shift.data();
-    float* __restrict ph = xhat.data();
-    for_each_element(geo, y.data(), [px, pm, pi, ps, pb, ph](int64_t i, int64_t c) {
+    for_each_element(geo, y.data(), [px, pm, pi, ps, pb](int64_t i, int64_t c) {
       const float h = (px[i] - pm[c]) * pi[c];
-      ph[i] = h;
       return ps[c] * h + pb[c];
     });
   }
@@ -149,14 +148,16 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   if (beta.defined()) inputs.push_back(beta);
 
   Variable out = record(op, y, inputs,
-                        [geo, xhat, invstd, scale, gamma_index, beta_index](const Tensor& g, GradSink& s) {
+                        [geo, xv = x.value(), mean, invstd, scale, gamma_index, beta_index](const Tensor& g, GradSink& s) {
                           const int64_t C = geo.channels;
                           const float* pg = g.data();
-                          const float* ph = xhat.data();
+                          const float* px = xv.data();
+                          const float *pm = mean.data(), *pi = invstd.data();
+                          auto xhat = [px, pm, pi](int64_t i, int64_t c) { return (px[i] - pm[c]) * pi[c]; };
                           // sum(g) and sum(g * xhat) per channel, in one pass.
-                          const std::vector<double> sums = channel_sums<2>(geo, [pg, ph](int64_t i, int64_t, double* t) {
+                          const std::vector<double> sums = channel_sums<2>(geo, [pg, xhat](int64_t i, int64_t c, double* t) {
                             t[0] = static_cast<double>(pg[i]);
-                            t[1] = static_cast<double>(pg[i]) * ph[i];
+                            t[1] = static_cast<double>(pg[i]) * xhat(i, c);
                           });
                           const std::vector<double> sum_g(sums.begin(), sums.begin() + C);
                           const std::vector<double> sum_gh(sums.begin() + C, sums.end());
@@ -169,10 +170,10 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
                               mg[c] = static_cast<float>(sum_g[c] / n);
                               mgh[c] = static_cast<float>(sum_gh[c] / n);
                             }
-                            Tensor dx = Tensor::empty(xhat.shape());
+                            Tensor dx = Tensor::empty(xv.shape());
                             const float *pk = k.data(), *pmg = mg.data(), *pmgh = mgh.data();
                             for_each_element(geo, dx.data(), [=](int64_t i, int64_t c) {
-                              return pk[c] * (pg[i] - pmg[c] - ph[i] * pmgh[c]);
+                              return pk[c] * (pg[i] - pmg[c] - xhat(i, c) * pmgh[c]);
                             });
                             s.set(0, std::move(dx));
                           }
