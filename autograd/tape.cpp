@@ -127,8 +127,10 @@ std::string freed_message(const Node& node) {
 // Where one backward pass sends gradients: into leaves' grad() (backward) or into a result
 // vector (grad()).
 struct Targets {
-  // grad(): the variables asked for, by identity, and where their gradient goes.
+  // grad(): the variables asked for, by identity, and where their gradient goes; the
+  // intermediate ones also by the node that produced them.
   std::unordered_map<const VariableImpl*, size_t> index;
+  std::unordered_map<const Node*, size_t> by_node;  // a node has one output
   std::vector<Tensor>* results = nullptr;
   bool into_leaves = true;  // backward(): accumulate into every leaf that requires a gradient
 };
@@ -201,11 +203,9 @@ void run_graph(const std::vector<std::shared_ptr<VariableImpl>>& roots, std::vec
     if (it == pending.end()) continue;  // no gradient reached it (an input's backward gave none)
     const Tensor grad_output = std::move(it->second);
     pending.erase(it);
-    if (targets.results) {
-      // An intermediate result asked for: all of its consumers have run (they were recorded later).
-      for (const auto& [impl, i] : targets.index)
-        if (impl->node.get() == node) accumulate((*targets.results)[i], grad_output);
-    }
+    // An intermediate result asked for: all of its consumers have run (they were recorded later).
+    if (const auto t = targets.by_node.find(node); t != targets.by_node.end())
+      accumulate((*targets.results)[t->second], grad_output);
     grads.assign(node->inputs.size(), Tensor());
     needed.assign(node->inputs.size(), false);
     for (size_t k = 0; k < node->inputs.size(); ++k) needed[k] = node->inputs[k]->requires_grad;
@@ -291,6 +291,7 @@ std::vector<Tensor> grad(const std::vector<Variable>& outputs, const std::vector
     if (!inputs[i].requires_grad()) fail("grad", "input " + std::to_string(i) + " does not require grad");
     if (!targets.index.emplace(inputs[i].impl().get(), i).second)
       fail("grad", "input " + std::to_string(i) + " is given twice");
+    if (inputs[i].impl()->node) targets.by_node.emplace(inputs[i].impl()->node.get(), i);
   }
   run_graph(roots, std::move(seeds), options.retain_graph, targets);
   for (size_t i = 0; i < inputs.size(); ++i)

@@ -7,12 +7,6 @@
 namespace tapegrad {
 
 namespace {
-std::string dims_text(const int64_t* begin, size_t n) {
-  std::string s = "(";
-  for (size_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(begin[i]);
-  return s + ")";
-}
-
 // Extents are non-negative and their product fits in int64_t, so numel() never overflows.
 void check_dims(const int64_t* begin, size_t n) {
   if (n > static_cast<size_t>(kMaxDims))
@@ -21,7 +15,7 @@ void check_dims(const int64_t* begin, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (begin[i] < 0) fail("Shape", "negative extent " + std::to_string(begin[i]) + " at dim " + std::to_string(i));
     if (__builtin_mul_overflow(product, begin[i], &product))
-      fail("Shape", dims_text(begin, n) + " has more elements than a 64-bit count holds");
+      fail("Shape", extents_str(std::vector<int64_t>(begin, begin + n)) + " has more elements than a 64-bit count holds");
   }
 }
 }  // namespace

@@ -16,21 +16,19 @@ namespace {
 
 constexpr int64_t kCifarImageBytes = 3072;
 
-std::vector<unsigned char> read_file(const std::string& path, const char* what) {
-  const std::string bytes = read_whole_file(path, what);
-  return std::vector<unsigned char>(bytes.begin(), bytes.end());
-}
+// The bytes of a file read as a std::string, as unsigned values.
+const unsigned char* bytes_of(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // Whole file, gunzipped when it starts with the gzip magic bytes.
-std::vector<unsigned char> read_maybe_gzip(const std::string& path) {
-  std::vector<unsigned char> raw = read_file(path, "read_idx");
-  if (raw.size() < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
+std::string read_maybe_gzip(const std::string& path) {
+  std::string raw = read_whole_file(path, "read_idx");
+  if (raw.size() < 2 || bytes_of(raw)[0] != 0x1f || bytes_of(raw)[1] != 0x8b) return raw;
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) fail("read_idx", "cannot open '" + path + "' as gzip");
-  std::vector<unsigned char> out;
-  unsigned char buf[1 << 16];
+  std::string out;
+  char buf[1 << 16];
   int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.insert(out.end(), buf, buf + n);
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   int err = 0;
   const char* msg = gzerror(f, &err);
   const std::string message = msg ? msg : "";
@@ -44,7 +42,7 @@ std::vector<unsigned char> read_maybe_gzip(const std::string& path) {
 
 TensorDataset read_cifar_file(const std::string& path, int label_bytes, int label_index) {
   const char* op = "read_cifar";
-  const std::vector<unsigned char> bytes = read_file(path, op);
+  const std::string bytes = read_whole_file(path, op);
   const int64_t record = label_bytes + kCifarImageBytes;
   if (bytes.empty() || static_cast<int64_t>(bytes.size()) % record != 0)
     fail(op, "'" + path + "' has " + std::to_string(bytes.size()) + " bytes: expected a positive multiple of " +
@@ -53,7 +51,7 @@ TensorDataset read_cifar_file(const std::string& path, int label_bytes, int labe
   const int64_t n = static_cast<int64_t>(bytes.size()) / record;
   Tensor x = Tensor::empty({n, 32, 32, 3}), y = Tensor::empty({n});
   for (int64_t i = 0; i < n; ++i) {
-    const unsigned char* r = bytes.data() + i * record;
+    const unsigned char* r = bytes_of(bytes) + i * record;
     y.data()[i] = static_cast<float>(r[label_index]);
     const unsigned char* planes = r + label_bytes;
     float* img = x.data() + i * kCifarImageBytes;
@@ -106,16 +104,17 @@ Split cifar100(const std::string& dir, const std::string& label_mode) {
 }
 
 Tensor read_idx(const std::string& path) {
-  const std::vector<unsigned char> b = read_maybe_gzip(path);
+  const std::string raw = read_maybe_gzip(path);
+  const unsigned char* b = bytes_of(raw);
+  const size_t size = raw.size();
   auto need = [&](size_t end, const std::string& what) {
-    if (b.size() < end)
-      fail("read_idx", "'" + path + "' ends at byte " + std::to_string(b.size()) + ", expected " + what + " up to offset " +
+    if (size < end)
+      fail("read_idx", "'" + path + "' ends at byte " + std::to_string(size) + ", expected " + what + " up to offset " +
                            std::to_string(end));
   };
   need(4, "the magic number");
   if (b[0] != 0 || b[1] != 0) fail("read_idx", "'" + path + "' does not start with an IDX magic number (offset 0)");
-  if (b[2] != 0x08)
-  {
+  if (b[2] != 0x08) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(b[2]));
     fail("read_idx", "'" + path + "' has element type " + hex + " at offset 2; only unsigned bytes (0x08) are supported");
@@ -131,21 +130,19 @@ Tensor read_idx(const std::string& path) {
   uint64_t count = 1;
   bool overflow = false;
   for (int d = 0; d < dims; ++d) {
-    const unsigned char* p = b.data() + 4 + 4 * d;
+    const unsigned char* p = b + 4 + 4 * d;
     const int64_t n = (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | int64_t{p[3]};
     shape.push_back(n);
     overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(n), &count);
   }
-  if (overflow || count > b.size() - header) {
-    std::string dims_text;
-    for (size_t k = 0; k < shape.size(); ++k) dims_text += (k ? ", " : "") + std::to_string(shape[k]);
-    fail("read_idx", "'" + path + "' ends at byte " + std::to_string(b.size()) + ", but its dims (" + dims_text +
-                         ") at offset 4 call for " +
+  if (overflow || count > size - header) {
+    fail("read_idx", "'" + path + "' ends at byte " + std::to_string(size) + ", but its dims " + extents_str(shape) +
+                         " at offset 4 call for " +
                          (overflow ? std::string("more elements than a 64-bit count holds")
                                    : std::to_string(count) + " data bytes up to offset " + std::to_string(header + count)));
   }
-  if (b.size() != header + count)
-    fail("read_idx", "'" + path + "' has " + std::to_string(b.size() - header - count) +
+  if (size != header + count)
+    fail("read_idx", "'" + path + "' has " + std::to_string(size - header - count) +
                          " unexpected bytes after offset " + std::to_string(header + count));
   Tensor t = Tensor::empty(Shape(shape));
   for (size_t i = 0; i < count; ++i) t.data()[i] = static_cast<float>(b[header + i]);

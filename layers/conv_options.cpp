@@ -6,9 +6,7 @@
 namespace tapegrad {
 
 std::vector<int64_t> IntTuple::expand(int rank, const std::string& what, const std::string& owner, int64_t minimum) const {
-  std::string given = "(";
-  for (size_t i = 0; i < values_.size(); ++i) given += (i ? ", " : "") + std::to_string(values_[i]);
-  given += values_.size() == 1 ? ",)" : ")";
+  const std::string given = extents_str(values_);
   if (values_.empty()) fail(owner, what + " is not given");
   if (values_.size() != 1 && static_cast<int>(values_.size()) != rank)
     fail(owner, what + " needs 1 or " + std::to_string(rank) + " values, got " + given);

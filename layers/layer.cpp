@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <mutex>
 #include <regex>
 #include <unordered_set>
 
@@ -14,19 +12,15 @@
 
 namespace tapegrad {
 
-namespace {
 // Keras' to_snake_case: "BatchNormalization" -> "batch_normalization",
 // "Conv2DTranspose" -> "conv2d_transpose".
-std::string snake_case(const std::string& type) {
+std::string automatic_layer_name(const std::string& type) {
   static const std::regex word_start("(.)([A-Z][a-z0-9]+)");
   static const std::regex lower_upper("([a-z])([A-Z])");
   std::string s = std::regex_replace(std::regex_replace(type, word_start, "$1_$2"), lower_upper, "$1_$2");
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
-}  // namespace
-
-std::string automatic_layer_name(const std::string& type) { return snake_case(type); }
 
 Layer::Layer(std::string type, std::string name) : type_(std::move(type)), name_given_(!name.empty()) {
   name_ = name_given_ ? std::move(name) : automatic_layer_name(type_);
@@ -108,13 +102,13 @@ void Layer::add_named_sublayer(const std::string& given, std::shared_ptr<Layer> 
 }
 
 std::shared_ptr<Layer> Layer::get_layer(const std::string& name) const {
-  for (size_t i = 0; i < sublayers_.size(); ++i)
+  std::string known;  // each name once, in order (a shared layer is listed at every use)
+  for (size_t i = 0; i < sublayers_.size(); ++i) {
     if (sublayer_names_[i] == name) return sublayers_[i];
-  std::string known;
-  for (size_t i = 0; i < sublayers_.size(); ++i)
-    if (std::find(sublayer_names_.begin(), sublayer_names_.begin() + static_cast<std::ptrdiff_t>(i),
-                  sublayer_names_[i]) == sublayer_names_.begin() + static_cast<std::ptrdiff_t>(i))
+    if (std::find(sublayer_names_.begin(), sublayer_names_.begin() + static_cast<std::ptrdiff_t>(i), sublayer_names_[i]) ==
+        sublayer_names_.begin() + static_cast<std::ptrdiff_t>(i))
       known += (known.empty() ? "" : ", ") + sublayer_names_[i];
+  }
   fail(label(), "has no sub-layer named '" + name + "'; it has: " + (known.empty() ? "none" : known));
 }
 
