@@ -1,5 +1,5 @@
-// Training-mode batch normalization, fused: forward (two-pass mean and variance per channel, then
-// one pass that writes y) and backward (one pass for both per-channel sums, one for dx) in one op.
+// Training-mode batch normalization, fused: forward (one pass for mean and variance per channel,
+// then one that writes y) and backward (one pass for both per-channel sums, one for dx) in one op.
 // xhat = (x - mean) * invstd is not stored: the backward recomputes it from x, which the graph
 // keeps anyway, with the same float expression (so the same bits), saving an activation-sized
 // tensor per layer and a write pass. x is viewed as (outer, C, inner) around the
@@ -109,23 +109,28 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
 
   const float* px = x.value().data();
   const double n = static_cast<double>(geo.count());
-  const std::vector<double> sums =
-      channel_sums<1>(geo, [px](int64_t i, int64_t, double* t) { t[0] = static_cast<double>(px[i]); });
-  std::vector<float> mean(C), invstd(C);
-  for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<float>(sums[c] / n);
-  const float* pm = mean.data();
-  // The variance from the deviations (a second pass), not E[x^2] - mean^2, which cancels badly.
-  const std::vector<double> sq = channel_sums<1>(geo, [px, pm](int64_t i, int64_t c, double* t) {
-    const double d = static_cast<double>(px[i]) - pm[c];
-    t[0] = d * d;
+  // Mean and variance in one pass: sums of d = x - shift and of d^2 in double, shift being the
+  // channel's first element. Shifted, the cancellation of E[d^2] - E[d]^2 costs nothing in
+  // double unless the spread is below ~1e-8 of |mean - shift| (Chan, Golub & LeVeque 1983).
+  std::vector<float> shift_by(C);
+  for (int64_t c = 0; c < C; ++c) shift_by[c] = px[c * geo.inner];
+  const float* pk = shift_by.data();
+  const std::vector<double> sums = channel_sums<2>(geo, [px, pk](int64_t i, int64_t c, double* t) {
+    const double d = static_cast<double>(px[i]) - static_cast<double>(pk[c]);
+    t[0] = d;
+    t[1] = d * d;
   });
+  std::vector<float> mean(C), invstd(C);
   Tensor mean_t = Tensor::empty({C}), var_t = Tensor::empty({C});
   for (int64_t c = 0; c < C; ++c) {
-    const double var = sq[c] / n;
+    const double mean_d = sums[c] / n;
+    const double var = std::max(0.0, sums[C + c] / n - mean_d * mean_d);
+    mean[c] = static_cast<float>(static_cast<double>(pk[c]) + mean_d);
     var_t.data()[c] = static_cast<float>(var);
     mean_t.data()[c] = mean[c];
     invstd[c] = static_cast<float>(1.0 / std::sqrt(var + epsilon));
   }
+  const float* pm = mean.data();
 
   // y = gamma * xhat + beta.
   Tensor y = Tensor::empty(x.shape());

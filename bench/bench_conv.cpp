@@ -10,10 +10,11 @@ namespace {
 
 void BM_Conv2D(benchmark::State& state) {
   const int64_t batch = 32, size = state.range(0), c_in = state.range(1), c_out = state.range(2);
-  const bool backward = state.range(3) != 0;
+  // backward: 0 forward only, 1 forward + both gradients, 2 forward + the kernel gradient only
+  const bool backward = state.range(3) != 0, input_gradient = state.range(3) == 1;
   tg::set_num_threads(static_cast<int>(state.range(4)));
   tg::Rng rng(1);
-  tg::Variable x(tg::Tensor::randn({batch, size, size, c_in}, rng), backward);
+  tg::Variable x(tg::Tensor::randn({batch, size, size, c_in}, rng), input_gradient);
   tg::Variable w(tg::Tensor::randn({3, 3, c_in, c_out}, rng), true);
   const tg::ConvParams same{{1, 1}, {1, 1}, "same"};
   for (auto _ : state) {
@@ -21,11 +22,11 @@ void BM_Conv2D(benchmark::State& state) {
     if (backward) {
       y.backward(y.value());
       w.zero_grad();
-      x.zero_grad();
+      if (input_gradient) x.zero_grad();
     }  // without backward the graph goes with y
     benchmark::DoNotOptimize(y.value().data());
   }
-  const double flops = 2.0 * static_cast<double>(batch * size * size) * 9.0 * static_cast<double>(c_in * c_out) * (backward ? 3.0 : 1.0);
+  const double flops = 2.0 * static_cast<double>(batch * size * size) * 9.0 * static_cast<double>(c_in * c_out) * (input_gradient ? 3.0 : backward ? 2.0 : 1.0);
   state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate,
                                                  benchmark::Counter::kIs1000);
 }
@@ -42,6 +43,16 @@ BENCHMARK(BM_Conv2D)
     ->Args({32, 32, 32, 1, 1})
     ->Args({16, 32, 64, 0, 2})
     ->Args({16, 32, 64, 1, 2})
+    // ResNet-20's three stages
+    ->Args({32, 16, 16, 0, 1})
+    ->Args({32, 16, 16, 1, 1})
+    ->Args({16, 32, 32, 0, 1})
+    ->Args({16, 32, 32, 1, 1})
+    ->Args({8, 64, 64, 0, 1})
+    ->Args({8, 64, 64, 1, 1})
+    ->Args({32, 16, 16, 2, 1})
+    ->Args({16, 32, 32, 2, 1})
+    ->Args({8, 64, 64, 2, 1})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

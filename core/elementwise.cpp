@@ -92,6 +92,13 @@ void broadcast_loop(const Tensor& a, const Tensor& b, Tensor& out, F f) {
   const float* pa = a.data();
   const float* pb = b.data();
   float* po = out.data();
+  if (p.rank == 1) {  // one run (same shapes, or a scalar operand): split the run itself
+    const int64_t sa = p.stride_a[0], sb = p.stride_b[0];
+    parallel_for(0, inner, kGrain, [&](int64_t lo, int64_t hi) {
+      inner_loop(pa + lo * sa, sa, pb + lo * sb, sb, po + lo, hi - lo, f);
+    });
+    return;
+  }
   const int64_t grain_rows = std::max<int64_t>(1, kGrain / inner);
   parallel_for(0, rows, grain_rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {

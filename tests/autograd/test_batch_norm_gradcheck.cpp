@@ -48,6 +48,26 @@ TEST(BatchNormOp, ForwardMatchesTheFormulaPerChannel) {
   }
 }
 
+// The statistics come from one pass of shifted sums: a channel far from zero with a small
+// spread (where E[x^2] - mean^2 in float would lose every digit) keeps its variance.
+TEST(BatchNormOp, VarianceOfAnOffsetChannelIsExact) {
+  const int64_t n = 64 * 8 * 8, C = 3;
+  Tensor x = normal({64, 8, 8, C}, 7, 0.0f, 1.0f);
+  const float offsets[C] = {1.0e4f, -3.0e3f, 0.0f}, spreads[C] = {0.01f, 0.5f, 2.0f};
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < C; ++c) x.data()[i * C + c] = offsets[c] + spreads[c] * x.data()[i * C + c];
+  const auto r = tg::batch_norm_train(Variable(x), Variable(), Variable(), -1, 1e-3f);
+  for (int64_t c = 0; c < C; ++c) {
+    double m = 0, v = 0;
+    for (int64_t i = 0; i < n; ++i) m += x.data()[i * C + c];
+    m /= static_cast<double>(n);
+    for (int64_t i = 0; i < n; ++i) v += (x.data()[i * C + c] - m) * (x.data()[i * C + c] - m);
+    v /= static_cast<double>(n);
+    EXPECT_NEAR(r.mean.data()[c], m, 1e-6 * std::abs(m) + 1e-6) << "channel " << c;
+    EXPECT_NEAR(r.variance.data()[c], v, 1e-5 * v) << "channel " << c;
+  }
+}
+
 TEST(BatchNormGradcheck, ChannelsLastWithGammaAndBeta) {
   const Tensor x = normal({4, 3, 3, 2}, 2, 0.5f, 2.0f);
   const Tensor gamma = Tensor::from({2}, {1.3f, -0.7f}), beta = Tensor::from({2}, {0.2f, -0.1f});
