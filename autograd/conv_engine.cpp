@@ -194,15 +194,14 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
   const bool direct = conv_direct::supports(g);
-  // 3x3 kernel gradients are summed in the Winograd domain (16 or 36 instead of 9 entries per
-  // channel pair) and transformed back once.
+  // 3x3 kernel gradients go through the Winograd domain, in a pass of their own (below).
   const bool winograd_dw = direct && want.dw && conv_winograd::supports(g);
-  const int64_t partial_size = winograd_dw ? conv_winograd::transformed_size(g) : w_size;
+  const bool chunk_dw = want.dw && !winograd_dw;
   // Per-chunk partial kernel and bias gradients, summed in chunk order below.
-  std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * partial_size) : 0);
+  std::vector<float> partials(chunk_dw ? static_cast<size_t>(chunks * w_size) : 0);
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * g.c_out) : 0, 0.0f);
   Gradients out;
-  const conv_direct::Plan dw_plan(direct && want.dw ? g : ConvGeometry{});
+  const conv_direct::Plan dw_plan(direct && chunk_dw ? g : ConvGeometry{});
   // At stride 1 the input gradient is a forward convolution of dy with the flipped kernel.
   std::vector<float> flipped(direct && want.dx ? static_cast<size_t>(w_size) : 0);
   if (!flipped.empty()) conv_direct::flip_kernel(w.data(), g, flipped.data());
@@ -225,14 +224,11 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
     if (want.db) add_column_sums(dy_chunk, rows, g.c_out, bias_partials.data() + chunk * g.c_out);
     if (direct) {
       const int64_t out_size = rows_per_sample * g.c_out;
-      if (want.dw) {
-        float* dw = partials.data() + chunk * partial_size;
-        std::fill(dw, dw + partial_size, 0.0f);
-        if (winograd_dw)
-          conv_winograd::add_weight_gradient(g, px + b0 * in_size, dy_chunk, b1 - b0, dw);
-        else
-          for (int64_t b = b0; b < b1; ++b)
-            conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
+      if (chunk_dw) {
+        float* dw = partials.data() + chunk * w_size;
+        std::fill(dw, dw + w_size, 0.0f);
+        for (int64_t b = b0; b < b1; ++b)
+          conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
       }
       if (want.dx)
         for (int64_t b = b0; b < b1; ++b)
@@ -251,9 +247,8 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
     for (int64_t b = b0; b < b1; ++b) col2im_add(col + (b - b0) * rows_per_sample * kc, g, pdx + b * in_size);
   });
   if (winograd_dw) {
-    const Tensor transformed = reduce_partials(partials, chunks, partial_size, Shape{partial_size});
     out.dw = Tensor::empty(w.shape());
-    conv_winograd::weight_gradient_from_transformed(transformed.data(), g, out.dw.data());
+    conv_winograd::weight_gradient(g, px, pdy, relu_y, out.dw.data());
   } else if (want.dw) {
     out.dw = reduce_partials(partials, chunks, w_size, w.shape());
   }

@@ -4,6 +4,7 @@
 
 #include "autograd/conv_direct.h"
 #include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 #include "core/scratch.h"
 
 #if defined(__AVX512F__)
@@ -74,73 +75,73 @@ int tile_size(const ConvGeometry& g, Pass pass) {
   return products(4) < margin * products(2) ? 4 : 2;
 }
 
-// out (R x C) = a (R x K) . b (K x C), through double.
-template <int R, int K, int C>
-void multiply(const Coefficients<R, K>& a, const double (&b)[K][C], double (&out)[R][C]) {
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) {
-      double s = 0.0;
-      for (int k = 0; k < K; ++k) s += static_cast<double>(a.v[r][k]) * b[k][c];
-      out[r][c] = s;
-    }
-}
+// The kernel transforms work on kBlock (c_in, c_out) pairs at once, the pair index innermost
+// so that the double arithmetic vectorises; blocks are independent, so they run in parallel.
+constexpr int64_t kBlock = 64;
 
+// u = G g G^T per channel pair: (3, 3, plane) -> (a, a, plane), in double.
 template <int M>
 std::vector<float> transform_kernel_for(const float* w, const ConvGeometry& g) {
   using T = Transforms<M>;
   constexpr int A = T::kA;
   const int64_t plane = g.c_in * g.c_out;
   std::vector<float> u(static_cast<size_t>(A * A * plane));
-  for (int64_t k = 0; k < plane; ++k) {
-    double gk[3][3], t[A][3], tt[3][A], uu[A][A];
-    for (int r = 0; r < 3; ++r)
-      for (int q = 0; q < 3; ++q) gk[r][q] = w[(r * 3 + q) * plane + k];
-    multiply(T::G, gk, t);  // G g
-    for (int r = 0; r < A; ++r)
-      for (int q = 0; q < 3; ++q) tt[q][r] = t[r][q];
-    double uT[A][A];
-    multiply(T::G, tt, uT);  // (G (G g)^T) = (G g G^T)^T
-    for (int r = 0; r < A; ++r)
-      for (int q = 0; q < A; ++q) uu[r][q] = uT[q][r];
-    for (int e = 0; e < A * A; ++e) u[static_cast<size_t>(e * plane + k)] = static_cast<float>(uu[e / A][e % A]);
-  }
+  float* pu = u.data();
+  parallel_for(0, plane, 16 * kBlock, [&](int64_t lo, int64_t hi) {
+    for (int64_t k0 = lo; k0 < hi; k0 += kBlock) {
+      const int64_t nb = std::min(kBlock, hi - k0);
+      double t[A][3][kBlock];  // G g
+      for (int a = 0; a < A; ++a)
+        for (int q = 0; q < 3; ++q)
+          for (int64_t j = 0; j < nb; ++j) {
+            double sum = 0.0;
+            for (int r = 0; r < 3; ++r) sum += static_cast<double>(T::G.v[a][r]) * w[(r * 3 + q) * plane + k0 + j];
+            t[a][q][j] = sum;
+          }
+      for (int a = 0; a < A; ++a)
+        for (int b = 0; b < A; ++b)
+          for (int64_t j = 0; j < nb; ++j) {
+            double sum = 0.0;
+            for (int q = 0; q < 3; ++q) sum += static_cast<double>(T::G.v[b][q]) * t[a][q][j];
+            pu[(a * A + b) * plane + k0 + j] = static_cast<float>(sum);
+          }
+    }
+  });
   return u;
 }
 
+// dw = G^T m G per channel pair: (a, a, plane) -> (3, 3, plane), in double.
 template <int M>
-void weight_gradient_for(const float* transformed_dw, const ConvGeometry& g, float* dw) {
+void kernel_from_transformed_for(const float* m, const ConvGeometry& g, float* dw) {
   using T = Transforms<M>;
   constexpr int A = T::kA;
-  constexpr Coefficients<3, A> GT = transposed(T::G);
   const int64_t plane = g.c_in * g.c_out;
-  for (int64_t k = 0; k < plane; ++k) {
-    double m[A][A], t[3][A], tt[A][3], out_t[3][3];
-    for (int e = 0; e < A * A; ++e) m[e / A][e % A] = transformed_dw[e * plane + k];
-    multiply(GT, m, t);  // G^T m
-    for (int r = 0; r < 3; ++r)
-      for (int q = 0; q < A; ++q) tt[q][r] = t[r][q];
-    multiply(GT, tt, out_t);  // G^T (G^T m)^T = (G^T m G)^T
-    for (int r = 0; r < 3; ++r)
-      for (int q = 0; q < 3; ++q) dw[(r * 3 + q) * plane + k] = static_cast<float>(out_t[q][r]);
-  }
+  parallel_for(0, plane, 16 * kBlock, [&](int64_t lo, int64_t hi) {
+    for (int64_t k0 = lo; k0 < hi; k0 += kBlock) {
+      const int64_t nb = std::min(kBlock, hi - k0);
+      double t[3][A][kBlock];  // G^T m
+      for (int r = 0; r < 3; ++r)
+        for (int b = 0; b < A; ++b)
+          for (int64_t j = 0; j < nb; ++j) {
+            double sum = 0.0;
+            for (int a = 0; a < A; ++a) sum += static_cast<double>(T::G.v[a][r]) * m[(a * A + b) * plane + k0 + j];
+            t[r][b][j] = sum;
+          }
+      for (int r = 0; r < 3; ++r)
+        for (int q = 0; q < 3; ++q)
+          for (int64_t j = 0; j < nb; ++j) {
+            double sum = 0.0;
+            for (int b = 0; b < A; ++b) sum += t[r][b][j] * static_cast<double>(T::G.v[b][q]);
+            dw[(r * 3 + q) * plane + k0 + j] = static_cast<float>(sum);
+          }
+    }
+  });
 }
 
 }  // namespace
 
-int64_t transformed_size(const ConvGeometry& g) {
-  const int64_t a = tile_size(g, Pass::kKernelGradient) + 2;
-  return a * a * g.c_in * g.c_out;
-}
-
 std::vector<float> transform_kernel(const float* w, const ConvGeometry& g) {
   return tile_size(g, Pass::kForward) == 4 ? transform_kernel_for<4>(w, g) : transform_kernel_for<2>(w, g);
-}
-
-void weight_gradient_from_transformed(const float* transformed_dw, const ConvGeometry& g, float* dw) {
-  if (tile_size(g, Pass::kKernelGradient) == 4)
-    weight_gradient_for<4>(transformed_dw, g, dw);
-  else
-    weight_gradient_for<2>(transformed_dw, g, dw);
 }
 
 #if defined(__AVX512F__)
@@ -307,60 +308,81 @@ void forward_sample_for(const ConvGeometry& g, const float* x, const float* tran
   }
 }
 
-// Tiles per kernel-gradient GEMM: the GEMMs reduce over tiles, and below this many the
-// accumulators' loads and stores weigh on every tile call; samples are taken together to reach it.
-constexpr int64_t kMinTilesPerReduction = 64;
+// Tiles per kernel-gradient GEMM, the GEMM's reduction: long enough that the accumulators'
+// loads and stores are a small part of each tile call, short enough that one group's
+// transformed inputs and output gradients (a^2 x tiles x channels each) stay near the cache.
+constexpr int64_t kTilesPerReduction = 256;
 
+// The kernel gradient over the whole batch in the Winograd domain, the adjoint of the forward:
+// for every tile, (B^T d B) (A dy A^T), summed over tiles into a^2 matrices (c_in, c_out), then
+// back to (3, 3, c_in, c_out). The batch goes by in groups of samples, fixed by the geometry:
+// first every sample of a group is transformed (in parallel over samples), then each of the a^2
+// GEMMs adds the group's tiles onto its own matrix (in parallel over matrices). Every sum runs
+// in one order whatever the thread count, and no per-thread partial matrices are kept or added.
 template <int M>
-void add_weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy, int64_t samples, float* transformed_dw) {
+void weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy, const float* relu_y, float* dw) {
   const Layout<M> l(g);
   constexpr int A = Layout<M>::kA, kElements = A * A;
   const int64_t c = g.c_in, n = g.c_out, tiles = l.tiles();
   const int64_t row = l.padded_w * c, oh = g.out[1], ow = g.out[2];
   const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
-  const int64_t per_group = std::min(samples, (kMinTilesPerReduction + tiles - 1) / tiles);
+  const int64_t per_group = std::clamp<int64_t>((kTilesPerReduction + tiles - 1) / tiles, 1, g.batch);
   thread_local ScratchBuffer v_buffer, z_buffer;
-  const int64_t v_stride = per_group * tiles * c, z_stride = per_group * tiles * n;
+  const int64_t v_stride = per_group * tiles * c, z_stride = per_group * tiles * n;  // per Winograd element
   float* v = v_buffer.get(static_cast<size_t>(kElements * v_stride));
   float* z = z_buffer.get(static_cast<size_t>(kElements * z_stride));
+  std::vector<float> transformed(static_cast<size_t>(kElements * c * n), 0.0f);
   const std::vector<ColumnGroup> groups = column_groups(n);
-  const int64_t zero_offset = 0;
-  std::array<float*, 16> c_rows{};
-  for (int64_t s0 = 0; s0 < samples; s0 += per_group) {
-    const int64_t group_samples = std::min(per_group, samples - s0), group_tiles = group_samples * tiles;
-    for (int64_t s = 0; s < group_samples; ++s) {
-      const float* xp = framed_input(x + (s0 + s) * in_size, g, l.padded_h, l.padded_w);
-      const float* dys = dy + (s0 + s) * out_size;
-      for (int64_t t = 0; t < tiles; ++t) {
-        const int64_t ty = t / l.tiles_w, tx = t % l.tiles_w, k = s * tiles + t;  // k: the tile's row in v and z
-        const float* base = xp + M * ty * row + M * tx * c;
-        for (int64_t c0 = 0; c0 < c; c0 += 16)
-          transform_input<M>(base + c0, row, c, lanes_below(c - c0), v + k * c + c0, v_stride);
-        for (int64_t n0 = 0; n0 < n; n0 += 16) {
-          const __mmask16 mask = lanes_below(n - n0);
-          __m512 gy[M][M];
-          for (int a = 0; a < M; ++a)
-            for (int q = 0; q < M; ++q) {
-              const int64_t oy = M * ty + a, ox = M * tx + q;
-              gy[a][q] = oy < oh && ox < ow ? _mm512_maskz_loadu_ps(mask, dys + (oy * ow + ox) * n + n0) : _mm512_setzero_ps();
-            }
-          transform_output_gradient<M>(gy, z + k * n + n0, z_stride, mask);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t s0 = 0; s0 < g.batch; s0 += per_group) {
+    const int64_t group_samples = std::min(per_group, g.batch - s0), group_tiles = group_samples * tiles;
+    parallel_for(0, group_samples, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t s = lo; s < hi; ++s) {
+        const float* xp = framed_input(x + (s0 + s) * in_size, g, l.padded_h, l.padded_w);
+        const float* dys = dy + (s0 + s) * out_size;
+        const float* ys = relu_y ? relu_y + (s0 + s) * out_size : nullptr;
+        for (int64_t t = 0; t < tiles; ++t) {
+          const int64_t ty = t / l.tiles_w, tx = t % l.tiles_w, k = s * tiles + t;  // k: the tile's row in v and z
+          const float* base = xp + M * ty * row + M * tx * c;
+          for (int64_t c0 = 0; c0 < c; c0 += 16)
+            transform_input<M>(base + c0, row, c, lanes_below(c - c0), v + k * c + c0, v_stride);
+          for (int64_t n0 = 0; n0 < n; n0 += 16) {
+            const __mmask16 mask = lanes_below(n - n0);
+            __m512 gy[M][M];
+            for (int a = 0; a < M; ++a)
+              for (int q = 0; q < M; ++q) {
+                const int64_t oy = M * ty + a, ox = M * tx + q, at = (oy * ow + ox) * n + n0;
+                if (oy >= oh || ox >= ow) {  // an overhanging tile's missing outputs
+                  gy[a][q] = zero;
+                  continue;
+                }
+                // The fused relu's gradient: zero where the output was clamped.
+                const __mmask16 live = ys ? mask & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(mask, ys + at), zero, _CMP_GT_OQ) : mask;
+                gy[a][q] = _mm512_maskz_loadu_ps(live, dys + at);
+              }
+            transform_output_gradient<M>(gy, z + k * n + n0, z_stride, mask);
+          }
         }
       }
-    }
-    // transformed_dw[e] (c, n) += v[e]^T (c, tiles) . z[e] (tiles, n)
-    for (int e = 0; e < kElements; ++e)
-      for (const ColumnGroup& cols : groups) {
-        const float* b = z + e * z_stride + cols.begin;
-        const int mr = rows_for(cols.vectors);
-        for (int64_t c0 = 0; c0 < c; c0 += mr) {
-          const int rows = static_cast<int>(std::min<int64_t>(mr, c - c0));
-          for (int i = 0; i < rows; ++i) c_rows[static_cast<size_t>(i)] = transformed_dw + (e * c + c0 + i) * n + cols.begin;
-          const Tile tile{v + e * v_stride + c0, 1, c, &zero_offset, &b, 1, group_tiles, n, c_rows.data(), cols.last_mask, true, nullptr, false};
-          run(tile, rows, cols.vectors);
+    });
+    // transformed[e] (c, n) += v[e]^T (c, tiles) . z[e] (tiles, n)
+    parallel_for(0, kElements, 1, [&](int64_t e0, int64_t e1) {
+      const int64_t zero_offset = 0;
+      std::array<float*, 16> c_rows{};
+      for (int64_t e = e0; e < e1; ++e)
+        for (const ColumnGroup& cols : groups) {
+          const float* b = z + e * z_stride + cols.begin;
+          const int mr = rows_for(cols.vectors);
+          for (int64_t c0 = 0; c0 < c; c0 += mr) {
+            const int rows = static_cast<int>(std::min<int64_t>(mr, c - c0));
+            for (int i = 0; i < rows; ++i) c_rows[static_cast<size_t>(i)] = transformed.data() + (e * c + c0 + i) * n + cols.begin;
+            const Tile tile{v + e * v_stride + c0, 1, c, &zero_offset, &b, 1, group_tiles, n, c_rows.data(), cols.last_mask, true, nullptr, false};
+            run(tile, rows, cols.vectors);
+          }
         }
-      }
+    });
   }
+  kernel_from_transformed_for<M>(transformed.data(), g, dw);
 }
 
 }  // namespace
@@ -383,11 +405,11 @@ void forward_sample(const ConvGeometry& g, const float* x, const float* transfor
     forward_sample_for<2>(g, x, transformed_w, bias, relu, y);
 }
 
-void add_weight_gradient(const ConvGeometry& g, const float* x, const float* dy, int64_t samples, float* transformed_dw) {
+void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, const float* relu_y, float* dw) {
   if (tile_size(g, Pass::kKernelGradient) == 4)
-    add_weight_gradient_for<4>(g, x, dy, samples, transformed_dw);
+    weight_gradient_for<4>(g, x, dy, relu_y, dw);
   else
-    add_weight_gradient_for<2>(g, x, dy, samples, transformed_dw);
+    weight_gradient_for<2>(g, x, dy, relu_y, dw);
 }
 
 #else  // no AVX-512: conv_engine uses the other paths
@@ -396,7 +418,7 @@ bool supports(const ConvGeometry&) { return false; }
 void forward_sample(const ConvGeometry&, const float*, const float*, const float*, bool, float*) {
   fail("conv", "the Winograd kernels need AVX-512");
 }
-void add_weight_gradient(const ConvGeometry&, const float*, const float*, int64_t, float*) {
+void weight_gradient(const ConvGeometry&, const float*, const float*, const float*, float*) {
   fail("conv", "the Winograd kernels need AVX-512");
 }
 

@@ -7,7 +7,7 @@
 // geometry and pass (4x4 unless overhanging tiles waste more than it saves). 4x4 tiles round a
 // little more (about 5e-6 of the largest output against 5e-7).
 // The input gradient of such a convolution is one too (conv_direct::input_gradient_geometry),
-// so it serves both. Per sample, single-threaded: conv_engine runs it on its TBB chunks.
+// so it serves both. The forward runs per sample, single-threaded, on conv_engine's TBB chunks.
 #include <cstdint>
 #include <vector>
 
@@ -19,9 +19,6 @@ namespace tapegrad::conv_winograd {
 // dilation 1 and enough channels for the transforms to pay.
 bool supports(const ConvGeometry& g);
 
-// Floats in the Winograd domain of a kernel gradient: a^2 matrices (c_in, c_out).
-int64_t transformed_size(const ConvGeometry& g);
-
 // The kernel (3, 3, c_in, c_out) transformed: a^2 matrices (c_in, c_out), one per element of the
 // a x a Winograd domain. Computed once per call.
 std::vector<float> transform_kernel(const float* w, const ConvGeometry& g);
@@ -29,13 +26,10 @@ std::vector<float> transform_kernel(const float* w, const ConvGeometry& g);
 // y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
 void forward_sample(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y);
 
-// The kernel gradient in the Winograd domain, as the adjoint of the forward: for every tile,
-// (B^T d B) (A dy A^T) summed over the tiles into a^2 matrices (c_in, c_out), one GEMM each with
-// the tiles as the long reduction. Takes `samples` consecutive samples of x and dy (a few at a
-// time, so that small images still give long reductions); `transformed_dw`
-// (transformed_size(g) floats) is added to.
-void add_weight_gradient(const ConvGeometry& g, const float* x, const float* dy, int64_t samples, float* transformed_dw);
-// dw (3, 3, c_in, c_out) = G^T m G, back from the Winograd domain.
-void weight_gradient_from_transformed(const float* transformed_dw, const ConvGeometry& g, float* dw);
+// dw (3, 3, c_in, c_out): the kernel gradient over all g.batch samples of x and dy, where dy is
+// taken as zero wherever relu_y (the fused relu's output, when given) is not positive. Through
+// the Winograd domain, as the adjoint of the forward; parallel by itself (see the .cpp), and
+// independent of the thread count.
+void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, const float* relu_y, float* dw);
 
 }  // namespace tapegrad::conv_winograd

@@ -100,6 +100,7 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
       {{8, 14}, {3, 3}, {1, 1}, "valid", 3, 32, 32, true},  // the CIFAR network's shape family
       {{7, 9}, {3, 3}, {1, 1}, "valid", 2, 64, 64, true},   // 4 vectors, 6-row tiles, odd outputs
       {{6, 6}, {3, 3}, {1, 1}, "same", 3, 16, 16, true},    // 2x2 tiles (4x4 would not save)
+      {{32, 32}, {3, 3}, {1, 1}, "same", 6, 16, 16, true},  // kernel gradient in groups of 4 samples: 4 + 2
       {{8, 8}, {3, 3}, {1, 1}, "same", 2, 8, 32, false},    // too few channels for Winograd
       {{8, 8}, {3, 3}, {2, 2}, "same", 2, 32, 32, false},   // dilated
       {{13}, {3}, {2}, "causal", 2, 5, 48, false},          // 1-D, dilation, all padding on the left
@@ -123,12 +124,20 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
     const Tensor y1 = tg::conv_engine::forward(x, w, g, {bias.data(), true});
     const Reference want = reference(x, w, bias, dy, y1, g);
     const float tolerance = c.winograd && kHasDirectKernels ? 1e-5f : 0.0f;
+    Tensor dx1, dw1;
     for (int threads : {1, 2}) {
       tg::set_num_threads(threads);
       const Tensor y = tg::conv_engine::forward(x, w, g, {bias.data(), true});
       const auto got = tg::conv_engine::backward(x, w, dy, g, {true, true, true, &y});
       const std::string what = c.padding + " " + g.input_shape().str() + " -> " + y.shape().str();
       EXPECT_EQ(y.to_vector(), y1.to_vector()) << what << ": depends on the thread count";
+      if (threads == 1) {
+        dx1 = got.dx;
+        dw1 = got.dw;
+      } else {
+        EXPECT_EQ(got.dx.to_vector(), dx1.to_vector()) << what << ": the input gradient depends on the thread count";
+        EXPECT_EQ(got.dw.to_vector(), dw1.to_vector()) << what << ": the kernel gradient depends on the thread count";
+      }
       expect_close(y, want.y, tolerance, what + " forward");
       expect_close(got.dx, want.dx, tolerance, what + " input gradient");
       expect_close(got.dw, want.dw, tolerance, what + " kernel gradient");
