@@ -43,13 +43,16 @@ Options parse(int argc, char** argv) {
     else if (f == "--steps") o.steps = std::stoi(value());
     else if (f == "--profile") o.profile = true;
     else if (f == "--help") {
-      std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet] [--mode train|infer] [--batch N] [--threads N]\n"
-                   "                   [--optimizer rmsprop|adam] [--warmup N] [--chunks N] [--steps N] [--profile]\n";
+      std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet|textcnn] [--mode train|infer] [--batch N]\n"
+                   "                   [--threads N] [--optimizer rmsprop|adam|sgd] [--warmup N] [--chunks N] [--steps N]\n"
+                   "                   [--profile]\n";
       std::exit(0);
     } else throw std::invalid_argument("unknown option " + f);
   }
-  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20" && o.model != "mobilenet")
-    throw std::invalid_argument("--model is cnn, mlp, resnet20 or mobilenet");
+  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20" && o.model != "mobilenet" && o.model != "textcnn")
+    throw std::invalid_argument("--model is cnn, mlp, resnet20, mobilenet or textcnn");
+  if (o.optimizer != "rmsprop" && o.optimizer != "adam" && o.optimizer != "sgd")
+    throw std::invalid_argument("--optimizer is rmsprop, adam or sgd");
   if (o.mode != "train" && o.mode != "infer") throw std::invalid_argument("--mode is train or infer");
   return o;
 }
@@ -84,6 +87,18 @@ std::shared_ptr<tg::Sequential> mobilenet(double* macs) {
   return std::make_shared<tg::Sequential>(layers);
 }
 
+// The text CNN of ../shared/bench/torch_zoo.py: Embedding(20000, 128) on 200 tokens, two
+// Conv1D(128, 5) + MaxPooling1D(5), a third Conv1D(128, 5), global max pooling, Dense(128),
+// Dense(10). Lengths 200 -> 196 -> 39 -> 35 -> 7 -> 3.
+constexpr int64_t kTextVocabulary = 20000, kTextLength = 200;
+std::shared_ptr<tg::Sequential> textcnn(double* macs) {
+  *macs = (196.0 + 35.0 + 3.0) * 5 * 128 * 128 + 128.0 * 128 + 128.0 * 10;
+  return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
+      tg::Embedding(kTextVocabulary, 128), tg::Conv1D(128, 5, {.activation = "relu"}), tg::MaxPooling1D(5),
+      tg::Conv1D(128, 5, {.activation = "relu"}), tg::MaxPooling1D(5), tg::Conv1D(128, 5, {.activation = "relu"}),
+      tg::GlobalMaxPooling1D(), tg::Dense(128, {.activation = "relu"}), tg::Dense(10)});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,31 +112,37 @@ int main(int argc, char** argv) {
   tg::set_num_threads(o.threads);
   tg::manual_seed(0);
   const bool cnn = o.model == "cnn", resnet = o.model == "resnet20", mobile = o.model == "mobilenet";
+  const bool text = o.model == "textcnn";
   std::shared_ptr<tg::Layer> model;
-  double mobilenet_macs = 0.0;
+  double counted_macs = 0.0;  // mobilenet, textcnn
   if (cnn) model = examples::keras_cifar10_cnn();
   else if (resnet) model = std::make_shared<examples::ResNet20>();
-  else if (mobile) model = mobilenet(&mobilenet_macs);
+  else if (mobile) model = mobilenet(&counted_macs);
+  else if (text) model = textcnn(&counted_macs);
   else model = mlp();
-  const tg::Shape sample = cnn || resnet || mobile ? tg::Shape{32, 32, 3} : tg::Shape{784};
+  const tg::Shape sample = cnn || resnet || mobile ? tg::Shape{32, 32, 3} : text ? tg::Shape{kTextLength} : tg::Shape{784};
   model->build(sample);
   // 2 * MACs of the conv and dense layers per image, as the PyTorch script counts them
   // (ResNet-20: 40.55M MACs, He et al. 2016).
   const double fwd_flops = cnn ? 2.0 * (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64 + 13 * 13 * 576 * 64 +
                                         2304 * 512 + 512 * 10)
                          : resnet ? 2.0 * 40.55e6
-                         : mobile ? 2.0 * mobilenet_macs
+                         : mobile || text ? 2.0 * counted_macs
                                   : 2.0 * (784 * 512 + 512 * 512 + 512 * 10);
   const double flops_per_img = fwd_flops * (o.mode == "train" ? 3.0 : 1.0);
   tg::Rng rng(1);
   tg::Shape xs{o.batch};
   for (int64_t d : sample) xs.push_back(d);
-  const tg::Tensor x = tg::Tensor::randn(xs, rng);
+  tg::Tensor x = tg::Tensor::randn(xs, rng);
+  if (text)  // token ids
+    for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = static_cast<float>(rng.uniform_int(kTextVocabulary));
   tg::Tensor y = tg::Tensor::empty({o.batch});
   for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = static_cast<float>(rng.uniform_int(10));
   std::unique_ptr<tg::Optimizer> opt;
   if (o.optimizer == "adam")
     opt = std::make_unique<tg::Adam>(model->parameters(), tg::AdamOptions{.learning_rate = 1e-3f});
+  else if (o.optimizer == "sgd")  // as the PyTorch zoo script trains
+    opt = std::make_unique<tg::SGD>(model->parameters(), tg::SGDOptions{.learning_rate = 0.01f, .momentum = 0.9f});
   else
     opt = std::make_unique<tg::RMSprop>(model->parameters(), tg::RMSpropOptions{.learning_rate = 1e-4f});
 
