@@ -6,6 +6,8 @@
 // channel axis; per-channel sums are taken over fixed chunks of `outer` in parallel and combined
 // in chunk order, so the result does not depend on the thread count.
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -89,11 +91,59 @@ void for_each_element(const Geometry& geo, float* out, F f) {
   });
 }
 
+// What the backward needs of the forward.
+struct Saved {
+  Geometry geo;
+  Tensor x;
+  std::vector<float> mean, invstd, scale;
+  int gamma_index, beta_index;
+};
+
+// The gradients for the output gradient grad(i) (a template, so that the fused relu's masking
+// is inlined into both passes rather than being a pass of its own).
+template <class Grad>
+void backward_pass(const Saved& sv, Grad grad, GradSink& s) {
+  const int64_t C = sv.geo.channels;
+  const float* px = sv.x.data();
+  const float *pm = sv.mean.data(), *pi = sv.invstd.data();
+  auto xhat = [px, pm, pi](int64_t i, int64_t c) { return (px[i] - pm[c]) * pi[c]; };
+  // sum(g) and sum(g * xhat) per channel, in one pass.
+  const std::vector<double> sums = channel_sums<2>(sv.geo, [grad, xhat](int64_t i, int64_t c, double* t) {
+    const double g = static_cast<double>(grad(i));
+    t[0] = g;
+    t[1] = g * xhat(i, c);
+  });
+  const std::vector<double> sum_g(sums.begin(), sums.begin() + C);
+  const std::vector<double> sum_gh(sums.begin() + C, sums.end());
+  if (s.needs(0)) {
+    // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat))
+    const double n = static_cast<double>(sv.geo.count());
+    std::vector<float> k(C), mg(C), mgh(C);
+    for (int64_t c = 0; c < C; ++c) {
+      k[c] = sv.scale[c] * sv.invstd[c];
+      mg[c] = static_cast<float>(sum_g[c] / n);
+      mgh[c] = static_cast<float>(sum_gh[c] / n);
+    }
+    Tensor dx = Tensor::empty(sv.x.shape());
+    const float *pk = k.data(), *pmg = mg.data(), *pmgh = mgh.data();
+    for_each_element(sv.geo, dx.data(),
+                     [=](int64_t i, int64_t c) { return pk[c] * (grad(i) - pmg[c] - xhat(i, c) * pmgh[c]); });
+    s.set(0, std::move(dx));
+  }
+  auto to_tensor = [C](const std::vector<double>& v) {
+    Tensor t = Tensor::empty({C});
+    for (int64_t c = 0; c < C; ++c) t.data()[c] = static_cast<float>(v[c]);
+    return t;
+  };
+  if (sv.gamma_index >= 0 && s.needs(sv.gamma_index)) s.set(sv.gamma_index, to_tensor(sum_gh));
+  if (sv.beta_index >= 0 && s.needs(sv.beta_index)) s.set(sv.beta_index, to_tensor(sum_g));
+}
+
 }  // namespace
 
 BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
-                                 float epsilon) {
-  static const char* op = "batch_norm";
+                                 float epsilon, bool relu) {
+  const char* op = relu ? "batch_norm_relu" : "batch_norm";
   if (!x.defined()) fail(op, "input is undefined");
   if (x.rank() < 2) fail(op, "input " + x.shape().str() + " needs a batch dim and a channel axis");
   const int ax = normalize_axis(axis, x.rank(), op);
@@ -132,7 +182,7 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   }
   const float* pm = mean.data();
 
-  // y = gamma * xhat + beta.
+  // y = gamma * xhat + beta (then max(y, 0) when fused with a relu).
   Tensor y = Tensor::empty(x.shape());
   std::vector<float> scale(C, 1.0f), shift(C, 0.0f);
   if (gamma.defined()) std::copy_n(gamma.value().data(), C, scale.begin());
@@ -140,10 +190,16 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   {
     const float* pi = invstd.data();
     const float *ps = scale.data(), *pb = shift.data();
-    for_each_element(geo, y.data(), [px, pm, pi, ps, pb](int64_t i, int64_t c) {
-      const float h = (px[i] - pm[c]) * pi[c];
-      return ps[c] * h + pb[c];
-    });
+    if (relu)
+      for_each_element(geo, y.data(), [px, pm, pi, ps, pb](int64_t i, int64_t c) {
+        const float v = ps[c] * ((px[i] - pm[c]) * pi[c]) + pb[c];
+        return v > 0.0f ? v : 0.0f;  // NaN -> 0, as the relu op
+      });
+    else
+      for_each_element(geo, y.data(), [px, pm, pi, ps, pb](int64_t i, int64_t c) {
+        const float h = (px[i] - pm[c]) * pi[c];
+        return ps[c] * h + pb[c];
+      });
   }
 
   std::vector<Variable> inputs{x};
@@ -152,44 +208,24 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   const int beta_index = beta.defined() ? static_cast<int>(inputs.size()) : -1;
   if (beta.defined()) inputs.push_back(beta);
 
-  Variable out = record(op, y, inputs,
-                        [geo, xv = x.value(), mean, invstd, scale, gamma_index, beta_index](const Tensor& g, GradSink& s) {
-                          const int64_t C = geo.channels;
-                          const float* pg = g.data();
-                          const float* px = xv.data();
-                          const float *pm = mean.data(), *pi = invstd.data();
-                          auto xhat = [px, pm, pi](int64_t i, int64_t c) { return (px[i] - pm[c]) * pi[c]; };
-                          // sum(g) and sum(g * xhat) per channel, in one pass.
-                          const std::vector<double> sums = channel_sums<2>(geo, [pg, xhat](int64_t i, int64_t c, double* t) {
-                            t[0] = static_cast<double>(pg[i]);
-                            t[1] = static_cast<double>(pg[i]) * xhat(i, c);
-                          });
-                          const std::vector<double> sum_g(sums.begin(), sums.begin() + C);
-                          const std::vector<double> sum_gh(sums.begin() + C, sums.end());
-                          if (s.needs(0)) {
-                            // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat))
-                            const double n = static_cast<double>(geo.count());
-                            std::vector<float> k(C), mg(C), mgh(C);
-                            for (int64_t c = 0; c < C; ++c) {
-                              k[c] = scale[c] * invstd[c];
-                              mg[c] = static_cast<float>(sum_g[c] / n);
-                              mgh[c] = static_cast<float>(sum_gh[c] / n);
-                            }
-                            Tensor dx = Tensor::empty(xv.shape());
-                            const float *pk = k.data(), *pmg = mg.data(), *pmgh = mgh.data();
-                            for_each_element(geo, dx.data(), [=](int64_t i, int64_t c) {
-                              return pk[c] * (pg[i] - pmg[c] - xhat(i, c) * pmgh[c]);
-                            });
-                            s.set(0, std::move(dx));
-                          }
-                          auto to_tensor = [C](const std::vector<double>& v) {
-                            Tensor t = Tensor::empty({C});
-                            for (int64_t c = 0; c < C; ++c) t.data()[c] = static_cast<float>(v[c]);
-                            return t;
-                          };
-                          if (gamma_index >= 0 && s.needs(gamma_index)) s.set(gamma_index, to_tensor(sum_gh));
-                          if (beta_index >= 0 && s.needs(beta_index)) s.set(beta_index, to_tensor(sum_g));
-                        });
+  // The fused relu's mask is where the output is positive: the output tensor (kept by the graph
+  // as the next op's input anyway) is captured instead of a mask.
+  Saved saved{geo, x.value(), mean, invstd, scale, gamma_index, beta_index};
+  const Tensor relu_output = relu ? y : Tensor();
+  Variable out = record(op, y, inputs, [saved = std::move(saved), relu_output](const Tensor& g, GradSink& s) {
+    const float* pg = g.data();
+    if (relu_output.defined()) {
+      const float* py = relu_output.data();
+      // g where y > 0, else 0, as a bit mask: written as a select, GCC branches around the whole
+      // sum instead and the loop no longer vectorises (5x slower).
+      backward_pass(saved, [pg, py](int64_t i) {
+        const uint32_t keep = 0u - static_cast<uint32_t>(py[i] > 0.0f);
+        return std::bit_cast<float>(std::bit_cast<uint32_t>(pg[i]) & keep);
+      }, s);
+    } else {
+      backward_pass(saved, [pg](int64_t i) { return pg[i]; }, s);
+    }
+  });
   return {out, mean_t, var_t};
 }
 

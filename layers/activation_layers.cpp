@@ -21,6 +21,12 @@ ReLU::ReLU(ReLUOptions options)
 
 Variable ReLU::forward(const Variable& x, bool) { return relu(x, relu_); }
 
+bool ReLU::plain() const {
+  const ReLUParams identity{};
+  return relu_.negative_slope == identity.negative_slope && relu_.max_value == identity.max_value &&
+         relu_.threshold == identity.threshold && !has_activity_regularizer();
+}
+
 LeakyReLU::LeakyReLU(float alpha, LayerOptions options) : Layer("LeakyReLU", std::move(options.name)), alpha_(alpha) {
   if (!(alpha >= 0.0f)) fail(label(), "alpha must be >= 0, got " + std::to_string(alpha));
 }

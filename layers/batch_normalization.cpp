@@ -52,7 +52,7 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   const Variable gamma = gamma_ ? gamma_->var : Variable();
   const Variable beta = beta_ ? beta_->var : Variable();
   if (training && trainable()) {
-    BatchNormResult r = batch_norm_train(x, gamma, beta, axis, options_.epsilon);
+    BatchNormResult r = batch_norm_train(x, gamma, beta, axis, options_.epsilon, fuse_relu_);
     NoGradGuard no_grad;
     const float m = options_.momentum;
     Tensor& mm = moving_mean_->var.value();
@@ -70,7 +70,18 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   const Variable k = gamma.defined() ? mul(gamma, Variable(inv)) : Variable(inv);
   Variable c = neg(mul(k, Variable(moving_mean_->var.value())));
   if (beta.defined()) c = add(c, beta);
-  return add(mul(x, reshape(k, bshape)), reshape(c, bshape));
+  const Variable y = add(mul(x, reshape(k, bshape)), reshape(c, bshape));
+  return fuse_relu_ ? relu(y, ReLUParams{}) : y;
+}
+
+Variable BatchNormalization::call_with_relu(const Variable& x, bool training) {
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  };
+  fuse_relu_ = true;
+  const Reset reset{fuse_relu_};
+  return (*this)(x, training);
 }
 
 }  // namespace tapegrad

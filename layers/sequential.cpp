@@ -1,6 +1,8 @@
 #include "tapegrad/layers/sequential.h"
 
 #include "tapegrad/core/error.h"
+#include "tapegrad/layers/activation_layers.h"
+#include "tapegrad/layers/batch_normalization.h"
 
 namespace tapegrad {
 
@@ -33,8 +35,19 @@ void Sequential::build_impl(const Shape& input_shape) {
 }
 
 Variable Sequential::forward(const Variable& x, bool training) {
+  const auto& ls = layers();
   Variable y = x;
-  for (const auto& l : layers()) y = (*l)(y, training);
+  for (size_t i = 0; i < ls.size(); ++i) {
+    // BatchNormalization then a plain ReLU: one fused op, the same values (see call_with_relu).
+    if (i + 1 < ls.size())
+      if (auto* bn = dynamic_cast<BatchNormalization*>(ls[i].get()); bn && !bn->has_activity_regularizer())
+        if (const auto* r = dynamic_cast<const ReLU*>(ls[i + 1].get()); r && r->plain()) {
+          y = bn->call_with_relu(y, training);
+          ++i;
+          continue;
+        }
+    y = (*ls[i])(y, training);
+  }
   return y;
 }
 

@@ -40,7 +40,8 @@ class ResNet20::BasicBlock : public tg::Layer {
 
  protected:
   tg::Variable forward(const tg::Variable& x, bool training) override {
-    tg::Variable y = tg::relu((*bn1_)((*conv1_)(x, training), training));
+    // bn1 then relu as one fused op (the same values as tg::relu((*bn1_)(...))).
+    tg::Variable y = bn1_->call_with_relu((*conv1_)(x, training), training);
     y = (*bn2_)((*conv2_)(y, training), training);
     const tg::Variable shortcut = project_ ? (*project_bn_)((*project_)(x, training), training) : x;
     return tg::relu(y + shortcut);
@@ -76,7 +77,7 @@ ResNet20::ResNet20(int64_t classes) : Layer("ResNet20", ""), classes_(classes) {
 }
 
 tg::Variable ResNet20::forward(const tg::Variable& x, bool training) {
-  tg::Variable y = tg::relu((*stem_bn_)((*stem_)(x, training), training));
+  tg::Variable y = stem_bn_->call_with_relu((*stem_)(x, training), training);
   for (const auto& b : blocks_) y = (*b)(y, training);
   return (*head_)((*pool_)(y, training), training);
 }

@@ -6,6 +6,7 @@
 
 #include "../error_matchers.h"
 #include "tapegrad/autograd/nn_ops.h"
+#include "tapegrad/autograd/ops.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/rng.h"
@@ -86,6 +87,35 @@ TEST(BatchNormGradcheck, ChannelsFirstAnd2DAndWithoutScaleOrCenter) {
   const auto dense = [](const Vars& v) { return tg::batch_norm_train(v[0], Variable(), v[1], -1, 1e-3f).y; };
   EXPECT_TRUE(passes(dense, {x2, normal({5}, 5)}));
   EXPECT_TRUE(detects_10_percent_error(dense, {x2, normal({5}, 5)}));
+}
+
+TEST(BatchNormGradcheck, FusedRelu) {
+  // Values near +-1 and +-2 (jittered) keep every output at least 0.1 away from the kink, where
+  // finite differences would straddle it.
+  Tensor x = normal({4, 3, 3, 2}, 2, 0.0f, 0.02f);
+  const float levels[4] = {-2.0f, -1.0f, 1.0f, 2.0f};
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] += levels[(i / 2) % 4];
+  const Tensor gamma = Tensor::from({2}, {1.3f, -0.7f}), beta = Tensor::from({2}, {0.4f, -0.3f});
+  const auto f = [](const Vars& v) { return tg::batch_norm_train(v[0], v[1], v[2], -1, 1e-3f, true).y; };
+  EXPECT_TRUE(passes(f, {x, gamma, beta}));
+  EXPECT_TRUE(detects_10_percent_error(f, {x, gamma, beta}));
+}
+
+// The fused op is relu(batch_norm(x)) to the bit, forward and backward, channels last and first.
+TEST(BatchNormOp, FusedReluIsBatchNormThenRelu) {
+  for (int axis : {-1, 1}) {
+    const Tensor x = normal({16, 5, 5, 8}, 11), dy = normal({16, 5, 5, 8}, 12);
+    const Tensor gamma = normal({axis == -1 ? 8 : 5}, 13), beta = normal({axis == -1 ? 8 : 5}, 14);
+    Vars fused{Variable(x, true), Variable(gamma, true), Variable(beta, true)};
+    Vars plain{Variable(x, true), Variable(gamma, true), Variable(beta, true)};
+    const Variable yf = tg::batch_norm_train(fused[0], fused[1], fused[2], axis, 1e-3f, true).y;
+    const Variable yp = tg::relu(tg::batch_norm_train(plain[0], plain[1], plain[2], axis, 1e-3f).y);
+    EXPECT_EQ(yf.value().to_vector(), yp.value().to_vector()) << "axis " << axis;
+    yf.backward(dy);
+    yp.backward(dy);
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_EQ(fused[i].grad().to_vector(), plain[i].grad().to_vector()) << "axis " << axis << ", gradient " << i;
+  }
 }
 
 TEST(BatchNormOp, DoesNotDependOnTheThreadCount) {

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/activation_layers.h"
 #include "tapegrad/layers/batch_normalization.h"
 #include "tapegrad/layers/sequential.h"
 #include "tapegrad/layers/dense.h"
@@ -112,6 +114,44 @@ TEST(BatchNormalization, FrozenLayerRunsInInferenceMode) {
   bn.set_trainable(false);
   bn(Variable(Tensor::full({4, 2}, 7.0f)), true);
   EXPECT_EQ(tg::sum_all(bn.moving_mean()->var.value()), 0.0) << "a frozen layer does not update its statistics";
+}
+
+// Sequential runs BatchNormalization + a plain ReLU as one fused op: the same values and
+// gradients as the two layers one after the other, in training and inference; a ReLU with a cap
+// is not fused and still gives its own result.
+TEST(BatchNormalization, SequentialFusesAFollowingReluWithTheSameResults) {
+  tg::Rng rng(21);
+  const Tensor x = Tensor::randn({8, 4, 4, 6}, rng), dy = Tensor::randn({8, 4, 4, 6}, rng);
+  for (float cap : {std::numeric_limits<float>::infinity(), 0.5f}) {
+    tg::Sequential model({tg::BatchNormalization({.name = "bn"}), tg::ReLU({.max_value = cap})});
+    model.build({4, 4, 6});
+    EXPECT_EQ(model.parameters()[0]->name, "bn/gamma");
+    auto bn = std::dynamic_pointer_cast<tg::BatchNormalization>(model.layers()[0]);
+    auto relu = model.layers()[1];
+    bn->gamma()->var.value().copy_from(Tensor::randn({6}, rng));
+    bn->beta()->var.value().copy_from(Tensor::randn({6}, rng));
+    for (bool training : {true, false}) {
+      const std::vector<float> mean_before = bn->moving_mean()->var.value().to_vector();
+      Variable xs(x, true);
+      const Variable y = model(xs, training);
+      y.backward(dy);
+      const std::vector<float> fused_mean = bn->moving_mean()->var.value().to_vector();
+      const Tensor fused_dx = xs.grad(), fused_dgamma = bn->gamma()->var.grad();
+      bn->gamma()->var.zero_grad();
+      bn->beta()->var.zero_grad();
+      bn->moving_mean()->var.value().copy_from(Tensor::from({6}, mean_before));
+      Variable xs2(x, true);
+      const Variable y2 = (*relu)((*bn)(xs2, training), training);
+      y2.backward(dy);
+      const std::string what = std::string(training ? "training" : "inference") + ", max_value " + std::to_string(cap);
+      EXPECT_EQ(y.value().to_vector(), y2.value().to_vector()) << what;
+      EXPECT_EQ(fused_dx.to_vector(), xs2.grad().to_vector()) << what;
+      EXPECT_EQ(fused_dgamma.to_vector(), bn->gamma()->var.grad().to_vector()) << what;
+      EXPECT_EQ(fused_mean, bn->moving_mean()->var.value().to_vector()) << what << ": the moving mean";
+      bn->gamma()->var.zero_grad();
+      bn->beta()->var.zero_grad();
+    }
+  }
 }
 
 TEST(BatchNormalization, Errors) {

@@ -63,14 +63,16 @@ Variable apply_mask(const Variable& x, const Tensor& mask);
 // elements): y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and
 // (biased) variance per channel. gamma and beta are (C,); either may be undefined (Keras'
 // scale=false / center=false). Fused: one op on the tape, parallel across the batch, the sums
-// combined in a fixed order.
+// combined in a fixed order. With relu = true, y is max(y, 0) in the same pass, and the backward
+// masks the gradient as it reads it: one op ("batch_norm_relu") instead of two, two passes over
+// memory fewer (what Sequential does for BatchNormalization followed by ReLU).
 struct BatchNormResult {
   Variable y;
   Tensor mean;      // (C,): the batch mean per channel
   Tensor variance;  // (C,): the batch variance per channel (divided by N, not N - 1)
 };
 BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
-                                 float epsilon);
+                                 float epsilon, bool relu = false);
 
 // ---- embedding (autograd/ops_embedding.cpp) ----
 

@@ -40,6 +40,9 @@ class ReLU : public Layer {
  public:
   explicit ReLU(ReLUOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
+  // max(x, 0) and nothing else: no slope, cap or threshold, no activity regularizer (the ReLU
+  // that Sequential fuses into a BatchNormalization before it).
+  bool plain() const;
 
  protected:
   Variable forward(const Variable& x, bool training) override;

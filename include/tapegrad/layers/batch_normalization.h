@@ -44,6 +44,11 @@ class BatchNormalization : public Layer {
   const ParameterPtr& moving_mean() const { return moving_mean_; }
   const ParameterPtr& moving_variance() const { return moving_variance_; }
 
+  // This layer's call followed by max(x, 0), as one fused op in training (two passes over memory
+  // fewer than a separate relu); the same values as relu(layer(x)). Sequential calls it for a
+  // BatchNormalization followed by a plain ReLU layer; model classes may call it directly.
+  Variable call_with_relu(const Variable& x, bool training);
+
  protected:
   void build_impl(const Shape& input_shape) override;
   Variable forward(const Variable& x, bool training) override;
@@ -51,6 +56,7 @@ class BatchNormalization : public Layer {
  private:
   BatchNormalizationOptions options_;
   ParameterPtr gamma_, beta_, moving_mean_, moving_variance_;
+  bool fuse_relu_ = false;  // set for the duration of call_with_relu
 
   // The channel axis in the per-sample shape (without batch).
   int channel_axis(const Shape& input_shape) const;

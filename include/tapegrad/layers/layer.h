@@ -106,6 +106,7 @@ class Layer {
   void set_activity_regularizer(std::shared_ptr<const Regularizer> regularizer) {
     activity_regularizer_ = std::move(regularizer);
   }
+  bool has_activity_regularizer() const { return activity_regularizer_ != nullptr; }
 
   // The random generators of this layer and its sub-layers (dropout masks, noise), named by path
   // as parameters are ("dropout/rng", "dropout/rng_1", ...), so checkpoints can restore them.
