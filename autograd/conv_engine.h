@@ -3,8 +3,9 @@
 // y = x * w, and the input, kernel and bias gradients (the input gradient is also the transposed
 // convolution's forward). Stride-1 geometries go to the direct or Winograd kernels
 // (conv_direct.h, conv_winograd.h), the rest to im2col + GEMM. Parallel over chunks of the batch
-// whose size depends only on the geometry, kernel gradients reduced chunk by chunk in order:
-// results do not depend on the number of threads.
+// whose size depends only on the geometry, kernel gradients reduced chunk by chunk in order (the
+// Winograd kernel gradient runs its own pass, parallel over its a^2 GEMMs): results do not
+// depend on the number of threads.
 #include "tapegrad/autograd/conv_geometry.h"
 #include "tapegrad/core/tensor.h"
 

@@ -4,7 +4,8 @@
 // keeps anyway, with the same float expression (so the same bits), saving an activation-sized
 // tensor per layer and a write pass. x is viewed as (outer, C, inner) around the
 // channel axis; per-channel sums are taken over fixed chunks of `outer` in parallel and combined
-// in chunk order, so the result does not depend on the thread count.
+// in chunk order, so the result does not depend on the thread count. Fused with a relu
+// (batch_norm_relu), y is clamped in its pass and the backward masks the gradient as it reads it.
 #include <algorithm>
 #include <bit>
 #include <cstdint>

@@ -46,7 +46,8 @@ class BatchNormalization : public Layer {
 
   // This layer's call followed by max(x, 0), as one fused op in training (two passes over memory
   // fewer than a separate relu); the same values as relu(layer(x)). Sequential calls it for a
-  // BatchNormalization followed by a plain ReLU layer; model classes may call it directly.
+  // BatchNormalization followed by a plain ReLU layer; model classes may call it directly. An
+  // activity regularizer of this layer sees the clamped output (Sequential does not fuse then).
   Variable call_with_relu(const Variable& x, bool training);
 
  protected:
