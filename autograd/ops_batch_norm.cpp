@@ -8,8 +8,8 @@
 // (batch_norm_relu), y is clamped in its pass and the backward masks the gradient as it reads it.
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 

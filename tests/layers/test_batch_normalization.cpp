@@ -8,6 +8,7 @@
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
 #include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/profiler.h"
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor_ops.h"
 #include "tapegrad/layers/activation_layers.h"
@@ -133,7 +134,13 @@ TEST(BatchNormalization, SequentialFusesAFollowingReluWithTheSameResults) {
     for (bool training : {true, false}) {
       const std::vector<float> mean_before = bn->moving_mean()->var.value().to_vector();
       Variable xs(x, true);
+      tg::profiler::reset();
+      tg::profiler::enable();
       const Variable y = model(xs, training);
+      tg::profiler::enable(false);
+      // The fusion happened (training, plain ReLU) or did not (a cap, or inference).
+      const bool fused = tg::profiler::table().find("batch_norm_relu") != std::string::npos;
+      EXPECT_EQ(fused, training && std::isinf(cap)) << "max_value " << cap << (training ? ", training" : ", inference");
       y.backward(dy);
       const std::vector<float> fused_mean = bn->moving_mean()->var.value().to_vector();
       const Tensor fused_dx = xs.grad(), fused_dgamma = bn->gamma()->var.grad();
