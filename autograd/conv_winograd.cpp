@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "autograd/conv_direct.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
 #include "core/scratch.h"
@@ -150,25 +149,6 @@ using namespace conv_tile;
 
 namespace {
 
-// Tiles transformed and multiplied per pass: their transformed inputs and products (a^2 x tiles
-// x channels each) stay in L2 between the three phases.
-constexpr int64_t kTilesPerBlock = 24;
-
-template <int M>
-struct Layout {
-  static constexpr int kA = M + 2;
-  int64_t tiles_h, tiles_w, padded_h, padded_w;
-  explicit Layout(const ConvGeometry& g)
-      : tiles_h((g.out[1] + M - 1) / M), tiles_w((g.out[2] + M - 1) / M), padded_h(M * tiles_h + 2), padded_w(M * tiles_w + 2) {}
-  int64_t tiles() const { return tiles_h * tiles_w; }
-};
-
-// The sample inside a zero frame that covers every tile's input block, in a per-thread buffer.
-const float* framed_input(const float* x, const ConvGeometry& g, int64_t padded_h, int64_t padded_w) {
-  thread_local ScratchBuffer buffer;
-  return conv_direct::framed_input(x, g, {1, padded_h, padded_w}, buffer);
-}
-
 // out[r] = sum_k m[r][k] in[k], with m known at compile time: once the loops unroll, zero
 // coefficients vanish and +-1 become additions.
 template <int R, int K>
@@ -193,74 +173,220 @@ inline void combine(const Coefficients<R, K>& m, const __m512 (&in)[K], __m512 (
   }
 }
 
-// out = L in L^T for one tile and 16 channels: in is K x K (load(r, q) gives element (r, q)),
-// L is R x K, and store(r, j, v) takes element (r, j) of the R x R result. A column pass, then a
-// row pass; every transform of the algorithm has this shape.
-template <int R, int K, class Load, class Store>
-inline void two_sided(const Coefficients<R, K>& l, Load load, Store store) {
-  __m512 t[K][R];  // t[q] is column q of L in
+// The three 1-D transforms of F(m x m, 3 x 3) on 16 lanes: input d -> B^T d (a -> a), product
+// m -> A^T m (a -> m), output gradient y -> A y (m -> a). F(2x2) applies the matrices as they
+// are; F(4x4) shares subexpressions between rows (12, 10 and 8 operations instead of about 20,
+// 14 and 12), which matters because at 16 channels the transforms cost as much as the GEMMs.
+template <int M>
+struct Lines;
+
+template <>
+struct Lines<2> {
+  static constexpr Coefficients<4, 2> kA = transposed(Transforms<2>::AT);
+  static void input(const __m512 (&d)[4], __m512 (&out)[4]) { combine(Transforms<2>::BT, d, out); }
+  static void output(const __m512 (&m)[4], __m512 (&out)[2]) { combine(Transforms<2>::AT, m, out); }
+  static void output_gradient(const __m512 (&y)[2], __m512 (&out)[4]) { combine(kA, y, out); }
+};
+
+template <>
+struct Lines<4> {
+  // The rows of Transforms<4>::BT, with a = d4 - 4 d2, b = d3 - 4 d1, p = d4 - d2, q = d3 - d1:
+  // 4 d0 - 5 d2 + d4, a + b, a - b, p + 2q, p - 2q, 4 d1 - 5 d3 + d5.
+  static void input(const __m512 (&d)[6], __m512 (&out)[6]) {
+    const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+    const __m512 a = _mm512_fnmadd_ps(four, d[2], d[4]), b = _mm512_fnmadd_ps(four, d[1], d[3]);
+    const __m512 p = _mm512_sub_ps(d[4], d[2]), q = _mm512_sub_ps(d[3], d[1]);
+    out[0] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4]));
+    out[1] = _mm512_add_ps(a, b);
+    out[2] = _mm512_sub_ps(a, b);
+    out[3] = _mm512_fmadd_ps(two, q, p);
+    out[4] = _mm512_fnmadd_ps(two, q, p);
+    out[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
+  }
+  // The rows of Transforms<4>::AT, with s = m1 + m2, t = m3 + m4, u = m1 - m2, v = m3 - m4:
+  // m0 + s + t, u + 2v, s + 4t, u + 8v + m5.
+  static void output(const __m512 (&m)[6], __m512 (&out)[4]) {
+    const __m512 s = _mm512_add_ps(m[1], m[2]), t = _mm512_add_ps(m[3], m[4]);
+    const __m512 u = _mm512_sub_ps(m[1], m[2]), v = _mm512_sub_ps(m[3], m[4]);
+    out[0] = _mm512_add_ps(_mm512_add_ps(m[0], s), t);
+    out[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), v, u);
+    out[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), t, s);
+    out[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), v, u), m[5]);
+  }
+  // The rows of A = AT^T, with e = y0 + y2, o = y1 + y3, f = y0 + 4 y2, h = y1 + 4 y3:
+  // y0, e + o, e - o, f + 2h, f - 2h, y3.
+  static void output_gradient(const __m512 (&y)[4], __m512 (&out)[6]) {
+    const __m512 four = _mm512_set1_ps(4.0f), two = _mm512_set1_ps(2.0f);
+    const __m512 e = _mm512_add_ps(y[0], y[2]), o = _mm512_add_ps(y[1], y[3]);
+    const __m512 f = _mm512_fmadd_ps(four, y[2], y[0]), h = _mm512_fmadd_ps(four, y[3], y[1]);
+    out[0] = y[0];
+    out[1] = _mm512_add_ps(e, o);
+    out[2] = _mm512_sub_ps(e, o);
+    out[3] = _mm512_fmadd_ps(two, h, f);
+    out[4] = _mm512_fnmadd_ps(two, h, f);
+    out[5] = y[3];
+  }
+};
+
+// out = L in L^T for one tile and 16 channels, where line(v, w) applies L (R x K) to K vectors.
+// The two orders differ only in which side walks memory in sequence (the other side is
+// registers): columns_first loads in(r, q) column by column and stores out(r, j) row by row,
+// in the order r * R + j; rows_first loads in(r, q) in the order r * K + q.
+template <int R, int K, class Line, class Load, class Store>
+inline void columns_first(Line line, Load load, Store store) {
+  __m512 t[K][R];  // t[q] = L . column q of in
 #pragma GCC unroll 8
   for (int q = 0; q < K; ++q) {
     __m512 col[K];
 #pragma GCC unroll 8
     for (int r = 0; r < K; ++r) col[r] = load(r, q);
-    combine(l, col, t[q]);
+    line(col, t[q]);
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     __m512 row[K], out[R];
 #pragma GCC unroll 8
     for (int q = 0; q < K; ++q) row[q] = t[q][r];
-    combine(l, row, out);
+    line(row, out);
 #pragma GCC unroll 8
     for (int j = 0; j < R; ++j) store(r, j, out[j]);
   }
 }
 
-// v = B^T d B for 16 channels of one tile: d is the a x a input block at `base` (rows `row`
-// floats apart, pixels `c` apart); v[e] goes to out + e * out_stride.
+template <int R, int K, class Line, class Load, class Store>
+inline void rows_first(Line line, Load load, Store store) {
+  __m512 t[K][R];  // t[r] = L . row r of in
+#pragma GCC unroll 8
+  for (int r = 0; r < K; ++r) {
+    __m512 row[K];
+#pragma GCC unroll 8
+    for (int q = 0; q < K; ++q) row[q] = load(r, q);
+    line(row, t[r]);
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < R; ++j) {
+    __m512 col[K], out[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < K; ++r) col[r] = t[r][j];
+    line(col, out);
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) store(i, j, out[i]);
+  }
+}
+
+inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
+
+// Tiles transformed and multiplied per pass of the forward: their transformed inputs and
+// products (a^2 x tiles x channels each) stay in L2 between the three phases.
+constexpr int64_t kTilesPerBlock = 24;
+
 template <int M>
-inline void transform_input(const float* base, int64_t row, int64_t c, __mmask16 mask, float* out, int64_t out_stride) {
-  constexpr int A = Transforms<M>::kA;
-  two_sided(
-      Transforms<M>::BT, [&](int r, int q) { return _mm512_maskz_loadu_ps(mask, base + r * row + q * c); },
-      [&](int r, int j, __m512 v) { _mm512_mask_storeu_ps(out + (r * A + j) * out_stride, mask, v); });
+struct Layout {
+  static constexpr int kA = M + 2;
+  int64_t tiles_h, tiles_w;
+  explicit Layout(const ConvGeometry& g) : tiles_h((g.out[1] + M - 1) / M), tiles_w((g.out[2] + M - 1) / M) {}
+  int64_t tiles() const { return tiles_h * tiles_w; }
+};
+
+// Where the a x a input block of tile (ty, tx) lies in one sample: pixel (r, q) at
+// rows[r] + q * c. The block is read in place; at the edges, pixels in the padding (outside the
+// sample) are masked-off loads that read as zero: live[r] has bit q set for the pixels inside.
+// (rows[] of such a block may point outside the sample; masked-off lanes are never accessed.)
+template <int M>
+struct InputBlock {
+  static constexpr int kA = M + 2;
+  const float* rows[kA];
+  unsigned live[kA];
+  bool edge = false;
+
+  InputBlock(const float* x, const ConvGeometry& g, int64_t c, int64_t ty, int64_t tx) {
+    const int64_t y0 = M * ty - g.pad_before[1], x0 = M * tx - g.pad_before[2];
+    unsigned columns = 0;
+    for (int q = 0; q < kA; ++q)
+      if (x0 + q >= 0 && x0 + q < g.in[2]) columns |= 1u << q;
+    for (int r = 0; r < kA; ++r) {
+      const bool inside = y0 + r >= 0 && y0 + r < g.in[1];
+      rows[r] = x + ((inside ? y0 + r : 0) * g.in[2] + x0) * c;
+      live[r] = inside ? columns : 0u;
+      edge = edge || live[r] != (1u << kA) - 1u;
+    }
+  }
+};
+
+// v = B^T d B for 16 channels (from c0, lanes under `lanes`) of one tile's input block;
+// v[e] goes to out + e * out_stride. kC: the channel count when known at compile time (the
+// pixel offsets q * c become constants), else 0 and c is used.
+template <int M, int64_t kC, bool kEdge>
+inline void transform_input(const InputBlock<M>& block, int64_t c, int64_t c0, __mmask16 lanes, float* out, int64_t out_stride) {
+  if constexpr (kC != 0) c = kC;
+  columns_first<M + 2, M + 2>(
+      [](const auto& in, auto& out) { Lines<M>::input(in, out); },
+      [&](int r, int q) {
+        const __mmask16 live = kEdge ? ((block.live[r] >> q & 1u) ? lanes : __mmask16(0)) : lanes;
+        return _mm512_maskz_loadu_ps(live, block.rows[r] + q * c + c0);
+      },
+      [&](int, int, __m512 v) {  // in the order of e
+        _mm512_mask_storeu_ps(out, lanes, v);
+        out += out_stride;
+      });
+}
+
+template <int M, int64_t kC>
+inline void transform_input_block(const InputBlock<M>& block, int64_t c, float* out, int64_t out_stride) {
+  if constexpr (kC != 0) c = kC;
+  for (int64_t c0 = 0; c0 < c; c0 += 16) {
+    if (block.edge)
+      transform_input<M, kC, true>(block, c, c0, lanes_below(c - c0), out + c0, out_stride);
+    else
+      transform_input<M, kC, false>(block, c, c0, lanes_below(c - c0), out + c0, out_stride);
+  }
 }
 
 // y = A^T m A for 16 output channels of one tile (m[e] at in + e * in_stride), then + bias and
 // relu: the m x m outputs.
 template <int M>
-inline void transform_output(const float* in, int64_t in_stride, __mmask16 mask, __m512 bias, bool relu, __m512 (&y)[M][M]) {
-  constexpr int A = Transforms<M>::kA;
+inline void transform_output(const float* in, int64_t in_stride, __mmask16 lanes, __m512 bias, bool relu, __m512 (&y)[M][M]) {
   const __m512 zero = _mm512_setzero_ps();
-  two_sided(
-      Transforms<M>::AT, [&](int r, int q) { return _mm512_maskz_loadu_ps(mask, in + (r * A + q) * in_stride); },
-      [&](int r, int j, __m512 v) {
+  rows_first<M, M + 2>(
+      [](const auto& in, auto& out) { Lines<M>::output(in, out); },
+      [&](int, int) {  // in the order of e
+        const __m512 v = _mm512_maskz_loadu_ps(lanes, in);
+        in += in_stride;
+        return v;
+      },
+      [&](int i, int j, __m512 v) {
         v = _mm512_add_ps(v, bias);
-        y[r][j] = relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v) : v;
+        y[i][j] = relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v) : v;
       });
 }
 
 // z = A g A^T for 16 channels of one tile's m x m output gradient g (missing outputs of an
 // overhanging tile are zero); z[e] goes to out + e * out_stride.
 template <int M>
-inline void transform_output_gradient(const __m512 (&g)[M][M], float* out, int64_t out_stride, __mmask16 mask) {
-  constexpr int A = Transforms<M>::kA;
-  static constexpr Coefficients<A, M> kA_ = transposed(Transforms<M>::AT);
-  two_sided(
-      kA_, [&](int r, int q) { return g[r][q]; },
-      [&](int r, int j, __m512 v) { _mm512_mask_storeu_ps(out + (r * A + j) * out_stride, mask, v); });
+inline void transform_output_gradient(const __m512 (&g)[M][M], float* out, int64_t out_stride, __mmask16 lanes) {
+  columns_first<M + 2, M>(
+      [](const auto& in, auto& out) { Lines<M>::output_gradient(in, out); }, [&](int r, int q) { return g[r][q]; },
+      [&](int, int, __m512 v) {  // in the order of e
+        _mm512_mask_storeu_ps(out, lanes, v);
+        out += out_stride;
+      });
 }
 
-inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
+// Walks tiles t0, t0 + 1, ... in row-major order without dividing per tile.
+struct TileCursor {
+  int64_t ty, tx, tiles_w;
+  TileCursor(int64_t t0, int64_t w) : ty(t0 / w), tx(t0 % w), tiles_w(w) {}
+  void next() {
+    if (++tx == tiles_w) tx = 0, ++ty;
+  }
+};
 
-template <int M>
+template <int M, int64_t kC, int64_t kN>
 void forward_sample_for(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y) {
   const Layout<M> l(g);
   constexpr int A = Layout<M>::kA, kElements = A * A;
-  const float* xp = framed_input(x, g, l.padded_h, l.padded_w);
-  const int64_t c = g.c_in, n = g.c_out, tiles = l.tiles();
-  const int64_t row = l.padded_w * c, oh = g.out[1], ow = g.out[2];
+  const int64_t c = kC ? kC : g.c_in, n = kN ? kN : g.c_out, tiles = l.tiles();
+  const int64_t oh = g.out[1], ow = g.out[2];
   thread_local ScratchBuffer v_buffer, m_buffer;
   const int64_t v_stride = kTilesPerBlock * c, m_stride = kTilesPerBlock * n;  // per Winograd element
   float* v = v_buffer.get(static_cast<size_t>(kElements * v_stride));
@@ -271,11 +397,9 @@ void forward_sample_for(const ConvGeometry& g, const float* x, const float* tran
   for (int64_t t0 = 0; t0 < tiles; t0 += kTilesPerBlock) {
     const int64_t block = std::min(kTilesPerBlock, tiles - t0);
     // 1. Transform the block's input tiles: v[e] is (tiles, c).
-    for (int64_t i = 0; i < block; ++i) {
-      const int64_t ty = (t0 + i) / l.tiles_w, tx = (t0 + i) % l.tiles_w;
-      const float* base = xp + M * ty * row + M * tx * c;
-      for (int64_t c0 = 0; c0 < c; c0 += 16) transform_input<M>(base + c0, row, c, lanes_below(c - c0), v + i * c + c0, v_stride);
-    }
+    TileCursor tile(t0, l.tiles_w);
+    for (int64_t i = 0; i < block; ++i, tile.next())
+      transform_input_block<M, kC>(InputBlock<M>(x, g, c, tile.ty, tile.tx), c, v + i * c, v_stride);
     // 2. Sum over channels: m[e] (tiles, n) = v[e] (tiles, c) . u[e] (c, n), one GEMM per element.
     for (int e = 0; e < kElements; ++e)
       for (const ColumnGroup& cols : groups) {
@@ -284,25 +408,24 @@ void forward_sample_for(const ConvGeometry& g, const float* x, const float* tran
         for (int64_t r0 = 0; r0 < block; r0 += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, block - r0));
           for (int i = 0; i < rows; ++i) c_rows[static_cast<size_t>(i)] = m + e * m_stride + (r0 + i) * n + cols.begin;
-          const Tile tile{v + e * v_stride + r0 * c, c, 1, &zero_offset, &b, 1, c, n,
-                          c_rows.data(), cols.last_mask, false, nullptr, false};
-          run(tile, rows, cols.vectors);
+          const Tile t{v + e * v_stride + r0 * c, c, 1, &zero_offset, &b, 1, c, n, c_rows.data(), cols.last_mask, false, nullptr, false};
+          run(t, rows, cols.vectors);
         }
       }
     // 3. Back to m x m outputs per tile, with the bias and relu; tiles overhanging the output
     // drop their extra rows and columns.
-    for (int64_t i = 0; i < block; ++i) {
-      const int64_t ty = (t0 + i) / l.tiles_w, tx = (t0 + i) % l.tiles_w;
+    tile = TileCursor(t0, l.tiles_w);
+    for (int64_t i = 0; i < block; ++i, tile.next()) {
+      const int64_t rows_inside = std::min<int64_t>(M, oh - M * tile.ty), cols_inside = std::min<int64_t>(M, ow - M * tile.tx);
+      float* y_tile = y + (M * tile.ty * ow + M * tile.tx) * n;
       for (int64_t n0 = 0; n0 < n; n0 += 16) {
-        const __mmask16 mask = lanes_below(n - n0);
-        const __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias + n0) : _mm512_setzero_ps();
+        const __mmask16 lanes = lanes_below(n - n0);
+        const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + n0) : _mm512_setzero_ps();
         __m512 out[M][M];
-        transform_output<M>(m + i * n + n0, m_stride, mask, b, relu, out);
+        transform_output<M>(m + i * n + n0, m_stride, lanes, b, relu, out);
         for (int a = 0; a < M; ++a)
-          for (int q = 0; q < M; ++q) {
-            const int64_t oy = M * ty + a, ox = M * tx + q;
-            if (oy < oh && ox < ow) _mm512_mask_storeu_ps(y + (oy * ow + ox) * n + n0, mask, out[a][q]);
-          }
+          for (int q = 0; q < M; ++q)
+            if (a < rows_inside && q < cols_inside) _mm512_mask_storeu_ps(y_tile + (a * ow + q) * n + n0, lanes, out[a][q]);
       }
     }
   }
@@ -319,12 +442,12 @@ constexpr int64_t kTilesPerReduction = 256;
 // first every sample of a group is transformed (in parallel over samples), then each of the a^2
 // GEMMs adds the group's tiles onto its own matrix (in parallel over matrices). Every sum runs
 // in one order whatever the thread count, and no per-thread partial matrices are kept or added.
-template <int M>
+template <int M, int64_t kC, int64_t kN>
 void weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy, const float* relu_y, float* dw) {
   const Layout<M> l(g);
   constexpr int A = Layout<M>::kA, kElements = A * A;
-  const int64_t c = g.c_in, n = g.c_out, tiles = l.tiles();
-  const int64_t row = l.padded_w * c, oh = g.out[1], ow = g.out[2];
+  const int64_t c = kC ? kC : g.c_in, n = kN ? kN : g.c_out, tiles = l.tiles();
+  const int64_t oh = g.out[1], ow = g.out[2];
   const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
   const int64_t per_group = std::clamp<int64_t>((kTilesPerReduction + tiles - 1) / tiles, 1, g.batch);
   thread_local ScratchBuffer v_buffer, z_buffer;
@@ -338,29 +461,30 @@ void weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy,
     const int64_t group_samples = std::min(per_group, g.batch - s0), group_tiles = group_samples * tiles;
     parallel_for(0, group_samples, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t s = lo; s < hi; ++s) {
-        const float* xp = framed_input(x + (s0 + s) * in_size, g, l.padded_h, l.padded_w);
+        const float* xs = x + (s0 + s) * in_size;
         const float* dys = dy + (s0 + s) * out_size;
         const float* ys = relu_y ? relu_y + (s0 + s) * out_size : nullptr;
-        for (int64_t t = 0; t < tiles; ++t) {
-          const int64_t ty = t / l.tiles_w, tx = t % l.tiles_w, k = s * tiles + t;  // k: the tile's row in v and z
-          const float* base = xp + M * ty * row + M * tx * c;
-          for (int64_t c0 = 0; c0 < c; c0 += 16)
-            transform_input<M>(base + c0, row, c, lanes_below(c - c0), v + k * c + c0, v_stride);
+        TileCursor tile(0, l.tiles_w);
+        for (int64_t t = 0; t < tiles; ++t, tile.next()) {
+          const int64_t k = s * tiles + t;  // the tile's row in v and z
+          transform_input_block<M, kC>(InputBlock<M>(xs, g, c, tile.ty, tile.tx), c, v + k * c, v_stride);
+          const int64_t rows_inside = std::min<int64_t>(M, oh - M * tile.ty), cols_inside = std::min<int64_t>(M, ow - M * tile.tx);
+          const int64_t at_tile = (M * tile.ty * ow + M * tile.tx) * n;
           for (int64_t n0 = 0; n0 < n; n0 += 16) {
-            const __mmask16 mask = lanes_below(n - n0);
+            const __mmask16 lanes = lanes_below(n - n0);
             __m512 gy[M][M];
             for (int a = 0; a < M; ++a)
               for (int q = 0; q < M; ++q) {
-                const int64_t oy = M * ty + a, ox = M * tx + q, at = (oy * ow + ox) * n + n0;
-                if (oy >= oh || ox >= ow) {  // an overhanging tile's missing outputs
+                if (a >= rows_inside || q >= cols_inside) {  // an overhanging tile's missing outputs
                   gy[a][q] = zero;
                   continue;
                 }
+                const int64_t at = at_tile + (a * ow + q) * n + n0;
                 // The fused relu's gradient: zero where the output was clamped.
-                const __mmask16 live = ys ? mask & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(mask, ys + at), zero, _CMP_GT_OQ) : mask;
+                const __mmask16 live = ys ? lanes & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(lanes, ys + at), zero, _CMP_GT_OQ) : lanes;
                 gy[a][q] = _mm512_maskz_loadu_ps(live, dys + at);
               }
-            transform_output_gradient<M>(gy, z + k * n + n0, z_stride, mask);
+            transform_output_gradient<M>(gy, z + k * n + n0, z_stride, lanes);
           }
         }
       }
@@ -385,6 +509,20 @@ void weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy,
   kernel_from_transformed_for<M>(transformed.data(), g, dw);
 }
 
+// Calls f.template operator()<M, kC, kN>() for the geometry's tile size, with the channel
+// counts as compile-time constants for the square 16-, 32- and 64-channel convolutions
+// (ResNet's), as run-time values (0) otherwise.
+template <class F>
+void dispatch(const ConvGeometry& g, Pass pass, F f) {
+  if (tile_size(g, pass) == 2) return f.template operator()<2, 0, 0>();
+  if (g.c_in == g.c_out) {
+    if (g.c_in == 16) return f.template operator()<4, 16, 16>();
+    if (g.c_in == 32) return f.template operator()<4, 32, 32>();
+    if (g.c_in == 64) return f.template operator()<4, 64, 64>();
+  }
+  f.template operator()<4, 0, 0>();
+}
+
 }  // namespace
 
 bool supports(const ConvGeometry& g) {
@@ -399,17 +537,11 @@ bool supports(const ConvGeometry& g) {
 }
 
 void forward_sample(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y) {
-  if (tile_size(g, Pass::kForward) == 4)
-    forward_sample_for<4>(g, x, transformed_w, bias, relu, y);
-  else
-    forward_sample_for<2>(g, x, transformed_w, bias, relu, y);
+  dispatch(g, Pass::kForward, [&]<int M, int64_t kC, int64_t kN>() { forward_sample_for<M, kC, kN>(g, x, transformed_w, bias, relu, y); });
 }
 
 void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, const float* relu_y, float* dw) {
-  if (tile_size(g, Pass::kKernelGradient) == 4)
-    weight_gradient_for<4>(g, x, dy, relu_y, dw);
-  else
-    weight_gradient_for<2>(g, x, dy, relu_y, dw);
+  dispatch(g, Pass::kKernelGradient, [&]<int M, int64_t kC, int64_t kN>() { weight_gradient_for<M, kC, kN>(g, x, dy, relu_y, dw); });
 }
 
 #else  // no AVX-512: conv_engine uses the other paths
