@@ -6,6 +6,9 @@
 // channel axis; per-channel sums are taken over fixed chunks of `outer` in parallel and combined
 // in chunk order, so the result does not depend on the thread count. Fused with a relu
 // (batch_norm_relu), y is clamped in its pass and the backward masks the gradient as it reads it.
+// Fused with a residual (batch_norm_add, batch_norm_add_relu: a ResNet block's end,
+// relu(bn(x) + shortcut)), the shortcut is added in the same pass; its gradient is the (masked)
+// output gradient itself.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -17,6 +20,7 @@
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
 
@@ -143,8 +147,9 @@ void backward_pass(const Saved& sv, Grad grad, GradSink& s) {
 }  // namespace
 
 BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
-                                 float epsilon, bool relu) {
-  const char* op = relu ? "batch_norm_relu" : "batch_norm";
+                                 float epsilon, bool relu, const Variable& residual) {
+  const bool add = residual.defined();
+  const char* op = add ? (relu ? "batch_norm_add_relu" : "batch_norm_add") : (relu ? "batch_norm_relu" : "batch_norm");
   if (!x.defined()) fail(op, "input is undefined");
   if (x.rank() < 2) fail(op, "input " + x.shape().str() + " needs a batch dim and a channel axis");
   const int ax = normalize_axis(axis, x.rank(), op);
@@ -157,6 +162,8 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
       fail(op, std::string(p == &gamma ? "gamma " : "beta ") + p->shape().str() + " must be (" + std::to_string(C) +
                    ",) for input " + x.shape().str() + " with channel axis " + std::to_string(ax));
   if (geo.count() < 1) fail(op, "input " + x.shape().str() + " has no elements per channel");
+  if (add && residual.shape() != x.shape())
+    fail(op, "the residual " + residual.shape().str() + " must have the input's shape " + x.shape().str());
 
   const float* px = x.value().data();
   const double n = static_cast<double>(geo.count());
@@ -191,7 +198,18 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   {
     const float* pi = invstd.data();
     const float *ps = scale.data(), *pb = shift.data();
-    if (relu)
+    const float* pr = add ? residual.value().data() : nullptr;
+    // One loop per variant, so that each vectorises without a branch per element.
+    if (add && relu)
+      for_each_element(geo, y.data(), [px, pm, pi, ps, pb, pr](int64_t i, int64_t c) {
+        const float v = ps[c] * ((px[i] - pm[c]) * pi[c]) + pb[c] + pr[i];
+        return v > 0.0f ? v : 0.0f;  // NaN -> 0, as the relu op
+      });
+    else if (add)
+      for_each_element(geo, y.data(), [px, pm, pi, ps, pb, pr](int64_t i, int64_t c) {
+        return ps[c] * ((px[i] - pm[c]) * pi[c]) + pb[c] + pr[i];
+      });
+    else if (relu)
       for_each_element(geo, y.data(), [px, pm, pi, ps, pb](int64_t i, int64_t c) {
         const float v = ps[c] * ((px[i] - pm[c]) * pi[c]) + pb[c];
         return v > 0.0f ? v : 0.0f;  // NaN -> 0, as the relu op
@@ -208,14 +226,22 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   if (gamma.defined()) inputs.push_back(gamma);
   const int beta_index = beta.defined() ? static_cast<int>(inputs.size()) : -1;
   if (beta.defined()) inputs.push_back(beta);
+  const int residual_index = add ? static_cast<int>(inputs.size()) : -1;
+  if (add) inputs.push_back(residual);
 
   // The fused relu's mask is where the output is positive: the output tensor (kept by the graph
   // as the next op's input anyway) is captured instead of a mask.
   Saved saved{geo, x.value(), mean, invstd, scale, gamma_index, beta_index};
   const Tensor relu_output = relu ? y : Tensor();
-  Variable out = record(op, y, inputs, [saved = std::move(saved), relu_output](const Tensor& g, GradSink& s) {
+  Variable out = record(op, y, inputs, [saved = std::move(saved), relu_output, residual_index](const Tensor& g, GradSink& s) {
     const float* pg = g.data();
-    if (relu_output.defined()) {
+    if (residual_index >= 0) {
+      // y's gradient before the relu is also the residual's: made once, used by both.
+      const Tensor before_relu = relu_output.defined() ? relu_backward(g, relu_output) : g;
+      const float* pb = before_relu.data();
+      backward_pass(saved, [pb](int64_t i) { return pb[i]; }, s);
+      if (s.needs(static_cast<size_t>(residual_index))) s.set(static_cast<size_t>(residual_index), before_relu);
+    } else if (relu_output.defined()) {
       const float* py = relu_output.data();
       // g where y > 0, else 0, as a bit mask: written as a select, GCC branches around the whole
       // sum instead and the loop no longer vectorises (5x slower).

@@ -52,7 +52,7 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   const Variable gamma = gamma_ ? gamma_->var : Variable();
   const Variable beta = beta_ ? beta_->var : Variable();
   if (training && trainable()) {
-    BatchNormResult r = batch_norm_train(x, gamma, beta, axis, options_.epsilon, fuse_relu_);
+    BatchNormResult r = batch_norm_train(x, gamma, beta, axis, options_.epsilon, fuse_relu_, residual_ ? *residual_ : Variable());
     NoGradGuard no_grad;
     const float m = options_.momentum;
     Tensor& mm = moving_mean_->var.value();
@@ -70,7 +70,12 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   const Variable k = gamma.defined() ? mul(gamma, Variable(inv)) : Variable(inv);
   Variable c = neg(mul(k, Variable(moving_mean_->var.value())));
   if (beta.defined()) c = add(c, beta);
-  const Variable y = add(mul(x, reshape(k, bshape)), reshape(c, bshape));
+  Variable y = add(mul(x, reshape(k, bshape)), reshape(c, bshape));
+  if (residual_) {
+    if (residual_->shape() != y.shape())
+      fail(label(), "the residual " + residual_->shape().str() + " must have the input's shape " + x.shape().str());
+    y = add(y, *residual_);
+  }
   return fuse_relu_ ? relu(y, ReLUParams{}) : y;
 }
 
@@ -81,6 +86,20 @@ Variable BatchNormalization::call_with_relu(const Variable& x, bool training) {
   };
   fuse_relu_ = true;
   const Reset reset{fuse_relu_};
+  return (*this)(x, training);
+}
+
+Variable BatchNormalization::call_add_relu(const Variable& x, const Variable& residual, bool training) {
+  struct Reset {
+    BatchNormalization& layer;
+    ~Reset() {
+      layer.fuse_relu_ = false;
+      layer.residual_ = nullptr;
+    }
+  };
+  fuse_relu_ = true;
+  residual_ = &residual;
+  const Reset reset{*this};
   return (*this)(x, training);
 }
 

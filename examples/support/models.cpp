@@ -42,9 +42,11 @@ class ResNet20::BasicBlock : public tg::Layer {
   tg::Variable forward(const tg::Variable& x, bool training) override {
     // bn1 then relu as one fused op (the same values as tg::relu((*bn1_)(...))).
     tg::Variable y = bn1_->call_with_relu((*conv1_)(x, training), training);
-    y = (*bn2_)((*conv2_)(y, training), training);
+    y = (*conv2_)(y, training);
     const tg::Variable shortcut = project_ ? (*project_bn_)((*project_)(x, training), training) : x;
-    return tg::relu(y + shortcut);
+    // bn2, the shortcut's add and the relu as one fused op (the same values as
+    // tg::relu((*bn2_)(y) + shortcut)).
+    return bn2_->call_add_relu(y, shortcut, training);
   }
 
  private:

@@ -118,6 +118,43 @@ TEST(BatchNormOp, FusedReluIsBatchNormThenRelu) {
   }
 }
 
+TEST(BatchNormGradcheck, FusedAddAndRelu) {
+  // As above: bn(x) + r stays at least 0.1 from the kink, so x and r sit at jittered levels.
+  Tensor x = normal({4, 3, 3, 2}, 3, 0.0f, 0.02f), r = normal({4, 3, 3, 2}, 4, 0.0f, 0.02f);
+  const float levels[4] = {-2.0f, -1.0f, 1.0f, 2.0f};
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    x.data()[i] += levels[(i / 2) % 4];
+    r.data()[i] += 0.25f * levels[(i / 3) % 4];
+  }
+  const Tensor gamma = Tensor::from({2}, {1.3f, -0.7f}), beta = Tensor::from({2}, {0.4f, -0.3f});
+  for (bool relu : {false, true}) {
+    const auto f = [relu](const Vars& v) { return tg::batch_norm_train(v[0], v[1], v[2], -1, 1e-3f, relu, v[3]).y; };
+    EXPECT_TRUE(passes(f, {x, gamma, beta, r})) << "relu " << relu;
+    EXPECT_TRUE(detects_10_percent_error(f, {x, gamma, beta, r})) << "relu " << relu;
+  }
+}
+
+// With a residual, the fused op is relu(batch_norm(x) + r) (or batch_norm(x) + r) to the bit,
+// forward and backward, the residual's gradient included.
+TEST(BatchNormOp, FusedAddIsBatchNormThenAddThenRelu) {
+  for (bool relu : {false, true})
+    for (int axis : {-1, 1}) {
+      const std::string what = std::string(relu ? "add_relu" : "add") + ", axis " + std::to_string(axis);
+      const Tensor x = normal({16, 5, 5, 8}, 21), r = normal({16, 5, 5, 8}, 22), dy = normal({16, 5, 5, 8}, 23);
+      const Tensor gamma = normal({axis == -1 ? 8 : 5}, 24), beta = normal({axis == -1 ? 8 : 5}, 25);
+      Vars fused{Variable(x, true), Variable(gamma, true), Variable(beta, true), Variable(r, true)};
+      Vars plain{Variable(x, true), Variable(gamma, true), Variable(beta, true), Variable(r, true)};
+      const Variable yf = tg::batch_norm_train(fused[0], fused[1], fused[2], axis, 1e-3f, relu, fused[3]).y;
+      Variable yp = tg::add(tg::batch_norm_train(plain[0], plain[1], plain[2], axis, 1e-3f).y, plain[3]);
+      if (relu) yp = tg::relu(yp);
+      EXPECT_EQ(yf.value().to_vector(), yp.value().to_vector()) << what;
+      yf.backward(dy);
+      yp.backward(dy);
+      for (size_t i = 0; i < 4; ++i)
+        EXPECT_EQ(fused[i].grad().to_vector(), plain[i].grad().to_vector()) << what << ", gradient " << i;
+    }
+}
+
 TEST(BatchNormOp, DoesNotDependOnTheThreadCount) {
   const Tensor x = normal({64, 9, 9, 8}, 6);
   const Tensor g = normal({64, 9, 9, 8}, 7);
@@ -142,4 +179,6 @@ TEST(BatchNormOp, Errors) {
                {"batch_norm", "gamma (4,)", "(3,)", "(4, 3)"});
   EXPECT_ERROR(tg::batch_norm_train(x, Variable(), Variable(), 0, 1e-3f), {"batch_norm", "batch axis"});
   EXPECT_ERROR(tg::batch_norm_train(Variable(Tensor::ones({4})), Variable(), Variable(), -1, 1e-3f), {"batch_norm", "(4,)"});
+  EXPECT_ERROR(tg::batch_norm_train(x, Variable(), Variable(), -1, 1e-3f, true, Variable(Tensor::ones({4, 1}))),
+               {"batch_norm_add_relu", "residual (4, 1)", "(4, 3)"});
 }

@@ -161,6 +161,44 @@ TEST(BatchNormalization, SequentialFusesAFollowingReluWithTheSameResults) {
   }
 }
 
+// call_add_relu is relu(layer(x) + residual) to the bit, values and every gradient, in training
+// (one fused op) and inference; a residual of another shape is refused.
+TEST(BatchNormalization, CallAddReluIsTheLayerThenAddThenRelu) {
+  tg::Rng rng(31);
+  const Tensor x = Tensor::randn({8, 4, 4, 6}, rng), r = Tensor::randn({8, 4, 4, 6}, rng), dy = Tensor::randn({8, 4, 4, 6}, rng);
+  tg::BatchNormalization bn({.name = "bn"});
+  bn.build({4, 4, 6});
+  bn.gamma()->var.value().copy_from(Tensor::randn({6}, rng));
+  bn.beta()->var.value().copy_from(Tensor::randn({6}, rng));
+  for (bool training : {true, false}) {
+    const std::string what = training ? "training" : "inference";
+    const std::vector<float> mean_before = bn.moving_mean()->var.value().to_vector();
+    Variable xs(x, true), rs(r, true);
+    tg::profiler::reset();
+    tg::profiler::enable();
+    const Variable y = bn.call_add_relu(xs, rs, training);
+    tg::profiler::enable(false);
+    EXPECT_EQ(tg::profiler::table().find("batch_norm_add_relu") != std::string::npos, training) << what;
+    y.backward(dy);
+    const Tensor fused_dgamma = bn.gamma()->var.grad().clone();
+    bn.gamma()->var.zero_grad();
+    bn.beta()->var.zero_grad();
+    bn.moving_mean()->var.value().copy_from(Tensor::from({6}, mean_before));
+    Variable xs2(x, true), rs2(r, true);
+    const Variable y2 = tg::relu(tg::add(bn(xs2, training), rs2));
+    y2.backward(dy);
+    EXPECT_EQ(y.value().to_vector(), y2.value().to_vector()) << what;
+    EXPECT_EQ(xs.grad().to_vector(), xs2.grad().to_vector()) << what;
+    EXPECT_EQ(rs.grad().to_vector(), rs2.grad().to_vector()) << what << ": the residual's gradient";
+    EXPECT_EQ(fused_dgamma.to_vector(), bn.gamma()->var.grad().to_vector()) << what;
+    bn.gamma()->var.zero_grad();
+    bn.beta()->var.zero_grad();
+  }
+  for (bool training : {true, false})
+    EXPECT_ERROR(bn.call_add_relu(Variable(x), Variable(Tensor::ones({8, 4, 4, 1})), training),
+                 {"residual (8, 4, 4, 1)", "(8, 4, 4, 6)"});
+}
+
 TEST(BatchNormalization, Errors) {
   tg::BatchNormalization bn({.axis = 3, .name = "bn"});
   EXPECT_ERROR(bn.output_shape({4, 5}), {"BatchNormalization 'bn'", "axis 3", "(None, 4, 5)"});

@@ -65,14 +65,16 @@ Variable apply_mask(const Variable& x, const Tensor& mask);
 // scale=false / center=false). Fused: one op on the tape, parallel across the batch, the sums
 // combined in a fixed order. With relu = true, y is max(y, 0) in the same pass, and the backward
 // masks the gradient as it reads it: one op ("batch_norm_relu") instead of two, two passes over
-// memory fewer (what Sequential does for BatchNormalization followed by ReLU).
+// memory fewer (what Sequential does for BatchNormalization followed by ReLU). With a residual
+// (x's shape), it is added before the relu in the same pass: relu(bn(x) + residual), a ResNet
+// block's end, as one op ("batch_norm_add_relu", or "batch_norm_add" without the relu).
 struct BatchNormResult {
   Variable y;
   Tensor mean;      // (C,): the batch mean per channel
   Tensor variance;  // (C,): the batch variance per channel (divided by N, not N - 1)
 };
 BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
-                                 float epsilon, bool relu = false);
+                                 float epsilon, bool relu = false, const Variable& residual = Variable());
 
 // ---- embedding (autograd/ops_embedding.cpp) ----
 

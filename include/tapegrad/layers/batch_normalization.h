@@ -49,6 +49,10 @@ class BatchNormalization : public Layer {
   // BatchNormalization followed by a plain ReLU layer; model classes may call it directly. An
   // activity regularizer of this layer sees the clamped output (Sequential does not fuse then).
   Variable call_with_relu(const Variable& x, bool training);
+  // relu(layer(x) + residual), a ResNet block's end, as one fused op in training (the add and
+  // the relu take no passes of their own); residual must have x's shape. The same values as
+  // relu(layer(x) + residual); an activity regularizer of this layer sees that output.
+  Variable call_add_relu(const Variable& x, const Variable& residual, bool training);
 
  protected:
   void build_impl(const Shape& input_shape) override;
@@ -57,7 +61,8 @@ class BatchNormalization : public Layer {
  private:
   BatchNormalizationOptions options_;
   ParameterPtr gamma_, beta_, moving_mean_, moving_variance_;
-  bool fuse_relu_ = false;  // set for the duration of call_with_relu
+  bool fuse_relu_ = false;             // set for the duration of call_with_relu and call_add_relu
+  const Variable* residual_ = nullptr;  // set for the duration of call_add_relu
 
   // The channel axis in the per-sample shape (without batch).
   int channel_axis(const Shape& input_shape) const;
