@@ -113,12 +113,17 @@ class StrideOneForward {
       : plan_(g), w_(w), winograd_(conv_winograd::supports(g)) {
     if (winograd_) winograd_w_ = conv_winograd::transform_kernel(w, g);
   }
-  void run(const float* x, const float* bias, bool relu, float* y) const {
-    if (winograd_)
-      conv_winograd::forward_sample(plan_.g, x, winograd_w_.data(), bias, relu, y);
-    else
-      conv_direct::forward_sample(plan_, x, w_, bias, relu, y);
+  // y = x * w for `samples` consecutive samples.
+  void run(int64_t samples, const float* x, const float* bias, bool relu, float* y) const {
+    if (winograd_) {
+      conv_winograd::forward_samples(plan_.g, samples, x, winograd_w_.data(), bias, relu, y);
+      return;
+    }
+    const int64_t in_size = plan_.g.in_positions() * plan_.g.c_in, out_size = plan_.g.out_positions() * plan_.g.c_out;
+    for (int64_t b = 0; b < samples; ++b) conv_direct::forward_sample(plan_, x + b * in_size, w_, bias, relu, y + b * out_size);
   }
+  // Samples per call that keep the kernel busy (Winograd: enough tiles for one block).
+  int64_t samples_per_call() const { return winograd_ ? conv_winograd::samples_per_block(plan_.g) : 1; }
 
  private:
   conv_direct::Plan plan_;
@@ -133,8 +138,8 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Ep
   if (conv_direct::supports(g)) {
     const StrideOneForward product(g, w.data());
     const int64_t in_size = g.in_positions() * g.c_in, out_size = g.out_positions() * g.c_out;
-    parallel_for(0, g.batch, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b) product.run(x.data() + b * in_size, epilogue.bias, epilogue.relu, y.data() + b * out_size);
+    parallel_chunks(g.batch, product.samples_per_call(), [&](int64_t, int64_t b0, int64_t b1) {
+      product.run(b1 - b0, x.data() + b0 * in_size, epilogue.bias, epilogue.relu, y.data() + b0 * out_size);
     });
     return y;
   }
@@ -230,9 +235,7 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
         for (int64_t b = b0; b < b1; ++b)
           conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
       }
-      if (want.dx)
-        for (int64_t b = b0; b < b1; ++b)
-          input_gradient.run(dy_chunk + (b - b0) * out_size, nullptr, false, pdx + b * in_size);
+      if (want.dx) input_gradient.run(b1 - b0, dy_chunk, nullptr, false, pdx + b0 * in_size);
       return;
     }
     float* col = scratch(static_cast<size_t>(rows * kc));

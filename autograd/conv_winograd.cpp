@@ -372,21 +372,31 @@ inline void transform_output_gradient(const __m512 (&g)[M][M], float* out, int64
       });
 }
 
-// Walks tiles t0, t0 + 1, ... in row-major order without dividing per tile.
+// Walks tiles t0, t0 + 1, ... of consecutive samples, each sample's in row-major order,
+// without dividing per tile.
 struct TileCursor {
-  int64_t ty, tx, tiles_w;
-  TileCursor(int64_t t0, int64_t w) : ty(t0 / w), tx(t0 % w), tiles_w(w) {}
+  int64_t sample, ty, tx, tiles_h, tiles_w;
+  TileCursor(int64_t t0, int64_t h, int64_t w)
+      : sample(t0 / (h * w)), ty(t0 % (h * w) / w), tx(t0 % w), tiles_h(h), tiles_w(w) {}
   void next() {
-    if (++tx == tiles_w) tx = 0, ++ty;
+    if (++tx < tiles_w) return;
+    tx = 0;
+    if (++ty < tiles_h) return;
+    ty = 0;
+    ++sample;
   }
 };
 
+// The tiles of consecutive samples go through the blocks as one sequence, so that small images
+// (4 tiles of an 8x8 output) still give the GEMMs full blocks of rows.
 template <int M, int64_t kC, int64_t kN>
-void forward_sample_for(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y) {
+void forward_samples_for(const ConvGeometry& g, int64_t samples, const float* x, const float* transformed_w, const float* bias,
+                         bool relu, float* y) {
   const Layout<M> l(g);
   constexpr int A = Layout<M>::kA, kElements = A * A;
-  const int64_t c = kC ? kC : g.c_in, n = kN ? kN : g.c_out, tiles = l.tiles();
+  const int64_t c = kC ? kC : g.c_in, n = kN ? kN : g.c_out, tiles = samples * l.tiles();
   const int64_t oh = g.out[1], ow = g.out[2];
+  const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
   thread_local ScratchBuffer v_buffer, m_buffer;
   const int64_t v_stride = kTilesPerBlock * c, m_stride = kTilesPerBlock * n;  // per Winograd element
   float* v = v_buffer.get(static_cast<size_t>(kElements * v_stride));
@@ -397,9 +407,9 @@ void forward_sample_for(const ConvGeometry& g, const float* x, const float* tran
   for (int64_t t0 = 0; t0 < tiles; t0 += kTilesPerBlock) {
     const int64_t block = std::min(kTilesPerBlock, tiles - t0);
     // 1. Transform the block's input tiles: v[e] is (tiles, c).
-    TileCursor tile(t0, l.tiles_w);
+    TileCursor tile(t0, l.tiles_h, l.tiles_w);
     for (int64_t i = 0; i < block; ++i, tile.next())
-      transform_input_block<M, kC>(InputBlock<M>(x, g, c, tile.ty, tile.tx), c, v + i * c, v_stride);
+      transform_input_block<M, kC>(InputBlock<M>(x + tile.sample * in_size, g, c, tile.ty, tile.tx), c, v + i * c, v_stride);
     // 2. Sum over channels: m[e] (tiles, n) = v[e] (tiles, c) . u[e] (c, n), one GEMM per element.
     for (int e = 0; e < kElements; ++e)
       for (const ColumnGroup& cols : groups) {
@@ -414,10 +424,10 @@ void forward_sample_for(const ConvGeometry& g, const float* x, const float* tran
       }
     // 3. Back to m x m outputs per tile, with the bias and relu; tiles overhanging the output
     // drop their extra rows and columns.
-    tile = TileCursor(t0, l.tiles_w);
+    tile = TileCursor(t0, l.tiles_h, l.tiles_w);
     for (int64_t i = 0; i < block; ++i, tile.next()) {
       const int64_t rows_inside = std::min<int64_t>(M, oh - M * tile.ty), cols_inside = std::min<int64_t>(M, ow - M * tile.tx);
-      float* y_tile = y + (M * tile.ty * ow + M * tile.tx) * n;
+      float* y_tile = y + tile.sample * out_size + (M * tile.ty * ow + M * tile.tx) * n;
       for (int64_t n0 = 0; n0 < n; n0 += 16) {
         const __mmask16 lanes = lanes_below(n - n0);
         const __m512 b = bias ? _mm512_maskz_loadu_ps(lanes, bias + n0) : _mm512_setzero_ps();
@@ -464,7 +474,7 @@ void weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy,
         const float* xs = x + (s0 + s) * in_size;
         const float* dys = dy + (s0 + s) * out_size;
         const float* ys = relu_y ? relu_y + (s0 + s) * out_size : nullptr;
-        TileCursor tile(0, l.tiles_w);
+        TileCursor tile(0, l.tiles_h, l.tiles_w);
         for (int64_t t = 0; t < tiles; ++t, tile.next()) {
           const int64_t k = s * tiles + t;  // the tile's row in v and z
           transform_input_block<M, kC>(InputBlock<M>(xs, g, c, tile.ty, tile.tx), c, v + k * c, v_stride);
@@ -536,8 +546,17 @@ bool supports(const ConvGeometry& g) {
   return g.c_in >= 16 && g.c_out >= 16;
 }
 
-void forward_sample(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y) {
-  dispatch(g, Pass::kForward, [&]<int M, int64_t kC, int64_t kN>() { forward_sample_for<M, kC, kN>(g, x, transformed_w, bias, relu, y); });
+int64_t samples_per_block(const ConvGeometry& g) {
+  const int64_t m = tile_size(g, Pass::kForward);
+  const int64_t tiles = ((g.out[1] + m - 1) / m) * ((g.out[2] + m - 1) / m);
+  return std::max<int64_t>(1, kTilesPerBlock / tiles);
+}
+
+void forward_samples(const ConvGeometry& g, int64_t samples, const float* x, const float* transformed_w, const float* bias,
+                     bool relu, float* y) {
+  dispatch(g, Pass::kForward, [&]<int M, int64_t kC, int64_t kN>() {
+    forward_samples_for<M, kC, kN>(g, samples, x, transformed_w, bias, relu, y);
+  });
 }
 
 void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, const float* relu_y, float* dw) {
@@ -547,7 +566,8 @@ void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, con
 #else  // no AVX-512: conv_engine uses the other paths
 
 bool supports(const ConvGeometry&) { return false; }
-void forward_sample(const ConvGeometry&, const float*, const float*, const float*, bool, float*) {
+int64_t samples_per_block(const ConvGeometry&) { return 1; }
+void forward_samples(const ConvGeometry&, int64_t, const float*, const float*, const float*, bool, float*) {
   fail("conv", "the Winograd kernels need AVX-512");
 }
 void weight_gradient(const ConvGeometry&, const float*, const float*, const float*, float*) {

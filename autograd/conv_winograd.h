@@ -7,7 +7,8 @@
 // geometry and pass (4x4 unless overhanging tiles waste more than it saves). 4x4 tiles round a
 // little more (about 5e-6 of the largest output against 5e-7).
 // The input gradient of such a convolution is one too (conv_direct::input_gradient_geometry),
-// so it serves both. The forward runs per sample, single-threaded, on conv_engine's TBB chunks.
+// so it serves both. The forward runs on groups of samples, single-threaded, on conv_engine's TBB
+// chunks.
 #include <cstdint>
 #include <vector>
 
@@ -23,8 +24,12 @@ bool supports(const ConvGeometry& g);
 // a x a Winograd domain. Computed once per call.
 std::vector<float> transform_kernel(const float* w, const ConvGeometry& g);
 
-// y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
-void forward_sample(const ConvGeometry& g, const float* x, const float* transformed_w, const float* bias, bool relu, float* y);
+// y (samples, out positions, c_out) = x * w for `samples` consecutive samples, then + bias and
+// relu when given. Single-threaded; the caller runs groups of samples_per_block(g) samples (what
+// fills one block of tiles) in parallel.
+void forward_samples(const ConvGeometry& g, int64_t samples, const float* x, const float* transformed_w, const float* bias,
+                     bool relu, float* y);
+int64_t samples_per_block(const ConvGeometry& g);
 
 // dw (3, 3, c_in, c_out): the kernel gradient over all g.batch samples of x and dy, where dy is
 // taken as zero wherever relu_y (the fused relu's output, when given) is not positive. Through
