@@ -387,6 +387,27 @@ struct TileCursor {
   }
 };
 
+// The kernel gradient reads each tile's input block and output gradient from memory (the
+// batch's tensors are larger than the caches) in short row pieces that the hardware prefetcher
+// does not run ahead of: the columns that tile (ty, tx) adds to its left neighbour's are
+// requested kPrefetchTiles tiles ahead. (Measured: 5% off the 32x32x16 kernel gradient at
+// batch 128; the forward showed no difference through this machine's noise.)
+constexpr int64_t kPrefetchTiles = 2;
+
+template <int M>
+inline void prefetch_tile(const ConvGeometry& g, const float* x, const float* dy, int64_t c, int64_t n, int64_t ty, int64_t tx) {
+  auto lines = [](const float* p, int64_t floats) {
+    for (int64_t i = 0; i < floats; i += 16) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
+  };
+  const int64_t y0 = M * ty - g.pad_before[1], x0 = M * tx - g.pad_before[2] + 2;  // columns 2 .. a-1 are new
+  const int64_t x_lo = std::max<int64_t>(x0, 0), x_hi = std::min<int64_t>(x0 + M, g.in[2]);
+  if (x_hi > x_lo)
+    for (int r = 0; r < M + 2; ++r)
+      if (y0 + r >= 0 && y0 + r < g.in[1]) lines(x + ((y0 + r) * g.in[2] + x_lo) * c, (x_hi - x_lo) * c);
+  const int64_t cols = std::min<int64_t>(M, g.out[2] - M * tx);
+  for (int a = 0; a < M && M * ty + a < g.out[1]; ++a) lines(dy + ((M * ty + a) * g.out[2] + M * tx) * n, cols * n);
+}
+
 // The tiles of consecutive samples go through the blocks as one sequence, so that small images
 // (4 tiles of an 8x8 output) still give the GEMMs full blocks of rows.
 template <int M, int64_t kC, int64_t kN>
@@ -477,6 +498,7 @@ void weight_gradient_for(const ConvGeometry& g, const float* x, const float* dy,
         TileCursor tile(0, l.tiles_h, l.tiles_w);
         for (int64_t t = 0; t < tiles; ++t, tile.next()) {
           const int64_t k = s * tiles + t;  // the tile's row in v and z
+          if (tile.tx + kPrefetchTiles < l.tiles_w) prefetch_tile<M>(g, xs, dys, c, n, tile.ty, tile.tx + kPrefetchTiles);
           transform_input_block<M, kC>(InputBlock<M>(xs, g, c, tile.ty, tile.tx), c, v + k * c, v_stride);
           const int64_t rows_inside = std::min<int64_t>(M, oh - M * tile.ty), cols_inside = std::min<int64_t>(M, ow - M * tile.tx);
           const int64_t at_tile = (M * tile.ty * ow + M * tile.tx) * n;

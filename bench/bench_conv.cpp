@@ -53,6 +53,13 @@ BENCHMARK(BM_Conv2D)
     ->Args({32, 16, 16, 2, 1})
     ->Args({16, 32, 32, 2, 1})
     ->Args({8, 64, 64, 2, 1})
+    // and their 2-thread scaling
+    ->Args({32, 16, 16, 1, 2})
+    ->Args({16, 32, 32, 1, 2})
+    ->Args({8, 64, 64, 1, 2})
+    ->Args({32, 16, 16, 2, 2})
+    ->Args({8, 64, 64, 2, 2})
+    ->Args({8, 64, 64, 0, 2})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
