@@ -253,25 +253,11 @@ inline void columns_first(Line line, Load load, Store store) {
   }
 }
 
+// L in L^T = (L in^T L^T)^T: columns_first on the transposed tile walks `in` by rows.
 template <int R, int K, class Line, class Load, class Store>
 inline void rows_first(Line line, Load load, Store store) {
-  __m512 t[K][R];  // t[r] = L . row r of in
-#pragma GCC unroll 8
-  for (int r = 0; r < K; ++r) {
-    __m512 row[K];
-#pragma GCC unroll 8
-    for (int q = 0; q < K; ++q) row[q] = load(r, q);
-    line(row, t[r]);
-  }
-#pragma GCC unroll 8
-  for (int j = 0; j < R; ++j) {
-    __m512 col[K], out[R];
-#pragma GCC unroll 8
-    for (int r = 0; r < K; ++r) col[r] = t[r][j];
-    line(col, out);
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) store(i, j, out[i]);
-  }
+  columns_first<R, K>(
+      line, [&](int r, int q) { return load(q, r); }, [&](int r, int j, __m512 v) { store(j, r, v); });
 }
 
 inline __mmask16 lanes_below(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u); }
