@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "autograd/conv_direct.h"
+#include "autograd/conv_strided.h"
 #include "autograd/conv_winograd.h"
 #include "core/gemm.h"
 #include "tapegrad/core/parallel.h"
@@ -15,11 +16,12 @@ namespace tapegrad::conv_engine {
 namespace {
 
 // Samples per task. im2col: enough rows (samples x output positions) to keep the GEMM
-// efficient, few enough that the patch buffer stays in cache. The stride-1 kernels work sample
-// by sample, so their chunks only set how many partial kernel gradients there are to add up:
-// a fixed 16 per batch, plenty to balance the threads. Depends only on the geometry.
+// efficient, few enough that the patch buffer stays in cache. The direct kernels (stride 1 and
+// strided) work sample by sample, so their chunks only set how many partial kernel gradients
+// there are to add up: a fixed 16 per batch, plenty to balance the threads. Depends only on the
+// geometry.
 int64_t samples_per_chunk(const ConvGeometry& g) {
-  if (conv_direct::supports(g)) return (g.batch + 15) / 16;
+  if (conv_direct::supports(g) || conv_strided::supports(g)) return (g.batch + 15) / 16;
   constexpr int64_t kTargetRows = 1024;
   return std::max<int64_t>(1, kTargetRows / std::max<int64_t>(1, g.out_positions()));
 }
@@ -145,6 +147,15 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Ep
   }
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
+  if (conv_strided::supports(g)) {
+    const conv_strided::Plan plan(g);
+    const int64_t out_size = rows_per_sample * g.c_out;
+    parallel_chunks(g.batch, per, [&](int64_t, int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b)
+        conv_strided::forward_sample(plan, x.data() + b * in_size, w.data(), epilogue.bias, epilogue.relu, y.data() + b * out_size);
+    });
+    return y;
+  }
   const float* px = x.data();
   const float* pw = w.data();
   float* py = y.data();
@@ -198,7 +209,7 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;
-  const bool direct = conv_direct::supports(g);
+  const bool direct = conv_direct::supports(g), strided = conv_strided::supports(g);
   // 3x3 kernel gradients go through the Winograd domain, in a pass of their own (below).
   const bool winograd_dw = direct && want.dw && conv_winograd::supports(g);
   const bool chunk_dw = want.dw && !winograd_dw;
@@ -212,7 +223,12 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   if (!flipped.empty()) conv_direct::flip_kernel(w.data(), g, flipped.data());
   const StrideOneForward input_gradient(direct && want.dx ? conv_direct::input_gradient_geometry(g) : ConvGeometry{},
                                         flipped.data());
-  if (want.dx) out.dx = direct ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
+  // Strided: the kernel with each tap transposed, for the input gradient's phases.
+  const conv_strided::Plan strided_plan(strided ? g : ConvGeometry{});
+  std::vector<float> transposed(strided && want.dx ? static_cast<size_t>(w_size) : 0);
+  if (!transposed.empty()) conv_strided::transpose_kernel(w.data(), g, transposed.data());
+  // The direct kernels write every input position; col2im adds onto zeros.
+  if (want.dx) out.dx = direct || strided ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
   const float* px = x.data();
   const float* pw = w.data();
   const float* pdy = dy.data();
@@ -236,6 +252,19 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
           conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
       }
       if (want.dx) input_gradient.run(b1 - b0, dy_chunk, nullptr, false, pdx + b0 * in_size);
+      return;
+    }
+    if (strided) {
+      const int64_t out_size = rows_per_sample * g.c_out;
+      if (want.dw) {
+        float* dw = partials.data() + chunk * w_size;
+        std::fill(dw, dw + w_size, 0.0f);
+        for (int64_t b = b0; b < b1; ++b)
+          conv_strided::add_weight_gradient_sample(strided_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
+      }
+      if (want.dx)
+        for (int64_t b = b0; b < b1; ++b)
+          conv_strided::input_gradient_sample(strided_plan, dy_chunk + (b - b0) * out_size, transposed.data(), pdx + b * in_size);
       return;
     }
     float* col = scratch(static_cast<size_t>(rows * kc));

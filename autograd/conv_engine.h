@@ -2,7 +2,8 @@
 // The products of a convolution, on Tensors, shared by conv and conv_transpose: forward
 // y = x * w, and the input, kernel and bias gradients (the input gradient is also the transposed
 // convolution's forward). Stride-1 geometries go to the direct or Winograd kernels
-// (conv_direct.h, conv_winograd.h), the rest to im2col + GEMM. Parallel over chunks of the batch
+// (conv_direct.h, conv_winograd.h), strided ones without dilation to the strided direct kernels
+// (conv_strided.h), the rest to im2col + GEMM. Parallel over chunks of the batch
 // whose size depends only on the geometry, kernel gradients reduced chunk by chunk in order (the
 // Winograd kernel gradient runs its own pass, parallel over its a^2 GEMMs): results do not
 // depend on the number of threads.

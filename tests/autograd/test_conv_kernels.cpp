@@ -1,4 +1,4 @@
-// The stride-1 kernels (autograd/conv_direct.cpp, autograd/conv_winograd.cpp) against im2col +
+// The direct kernels (autograd/conv_direct.cpp, conv_strided.cpp, conv_winograd.cpp) against im2col +
 // plain loops, on channel counts that exercise every register tile: full and masked column
 // vectors, column groups past 64, row tiles with remainders, 1-D/2-D/3-D, dilation, every
 // padding, and for Winograd both tile sizes and odd output sizes (tiles that overhang). Integer
@@ -13,6 +13,7 @@
 #include "../test_data.h"
 #include "autograd/conv_direct.h"
 #include "autograd/conv_engine.h"
+#include "autograd/conv_strided.h"
 #include "autograd/conv_winograd.h"
 #include "tapegrad/core/parallel.h"
 
@@ -92,6 +93,39 @@ void expect_close(const Tensor& got, const Tensor& want, float tolerance, const 
   EXPECT_LE(worst, tolerance * scale) << what << ": largest difference " << worst << " against values up to " << scale;
 }
 
+// The kernels' forward (+ bias, relu) and all three gradients, at 1 and 2 threads, against
+// reference(): exact for the direct kernels (integer data), to rounding for Winograd.
+void check_against_reference(const Case& c, const ConvGeometry& g, uint32_t& seed) {
+  Shape ws(c.kernel);
+  ws.push_back(c.c_in);
+  ws.push_back(c.c_out);
+  const Tensor x = make(g.input_shape(), seed++, -2, 2, true), w = make(ws, seed++, -2, 2, true);
+  const Tensor bias = make({c.c_out}, seed++, -2, 2, true), dy = make(g.output_shape(c.c_out), seed++, -2, 2, true);
+  tg::set_num_threads(1);
+  const Tensor y1 = tg::conv_engine::forward(x, w, g, {bias.data(), true});
+  const Reference want = reference(x, w, bias, dy, y1, g);
+  const float tolerance = c.winograd && kHasDirectKernels ? 1e-5f : 0.0f;
+  Tensor dx1, dw1;
+  for (int threads : {1, 2}) {
+    tg::set_num_threads(threads);
+    const Tensor y = tg::conv_engine::forward(x, w, g, {bias.data(), true});
+    const auto got = tg::conv_engine::backward(x, w, dy, g, {true, true, true, &y});
+    const std::string what = c.padding + " " + g.input_shape().str() + " -> " + y.shape().str();
+    EXPECT_EQ(y.to_vector(), y1.to_vector()) << what << ": depends on the thread count";
+    if (threads == 1) {
+      dx1 = got.dx;
+      dw1 = got.dw;
+    } else {
+      EXPECT_EQ(got.dx.to_vector(), dx1.to_vector()) << what << ": the input gradient depends on the thread count";
+      EXPECT_EQ(got.dw.to_vector(), dw1.to_vector()) << what << ": the kernel gradient depends on the thread count";
+    }
+    expect_close(y, want.y, tolerance, what + " forward");
+    expect_close(got.dx, want.dx, tolerance, what + " input gradient");
+    expect_close(got.dw, want.dw, tolerance, what + " kernel gradient");
+    expect_close(got.db, want.db, 0.0f, what + " bias gradient");
+  }
+}
+
 }  // namespace
 
 TEST(ConvKernels, MatchIm2colForEveryTileShape) {
@@ -115,35 +149,40 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
     ASSERT_EQ(tg::conv_direct::supports(g), kHasDirectKernels) << "stride-1 geometries take the direct kernels";
     ASSERT_EQ(tg::conv_winograd::supports(g), kHasDirectKernels && c.winograd);
     ASSERT_EQ(tg::conv_winograd::supports(tg::conv_direct::input_gradient_geometry(g)), kHasDirectKernels && c.winograd);
-    Shape ws(c.kernel);
-    ws.push_back(c.c_in);
-    ws.push_back(c.c_out);
-    const Tensor x = make(g.input_shape(), seed++, -2, 2, true), w = make(ws, seed++, -2, 2, true);
-    const Tensor bias = make({c.c_out}, seed++, -2, 2, true), dy = make(g.output_shape(c.c_out), seed++, -2, 2, true);
-    tg::set_num_threads(1);
-    const Tensor y1 = tg::conv_engine::forward(x, w, g, {bias.data(), true});
-    const Reference want = reference(x, w, bias, dy, y1, g);
-    const float tolerance = c.winograd && kHasDirectKernels ? 1e-5f : 0.0f;
-    Tensor dx1, dw1;
-    for (int threads : {1, 2}) {
-      tg::set_num_threads(threads);
-      const Tensor y = tg::conv_engine::forward(x, w, g, {bias.data(), true});
-      const auto got = tg::conv_engine::backward(x, w, dy, g, {true, true, true, &y});
-      const std::string what = c.padding + " " + g.input_shape().str() + " -> " + y.shape().str();
-      EXPECT_EQ(y.to_vector(), y1.to_vector()) << what << ": depends on the thread count";
-      if (threads == 1) {
-        dx1 = got.dx;
-        dw1 = got.dw;
-      } else {
-        EXPECT_EQ(got.dx.to_vector(), dx1.to_vector()) << what << ": the input gradient depends on the thread count";
-        EXPECT_EQ(got.dw.to_vector(), dw1.to_vector()) << what << ": the kernel gradient depends on the thread count";
-      }
-      expect_close(y, want.y, tolerance, what + " forward");
-      expect_close(got.dx, want.dx, tolerance, what + " input gradient");
-      expect_close(got.dw, want.dw, tolerance, what + " kernel gradient");
-      expect_close(got.db, want.db, 0.0f, what + " bias gradient");
-    }
+    check_against_reference(c, g, seed);
   }
+  tg::set_num_threads(2);
+}
+
+// Strided geometries (stride 2 and 3, 1-D to 3-D): every padding, pad_before > 0 (same on odd
+// sizes), windows smaller than the stride (input-gradient phases with no taps: zeros), masked
+// channels, column groups past 64, row tiles with remainders.
+TEST(ConvKernels, StridedMatchIm2colForEveryTileShape) {
+  struct Strided {
+    Case c;
+    std::vector<int64_t> strides;
+  };
+  const std::vector<Strided> cases = {
+      {{{32, 32}, {3, 3}, {1, 1}, "same", 2, 16, 32, false}, {2, 2}},   // ResNet's downsampling
+      {{{16, 16}, {1, 1}, {1, 1}, "same", 2, 32, 64, false}, {2, 2}},   // its 1x1 shortcut: half the phases without taps
+      {{{15, 13}, {3, 3}, {1, 1}, "same", 3, 17, 80, false}, {2, 2}},   // odd: padding before; 4 + 1 column groups
+      {{{15, 14}, {3, 3}, {1, 1}, "valid", 2, 3, 20, false}, {2, 2}},   // 3 channels (a stem), masked tail
+      {{{11, 12}, {4, 2}, {1, 1}, "same", 2, 8, 33, false}, {3, 2}},    // even window, stride 3
+      {{{10, 9}, {3, 3}, {1, 1}, "same", 1, 5, 48, false}, {1, 2}},     // strided along one dim only
+      {{{29}, {5}, {1}, "causal", 2, 6, 16, false}, {2}},               // 1-D, all padding on the left
+      {{{7, 6, 9}, {3, 2, 3}, {1, 1, 1}, "same", 2, 4, 16, false}, {2, 2, 3}},
+  };
+  uint32_t seed = 100;
+  for (const Strided& s : cases) {
+    const Case& c = s.c;
+    const ConvGeometry g = tg::make_conv_geometry("test", c.batch, c.spatial, c.c_in, c.kernel, c.c_out, s.strides, c.dil, c.padding);
+    ASSERT_EQ(tg::conv_strided::supports(g), kHasDirectKernels) << "strided geometries take the strided kernels";
+    ASSERT_FALSE(tg::conv_direct::supports(g));
+    check_against_reference(c, g, seed);
+  }
+  // Dilated strided convolutions stay on im2col.
+  const ConvGeometry dilated = tg::make_conv_geometry("test", 1, {9, 9}, 4, {3, 3}, 4, {2, 2}, {2, 2}, "same");
+  EXPECT_FALSE(tg::conv_strided::supports(dilated));
   tg::set_num_threads(2);
 }
 
