@@ -1,0 +1,215 @@
+#include "core/gemm_bf16.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/scratch.h"
+#include "tapegrad/core/error.h"
+
+namespace tapegrad {
+
+namespace {
+
+constexpr int64_t kKAlign = 32;  // k per AMX tile row (64 bytes of bf16)
+constexpr int64_t kNAlign = 32;  // two 16-column blocks per kernel pass
+
+int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+float element(const GemmOperand& x, int64_t i, int64_t j) { return x.transposed ? x.data[j * x.ld + i] : x.data[i * x.ld + j]; }
+
+// One row of floats to bf16 with VCVTNE2PS2BF16, which rounds exactly as to_bf16 does (the
+// tests check it bit for bit): 32 at a time, the tail scalar.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void convert_row_avx512_bf16(const float* src, int64_t n, uint16_t* dst) {
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + j + 16), _mm512_loadu_ps(src + j));
+    _mm512_storeu_si512(dst + j, (__m512i)v);
+  }
+  for (; j < n; ++j) dst[j] = to_bf16(src[j]);
+}
+
+// op(A) rounded to bf16, row-major with row stride k_padded (zero past k), rows zero past m up to
+// rows_padded.
+const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t rows_padded, int64_t k_padded) {
+  thread_local std::vector<uint16_t> buffer;
+  buffer.resize(static_cast<size_t>(rows_padded * k_padded));
+  uint16_t* out = buffer.data();
+  const bool hardware = cpu::features().avx512_bf16;
+  for (int64_t i = 0; i < rows_padded; ++i) {
+    uint16_t* row = out + i * k_padded;
+    if (i >= m) {
+      std::fill(row, row + k_padded, uint16_t{0});
+      continue;
+    }
+    if (!a.transposed && hardware) {
+      convert_row_avx512_bf16(a.data + i * a.ld, k, row);
+    } else if (!a.transposed) {
+      const float* src = a.data + i * a.ld;
+      for (int64_t j = 0; j < k; ++j) row[j] = to_bf16(src[j]);
+    } else {
+      for (int64_t j = 0; j < k; ++j) row[j] = to_bf16(a.data[j * a.ld + i]);
+    }
+    std::fill(row + k, row + k_padded, uint16_t{0});
+  }
+  return out;
+}
+
+// Adds (or writes) a block of float sums into C: rows [0, rows), columns [0, cols).
+void store_block(const float* sums, int64_t sums_ld, float* c, int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* dst = c + i * ldc;
+    const float* src = sums + i * sums_ld;
+    if (accumulate)
+      for (int64_t j = 0; j < cols; ++j) dst[j] += src[j];
+    else
+      std::memcpy(dst, src, static_cast<size_t>(cols) * sizeof(float));
+  }
+}
+
+// ---- AVX512-BF16: VDPBF16PS on a register tile of MR rows x 32 columns ----
+
+constexpr int kAvxRows = 12;
+
+template <int MR>
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void avx512_bf16_tile(const uint16_t* a, int64_t lda, const uint16_t* b0,
+                                                                              const uint16_t* b1, int64_t pairs, float* sums) {
+  __m512 acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; ++p) {
+    const __m512bh v0 = (__m512bh)_mm512_loadu_si512(b0 + p * 32);
+    const __m512bh v1 = (__m512bh)_mm512_loadu_si512(b1 + p * 32);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      // The pair of a as one 32-bit lane, broadcast straight from memory (a load port, not port 5).
+      const __m512bh av = (__m512bh)_mm512_castps_si512(_mm512_set1_ps(*reinterpret_cast<const float*>(a + i * lda + 2 * p)));
+      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, v0);
+      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, v1);
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(sums + i * 32, acc[i][0]);
+    _mm512_storeu_ps(sums + i * 32 + 16, acc[i][1]);
+  }
+}
+
+using AvxTileFn = void (*)(const uint16_t*, int64_t, const uint16_t*, const uint16_t*, int64_t, float*);
+template <size_t... R>
+constexpr std::array<AvxTileFn, sizeof...(R)> avx_tiles(std::index_sequence<R...>) {
+  return {&avx512_bf16_tile<static_cast<int>(R) + 1>...};
+}
+
+void gemm_avx512_bf16(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+  static constexpr auto tiles = avx_tiles(std::make_index_sequence<kAvxRows>());
+  const int64_t kp = b.k_padded, pairs = kp / 2;
+  const uint16_t* pa = pack_a(a, m, b.k, m, kp);
+  alignas(64) float sums[kAvxRows * 32];
+  // Row blocks outer: each block's panel of A is read once, while B (a kernel: small) stays in L2.
+  for (int64_t i0 = 0; i0 < m; i0 += kAvxRows) {
+    const int rows = static_cast<int>(std::min<int64_t>(kAvxRows, m - i0));
+    for (int64_t jb = 0; jb < b.n_padded / 16; jb += 2) {
+      const uint16_t* b0 = b.data.data() + jb * pairs * 32;
+      const uint16_t* b1 = b0 + pairs * 32;
+      tiles[static_cast<size_t>(rows - 1)](pa + i0 * kp, kp, b0, b1, pairs, sums);
+      store_block(sums, 32, c + i0 * ldc + jb * 16, ldc, rows, std::min<int64_t>(32, b.n - jb * 16), accumulate);
+    }
+  }
+}
+
+// ---- AMX: TDPBF16PS on 2 x 2 tiles of 16 x 16 floats ----
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+void gemm_amx(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+  const int64_t kp = b.k_padded, pairs = kp / 2, m_padded = round_up(m, 32);
+  const uint16_t* pa = pack_a(a, m, b.k, m_padded, kp);
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {  // tmm0-3: C, tmm4-5: A, tmm6-7: B; each 16 rows of 64 bytes
+    config.rows[t] = 16;
+    config.colsb[t] = 64;
+  }
+  _tile_loadconfig(&config);
+  alignas(64) float sums[32 * 32];
+  const int64_t a_stride = kp * 2;  // bytes per packed A row
+  for (int64_t i0 = 0; i0 < m; i0 += 32) {  // row blocks outer, as above
+    for (int64_t jb = 0; jb < b.n_padded / 16; jb += 2) {
+      const uint16_t* b0 = b.data.data() + jb * pairs * 32;
+      const uint16_t* b1 = b0 + pairs * 32;
+      const int64_t cols = std::min<int64_t>(32, b.n - jb * 16);
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      const uint16_t* a0 = pa + i0 * kp;
+      const uint16_t* a1 = a0 + 16 * kp;
+      for (int64_t k0 = 0; k0 < kp; k0 += kKAlign) {
+        _tile_loadd(4, a0 + k0, a_stride);
+        _tile_loadd(5, a1 + k0, a_stride);
+        _tile_loadd(6, b0 + k0 * 16, 64);  // 16 pairs of rows from pair k0 / 2: 32 bf16 each
+        _tile_loadd(7, b1 + k0 * 16, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+      }
+      _tile_stored(0, sums, 128);
+      _tile_stored(1, sums + 16, 128);
+      _tile_stored(2, sums + 16 * 32, 128);
+      _tile_stored(3, sums + 16 * 32 + 16, 128);
+      store_block(sums, 32, c + i0 * ldc + jb * 16, ldc, std::min<int64_t>(32, m - i0), cols, accumulate);
+    }
+  }
+  _tile_release();
+}
+
+// ---- Emulation: float32 GEMM on the rounded operands ----
+
+void gemm_emulated(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+  thread_local ScratchBuffer a_buffer, b_buffer;
+  const int64_t k = b.k, n = b.n, pairs = b.k_padded / 2;
+  float* ra = a_buffer.get(static_cast<size_t>(std::max<int64_t>(1, m * k)));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < k; ++j) ra[i * k + j] = round_to_bf16(element(a, i, j));
+  float* rb = b_buffer.get(static_cast<size_t>(std::max<int64_t>(1, k * n)));
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t j = 0; j < n; ++j) rb[r * n + j] = from_bf16(b.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)]);
+  gemm({ra, k}, {rb, n}, c, ldc, m, k, n, accumulate);
+}
+
+}  // namespace
+
+PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
+  PackedBf16Matrix p;
+  p.k = k;
+  p.n = n;
+  p.k_padded = std::max<int64_t>(kKAlign, round_up(k, kKAlign));
+  p.n_padded = std::max<int64_t>(kNAlign, round_up(n, kNAlign));
+  const int64_t pairs = p.k_padded / 2;
+  p.data.assign(static_cast<size_t>(p.k_padded * p.n_padded), 0);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t j = 0; j < n; ++j)
+      p.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)] = to_bf16(element(b, r, j));
+  return p;
+}
+
+void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa) {
+  if (m <= 0 || b.n <= 0) return;
+  if (!bf16_isa_available(isa)) fail("gemm_bf16", std::string("this CPU cannot run ") + bf16_isa_name(isa));
+  switch (isa) {
+    case Bf16Isa::amx: return gemm_amx(a, b, c, ldc, m, accumulate);
+    case Bf16Isa::avx512_bf16: return gemm_avx512_bf16(a, b, c, ldc, m, accumulate);
+    default: return gemm_emulated(a, b, c, ldc, m, accumulate);
+  }
+}
+
+}  // namespace tapegrad

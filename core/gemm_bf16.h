@@ -1,0 +1,33 @@
+#pragma once
+// Single-threaded bf16 GEMM with float32 accumulation, for kernels that run it per chunk of a
+// batch on their own TBB tasks: C = bf16(op(A)) · bf16(op(B)) (or C += ...), both operands
+// rounded to bfloat16 (to_bf16) as they are packed, every product and sum in float32. Three
+// kernels, one per Bf16Isa, which differ only in the order of their float32 sums:
+//   avx512_bf16: per pair of k in order: += a[2p+1] b[2p+1], then += a[2p] b[2p] (VDPBF16PS,
+//                bit for bit as Intel documents it);
+//   amx:         TDPBF16PS over 32 k at a time, in the tile unit's own internal order (not
+//                the documented pairwise one: measured, it differs in the last bit);
+//   emulated:    float32 GEMM (Eigen) on the rounded operands, in its own order.
+// Each starts from zero and adds C's old value last when accumulating. Internal: Eigen and the
+// intrinsics stay in core/gemm_bf16.cpp.
+#include <cstdint>
+#include <vector>
+
+#include "core/gemm.h"
+#include "tapegrad/core/bf16.h"
+
+namespace tapegrad {
+
+// op(B) (k x n) in bf16, laid out for the kernels: blocks of 16 columns, each the k pairs of
+// rows interleaved (the "VNNI" layout both VDPBF16PS and TDPBF16PS read), k padded with zero
+// rows to a multiple of 32 and n with zero columns to a multiple of 32. Pack once, multiply many.
+struct PackedBf16Matrix {
+  int64_t k = 0, n = 0, k_padded = 0, n_padded = 0;
+  std::vector<uint16_t> data;  // [n_padded / 16][k_padded / 2][16][2]
+};
+PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n);
+
+// C (m x n, row stride ldc) = bf16(op(A)) (m x k) · B, or += when accumulate; b.k == k.
+void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa);
+
+}  // namespace tapegrad
