@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "autograd/conv_bf16.h"
 #include "autograd/conv_direct.h"
 #include "autograd/conv_strided.h"
 #include "autograd/conv_winograd.h"
@@ -135,7 +136,8 @@ class StrideOneForward {
 };
 }  // namespace
 
-Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue) {
+Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue, Dtype compute) {
+  if (compute == Dtype::bfloat16) return conv_bf16::forward(x, w, g, epilogue);
   Tensor y = Tensor::empty(g.output_shape(g.c_out));
   if (conv_direct::supports(g)) {
     const StrideOneForward product(g, w.data());
@@ -206,6 +208,7 @@ float* scratch_dy(size_t n) {
 }  // namespace
 
 Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want) {
+  if (want.compute == Dtype::bfloat16) return conv_bf16::backward(x, w, dy, g, want);
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
   const int64_t chunks = (g.batch + per - 1) / per, w_size = kc * g.c_out;

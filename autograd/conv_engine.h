@@ -8,6 +8,7 @@
 // Winograd kernel gradient runs its own pass, parallel over its a^2 GEMMs): results do not
 // depend on the number of threads.
 #include "tapegrad/autograd/conv_geometry.h"
+#include "tapegrad/core/dtype.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad::conv_engine {
@@ -18,12 +19,15 @@ struct Epilogue {
   bool relu = false;
 };
 
-// x (batch, *in, c_in), w (*kernel, c_in, c_out) -> (batch, *out, c_out)
-Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue = {});
+// x (batch, *in, c_in), w (*kernel, c_in, c_out) -> (batch, *out, c_out). compute bfloat16:
+// through autograd/conv_bf16.h.
+Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const Epilogue& epilogue = {},
+               Dtype compute = Dtype::float32);
 
 struct BackwardRequest {
   bool dx = false, dw = false, db = false;
   const Tensor* relu_output = nullptr;  // the forward's output when it fused a relu
+  Dtype compute = Dtype::float32;
 };
 struct Gradients {
   Tensor dx, dw, db;

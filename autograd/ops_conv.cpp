@@ -5,6 +5,7 @@
 
 #include "tapegrad/autograd/conv.h"
 #include "autograd/conv_engine.h"
+#include "tapegrad/autograd/compute_dtype.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
 
@@ -46,16 +47,18 @@ Variable conv(const Variable& x, const Variable& w, const ConvParams& params, co
     fail("conv", "bias " + bias.shape().str() + " must be (" + std::to_string(ws[r + 1]) + ",) for kernel " + ws.str());
   const ConvGeometry g = conv_geometry("conv", x.shape(), window_of(ws, r), ws[r + 1], params);
   const Tensor xv = x.value(), wv = w.value();
-  const Tensor y = conv_engine::forward(xv, wv, g, {bias.defined() ? bias.value().data() : nullptr, relu});
-  auto backward = [xv, wv, g, y, relu, with_bias = bias.defined()](const Tensor& dy, GradSink& s) {
+  const Dtype dt = active_compute_dtype();
+  const Tensor y = conv_engine::forward(xv, wv, g, {bias.defined() ? bias.value().data() : nullptr, relu}, dt);
+  auto backward = [xv, wv, g, y, relu, dt, with_bias = bias.defined()](const Tensor& dy, GradSink& s) {
     const bool has_bias = with_bias && s.needs(2);
-    auto grads = conv_engine::backward(xv, wv, dy, g, {s.needs(0), s.needs(1), has_bias, relu ? &y : nullptr});
+    auto grads = conv_engine::backward(xv, wv, dy, g, {s.needs(0), s.needs(1), has_bias, relu ? &y : nullptr, dt});
     if (s.needs(0)) s.set(0, grads.dx);
     if (s.needs(1)) s.set(1, grads.dw);
     if (has_bias) s.set(2, grads.db);
   };
-  if (bias.defined()) return record("conv", y, {x, w, bias}, backward);
-  return record("conv", y, {x, w}, backward);
+  const char* op = dt == Dtype::bfloat16 ? "conv_bf16" : "conv";
+  if (bias.defined()) return record(op, y, {x, w, bias}, backward);
+  return record(op, y, {x, w}, backward);
 }
 
 Variable conv_transpose(const Variable& x, const Variable& w, const ConvParams& params,
@@ -87,11 +90,12 @@ Variable conv_transpose(const Variable& x, const Variable& w, const ConvParams& 
     if (g.out[3 - r + i] != x.dim(1 + i))
       fail(op, "output size " + std::to_string(out_spatial[i]) + " does not map back onto the input " + x.shape().str());
   const Tensor xv = x.value(), wv = w.value();
+  const Dtype dt = active_compute_dtype();
   // The equivalent convolution's input gradient, with x in the role of its output gradient.
-  const Tensor y = conv_engine::backward(Tensor(), wv, xv, g, {.dx = true}).dx;
-  return record(op, y, {x, w}, [xv, wv, g](const Tensor& dy, GradSink& s) {
-    if (s.needs(0)) s.set(0, conv_engine::forward(dy, wv, g));
-    if (s.needs(1)) s.set(1, conv_engine::backward(dy, wv, xv, g, {.dw = true}).dw);
+  const Tensor y = conv_engine::backward(Tensor(), wv, xv, g, {.dx = true, .compute = dt}).dx;
+  return record(dt == Dtype::bfloat16 ? "conv_transpose_bf16" : op, y, {x, w}, [xv, wv, g, dt](const Tensor& dy, GradSink& s) {
+    if (s.needs(0)) s.set(0, conv_engine::forward(dy, wv, g, {}, dt));
+    if (s.needs(1)) s.set(1, conv_engine::backward(dy, wv, xv, g, {.dw = true, .compute = dt}).dw);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/cpu_features.h"
+#include "tapegrad/core/dtype.h"
 #include "tapegrad/core/error.h"
 
 namespace tapegrad {
@@ -12,6 +13,8 @@ namespace {
 // -1: not chosen (use the best); else a Bf16Isa.
 std::atomic<int> g_chosen{-1};
 }  // namespace
+
+const char* dtype_name(Dtype dtype) { return dtype == Dtype::bfloat16 ? "bfloat16" : "float32"; }
 
 const char* bf16_isa_name(Bf16Isa isa) {
   switch (isa) {

@@ -10,6 +10,7 @@
 
 #include "core/cpu_features.h"
 #include "core/scratch.h"
+#include "tapegrad/core/parallel.h"
 #include "tapegrad/core/error.h"
 
 namespace tapegrad {
@@ -52,10 +53,21 @@ const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t rows_
     } else if (!a.transposed) {
       const float* src = a.data + i * a.ld;
       for (int64_t j = 0; j < k; ++j) row[j] = to_bf16(src[j]);
-    } else {
-      for (int64_t j = 0; j < k; ++j) row[j] = to_bf16(a.data[j * a.ld + i]);
     }
     std::fill(row + k, row + k_padded, uint16_t{0});
+  }
+  if (a.transposed) {
+    // op(A) row i is stored column i: convert each stored row (m contiguous floats) at once,
+    // then write its values down the packed rows, which stay in L1 while j advances.
+    thread_local std::vector<uint16_t> stored_row;
+    stored_row.resize(static_cast<size_t>(m));
+    for (int64_t j = 0; j < k; ++j) {
+      if (hardware)
+        convert_row_avx512_bf16(a.data + j * a.ld, m, stored_row.data());
+      else
+        for (int64_t i = 0; i < m; ++i) stored_row[static_cast<size_t>(i)] = to_bf16(a.data[j * a.ld + i]);
+      for (int64_t i = 0; i < m; ++i) out[i * k_padded + j] = stored_row[static_cast<size_t>(i)];
+    }
   }
   return out;
 }
@@ -188,6 +200,19 @@ void gemm_emulated(const GemmOperand& a, const PackedBf16Matrix& b, float* c, in
 
 }  // namespace
 
+namespace {
+// Rows 2p and 2p + 1 of a stored (not transposed) B, 16 columns from j: converted and
+// interleaved into one 64-byte VNNI row (r0[0], r1[0], r0[1], r1[1], ...).
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void interleave_pair_avx512_bf16(const float* r0, const float* r1,
+                                                                                        __mmask16 lanes, uint16_t* dst) {
+  const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(lanes, r1), _mm512_maskz_loadu_ps(lanes, r0));
+  // both: r0's 16 bf16 in words 0-15, r1's in 16-31; word 2q <- r0[q], 2q + 1 <- r1[q].
+  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20,
+                                         4, 19, 3, 18, 2, 17, 1, 16, 0);
+  _mm512_storeu_si512(dst, _mm512_permutexvar_epi16(order, both));
+}
+}  // namespace
+
 PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
   PackedBf16Matrix p;
   p.k = k;
@@ -196,6 +221,19 @@ PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
   p.n_padded = std::max<int64_t>(kNAlign, round_up(n, kNAlign));
   const int64_t pairs = p.k_padded / 2;
   p.data.assign(static_cast<size_t>(p.k_padded * p.n_padded), 0);
+  if (!b.transposed && cpu::features().avx512_bf16) {
+    static const float zeros[16] = {};
+    for (int64_t jb = 0; jb * 16 < n; ++jb) {
+      const int64_t cols = std::min<int64_t>(16, n - jb * 16);
+      const __mmask16 lanes = static_cast<__mmask16>((1u << cols) - 1u);
+      for (int64_t q = 0; 2 * q < k; ++q) {
+        const float* r0 = b.data + 2 * q * b.ld + jb * 16;
+        const float* r1 = 2 * q + 1 < k ? r0 + b.ld : zeros;
+        interleave_pair_avx512_bf16(r0, r1, lanes, p.data.data() + (jb * pairs + q) * 32);
+      }
+    }
+    return p;
+  }
   for (int64_t r = 0; r < k; ++r)
     for (int64_t j = 0; j < n; ++j)
       p.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)] = to_bf16(element(b, r, j));
@@ -210,6 +248,29 @@ void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, 
     case Bf16Isa::avx512_bf16: return gemm_avx512_bf16(a, b, c, ldc, m, accumulate);
     default: return gemm_emulated(a, b, c, ldc, m, accumulate);
   }
+}
+
+void matmul_bf16(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k, int64_t n, bool trans_a,
+                 bool trans_b, bool shared_b) {
+  const Bf16Isa isa = bf16_isa();
+  // One B for every row: the batch folded into the rows (or a single item), cut into blocks.
+  if ((shared_b && !trans_a) || batch == 1) {
+    const PackedBf16Matrix packed = pack_bf16_b({b, trans_b ? k : n, trans_b}, k, n);
+    constexpr int64_t kRowsPerTask = 128;
+    const int64_t rows = shared_b && !trans_a ? batch * m : m;
+    parallel_chunks(rows, kRowsPerTask, [&](int64_t, int64_t r0, int64_t r1) {
+      const GemmOperand block = trans_a ? GemmOperand{a + r0, m, true} : GemmOperand{a + r0 * k, k};
+      gemm_bf16(block, packed, c + r0 * n, n, r1 - r0, false, isa);
+    });
+    return;
+  }
+  parallel_for(0, batch, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      const float* bi = shared_b ? b : b + i * k * n;
+      const PackedBf16Matrix packed = pack_bf16_b({bi, trans_b ? k : n, trans_b}, k, n);
+      gemm_bf16({a + i * m * k, trans_a ? m : k, trans_a}, packed, c + i * m * n, n, m, false, isa);
+    }
+  });
 }
 
 }  // namespace tapegrad

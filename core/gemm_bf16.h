@@ -30,4 +30,10 @@ PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n);
 // C (m x n, row stride ldc) = bf16(op(A)) (m x k) · B, or += when accumulate; b.k == k.
 void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa);
 
+// C[i] = bf16(op(A[i])) · bf16(op(B[i])) for i < batch, (m x k) · (k x n) each, B shared by all
+// when shared_b; on the ISA bf16_isa() chooses. Parallel over blocks of rows fixed by the shape
+// (each row's sums do not depend on the blocks), for tensor-level matmul.
+void matmul_bf16(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k, int64_t n, bool trans_a,
+                 bool trans_b, bool shared_b);
+
 }  // namespace tapegrad

@@ -8,6 +8,7 @@
 
 #include "tapegrad/core/error.h"
 #include "core/gemm.h"
+#include "core/gemm_bf16.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/tensor_ops.h"
 
@@ -104,7 +105,7 @@ void gemm(GemmOperand a, GemmOperand b, float* c, int64_t ldc, int64_t m, int64_
   if (a.transposed && b.transposed) strided_gemm<true, true>(a, b, c, ldc, m, k, n, accumulate);
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, Dtype compute) {
   if (!a.defined() || !b.defined()) fail("matmul", "input tensor is undefined");
   if (a.rank() < 2 || b.rank() < 2) shape_error(a, b, trans_a, trans_b, "both need at least 2 dims");
   const int ra = a.rank(), rb = b.rank();
@@ -126,6 +127,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   if (out.numel() == 0) return out;
 
   const int64_t batch = batch_a.numel();
+  if (compute == Dtype::bfloat16) {
+    matmul_bf16(a.data(), b.data(), out.data(), batch, m, k, n, trans_a, trans_b, rb == 2);
+    return out;
+  }
   if (batch == 1 || (rb == 2 && !trans_a)) {
     // A shared 2-D right-hand side: fold the batch into the rows, one large GEMM.
     gemm_dispatch(trans_a, trans_b, a.data(), b.data(), out.data(), batch * m, k, n, true);

@@ -40,6 +40,7 @@ Conv::Conv(std::string type, int rank, bool transpose, int64_t filters, const In
       options_(std::move(options)),
       format_(options_.data_format, label()) {
   if (filters < 1) fail(label(), "filters must be positive, got " + std::to_string(filters));
+  if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
   kernel_size_ = kernel_size.expand(rank, "kernel_size", label());  // checks each is >= 1
   strides_ = options_.strides.expand(rank, "strides", label());
   dilation_ = options_.dilation_rate.expand(rank, "dilation_rate", label());

@@ -8,6 +8,7 @@ namespace tapegrad {
 Dense::Dense(int64_t units, DenseOptions options) : Layer("Dense", options.name), units_(units), options_(std::move(options)) {
   if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
   set_activity_regularizer(options_.activity_regularizer);
+  if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
 }
 
 Shape Dense::output_shape(const Shape& input_shape) const {

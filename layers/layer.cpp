@@ -22,7 +22,8 @@ std::string automatic_layer_name(const std::string& type) {
   return s;
 }
 
-Layer::Layer(std::string type, std::string name) : type_(std::move(type)), name_given_(!name.empty()) {
+Layer::Layer(std::string type, std::string name)
+    : type_(std::move(type)), name_given_(!name.empty()), policy_(mixed_precision::global_policy()) {
   name_ = name_given_ ? std::move(name) : automatic_layer_name(type_);
 }
 
@@ -32,6 +33,7 @@ Layer::Layer(Layer&& o) noexcept
     : type_(o.type_),
       name_(o.name_),
       name_given_(o.name_given_),
+      policy_(o.policy_),
       parent_(nullptr),
       built_(o.built_),
       trainable_(o.trainable_),
@@ -193,6 +195,7 @@ Variable Layer::operator()(const Variable& x, bool training) {
     output_shape(per_sample);  // validates; a layer may accept other shapes than the first (Dense)
   if (call_depth == 0) clear_losses();
   CallDepth depth;
+  const ComputeDtypeScope compute(policy_.compute_dtype());
   Variable y = forward(x, training);
   if (activity_regularizer_) {
     // Keras 2 divides the activity penalty by the batch size.

@@ -1,5 +1,6 @@
 #pragma once
 // The whole public API of tapegrad. `namespace tg = tapegrad;` reads well.
+#include "tapegrad/autograd/compute_dtype.h"
 #include "tapegrad/autograd/conv.h"
 #include "tapegrad/autograd/gradcheck.h"
 #include "tapegrad/autograd/nn_ops.h"
@@ -9,6 +10,8 @@
 #include "tapegrad/autograd/profiler.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/autograd/variable.h"
+#include "tapegrad/core/bf16.h"
+#include "tapegrad/core/dtype.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/rng.h"
@@ -37,6 +40,7 @@
 #include "tapegrad/layers/layer.h"
 #include "tapegrad/layers/layer_normalization.h"
 #include "tapegrad/layers/locally_connected.h"
+#include "tapegrad/layers/mixed_precision.h"
 #include "tapegrad/layers/parameter.h"
 #include "tapegrad/layers/permute.h"
 #include "tapegrad/layers/pooling.h"

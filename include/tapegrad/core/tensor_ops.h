@@ -5,6 +5,7 @@
 // depend on the thread count.
 #include <vector>
 
+#include "tapegrad/core/dtype.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad {
@@ -82,7 +83,8 @@ Tensor concat(const std::vector<Tensor>& parts, int axis);
 // ---- matmul ----
 // 2-D: (m, k) x (k, n). Batched: (..., m, k) x (..., k, n) with equal batch dims, or a 2-D
 // right-hand side shared by every batch. trans_a / trans_b use the transposed last two dims.
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
+// compute bfloat16: operands rounded to bf16, float32 accumulation (tapegrad/core/bf16.h).
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false, Dtype compute = Dtype::float32);
 
 // ---- comparison, for tests and checks ----
 bool allclose(const Tensor& a, const Tensor& b, float rtol = 1e-5f, float atol = 1e-8f);

@@ -50,6 +50,7 @@ struct ConvOptions {
   ConstraintOption kernel_constraint = nullptr;
   ConstraintOption bias_constraint = nullptr;
   std::string name = "";
+  std::string dtype = "";  // a dtype policy ("mixed_bfloat16"); empty: the global one
 };
 
 struct DepthwiseConvOptions {

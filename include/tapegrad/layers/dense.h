@@ -22,6 +22,7 @@ struct DenseOptions {
   ConstraintOption kernel_constraint = nullptr;
   ConstraintOption bias_constraint = nullptr;
   std::string name = "";
+  std::string dtype = "";  // a dtype policy ("mixed_bfloat16"); empty: the global one
 };
 
 class Dense : public Layer {

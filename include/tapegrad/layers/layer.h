@@ -23,6 +23,7 @@
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/layers/initializer.h"
+#include "tapegrad/layers/mixed_precision.h"
 #include "tapegrad/layers/parameter.h"
 
 namespace tapegrad {
@@ -91,6 +92,14 @@ class Layer {
   void summary() const;
   std::string summary_string() const;
 
+  // Keras' dtype policy: the global policy when the layer was constructed, unless set. Its
+  // compute dtype is the one this layer's matrix products run in (for the length of its call;
+  // sub-layers run in their own). "float32" / "bfloat16".
+  const mixed_precision::Policy& dtype_policy() const { return policy_; }
+  void set_dtype_policy(const std::string& name) { policy_ = mixed_precision::Policy(name); }
+  std::string compute_dtype() const { return dtype_name(policy_.compute_dtype()); }
+  std::string variable_dtype() const { return dtype_name(policy_.variable_dtype()); }
+
   bool trainable() const { return trainable_; }
   // Freezing a layer freezes its sub-layers' weights too. Weights created with trainable = false
   // (BatchNormalization's moving statistics) stay non-trainable when a layer is unfrozen.
@@ -156,6 +165,7 @@ class Layer {
  private:
   std::string type_, name_;
   bool name_given_;              // by the author: automatic names give way to it
+  mixed_precision::Policy policy_;
   const Layer* parent_ = nullptr;  // the model that registered this layer first (it owns us)
   bool built_ = false;
   bool trainable_ = true;

@@ -1,0 +1,112 @@
+#include "autograd/conv_bf16.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/gemm_bf16.h"
+#include "core/scratch.h"
+#include "tapegrad/core/parallel.h"
+
+namespace tapegrad::conv_bf16 {
+
+namespace {
+
+// Samples per task: about 1024 patch rows, enough for the GEMM, few enough for the cache.
+int64_t samples_per_chunk(const ConvGeometry& g) {
+  constexpr int64_t kTargetRows = 1024;
+  return std::max<int64_t>(1, kTargetRows / std::max<int64_t>(1, g.out_positions()));
+}
+
+float* scratch(size_t n) {
+  thread_local ScratchBuffer buffer;
+  return buffer.get(n);
+}
+
+// The patches of samples [b0, b1): rows (b1 - b0) * out_positions, columns kernel_positions * c_in.
+float* patches(const float* x, const ConvGeometry& g, int64_t b0, int64_t b1) {
+  const int64_t kc = g.kernel_positions() * g.c_in, rows_per_sample = g.out_positions(), in_size = g.in_positions() * g.c_in;
+  float* col = scratch(static_cast<size_t>((b1 - b0) * rows_per_sample * kc));
+  for (int64_t b = b0; b < b1; ++b) conv_engine::im2col(x + b * in_size, g, col + (b - b0) * rows_per_sample * kc);
+  return col;
+}
+
+}  // namespace
+
+Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const conv_engine::Epilogue& epilogue) {
+  Tensor y = Tensor::empty(g.output_shape(g.c_out));
+  const int64_t kc = g.kernel_positions() * g.c_in, rows_per_sample = g.out_positions(), n = g.c_out;
+  const Bf16Isa isa = bf16_isa();
+  const PackedBf16Matrix packed_w = pack_bf16_b({w.data(), n}, kc, n);
+  parallel_chunks(g.batch, samples_per_chunk(g), [&](int64_t, int64_t b0, int64_t b1) {
+    const int64_t rows = (b1 - b0) * rows_per_sample;
+    float* out = y.data() + b0 * rows_per_sample * n;
+    if (epilogue.bias)
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * n, epilogue.bias, static_cast<size_t>(n) * sizeof(float));
+    gemm_bf16({patches(x.data(), g, b0, b1), kc}, packed_w, out, n, rows, epilogue.bias != nullptr, isa);
+    if (epilogue.relu)
+      for (int64_t i = 0, count = rows * n; i < count; ++i) out[i] = out[i] > 0.0f ? out[i] : 0.0f;
+  });
+  return y;
+}
+
+conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g,
+                                const conv_engine::BackwardRequest& want) {
+  const int64_t kc = g.kernel_positions() * g.c_in, rows_per_sample = g.out_positions(), n = g.c_out;
+  const int64_t in_size = g.in_positions() * g.c_in, per = samples_per_chunk(g), chunks = (g.batch + per - 1) / per;
+  const Bf16Isa isa = bf16_isa();
+  conv_engine::Gradients out;
+  // Per-chunk dw^T (n x kc) and bias sums, added in chunk order below.
+  std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * n * kc) : 0);
+  std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * n) : 0, 0.0f);
+  PackedBf16Matrix packed_wt;  // w^T (n x kc), for dx
+  if (want.dx) {
+    packed_wt = pack_bf16_b({w.data(), n, true}, n, kc);
+    out.dx = Tensor::zeros(g.input_shape());
+  }
+  const float* relu_y = want.relu_output ? want.relu_output->data() : nullptr;
+  parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
+    const int64_t rows = (b1 - b0) * rows_per_sample, offset = b0 * rows_per_sample * n;
+    const float* g_out = dy.data() + offset;
+    if (relu_y) {  // the fused relu's gradient: zero where the output was clamped
+      thread_local ScratchBuffer masked_buffer;
+      float* masked = masked_buffer.get(static_cast<size_t>(rows * n));
+      for (int64_t i = 0; i < rows * n; ++i) masked[i] = relu_y[offset + i] > 0.0f ? g_out[i] : 0.0f;
+      g_out = masked;
+    }
+    if (want.db) {
+      float* sums = bias_partials.data() + chunk * n;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t o = 0; o < n; ++o) sums[o] += g_out[r * n + o];
+    }
+    if (want.dw) {
+      const PackedBf16Matrix packed_col = pack_bf16_b({patches(x.data(), g, b0, b1), kc}, rows, kc);
+      gemm_bf16({g_out, n, true}, packed_col, partials.data() + chunk * n * kc, kc, n, false, isa);
+    }
+    if (want.dx) {
+      float* dcol = scratch(static_cast<size_t>(rows * kc));
+      gemm_bf16({g_out, n}, packed_wt, dcol, kc, rows, false, isa);
+      for (int64_t b = b0; b < b1; ++b) conv_engine::col2im_add(dcol + (b - b0) * rows_per_sample * kc, g, out.dx.data() + b * in_size);
+    }
+  });
+  if (want.dw) {
+    out.dw = Tensor::empty(w.shape());
+    float* dw = out.dw.data();
+    parallel_for(0, kc, 64, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        for (int64_t o = 0; o < n; ++o) {
+          float s = 0.0f;
+          for (int64_t c = 0; c < chunks; ++c) s += partials[static_cast<size_t>((c * n + o) * kc + i)];
+          dw[i * n + o] = s;
+        }
+    });
+  }
+  if (want.db) {
+    out.db = Tensor::zeros({n});
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t o = 0; o < n; ++o) out.db.data()[o] += bias_partials[static_cast<size_t>(c * n + o)];
+  }
+  return out;
+}
+
+}  // namespace tapegrad::conv_bf16

@@ -1,0 +1,199 @@
+// Keras' dtype policies: the policy API, layers taking the global policy when constructed (or
+// their own .dtype), and what mixed_bfloat16 computes: Dense and Conv2D products (forward and
+// every gradient) equal float32 products of the bf16-rounded operands, to float32 rounding, on
+// every bf16 instruction set this CPU has, at 1 and 2 threads alike; backward runs in the dtype
+// the forward ran in; and a model trains as well either way.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../error_matchers.h"
+#include "../test_data.h"
+#include "tapegrad/autograd/conv.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/bf16.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/data/spirals.h"
+#include "tapegrad/layers/conv.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/mixed_precision.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/train/losses.h"
+#include "tapegrad/train/metrics.h"
+
+namespace tg = tapegrad;
+namespace mp = tapegrad::mixed_precision;
+using tg::Tensor;
+using tg::Variable;
+using tapegrad::testing::make;
+
+namespace {
+
+// Restores the float32 global policy and the best ISA whatever a test does.
+struct PolicyReset {
+  ~PolicyReset() {
+    mp::set_global_policy("float32");
+    tg::set_bf16_isa(tg::best_bf16_isa());
+    tg::set_num_threads(2);
+  }
+};
+
+Tensor rounded(const Tensor& t) {
+  Tensor r = t.clone();
+  for (int64_t i = 0; i < r.numel(); ++i) r.data()[i] = tg::round_to_bf16(r.data()[i]);
+  return r;
+}
+
+// Largest |got - want| over the largest |want|.
+double relative_difference(const Tensor& got, const Tensor& want) {
+  EXPECT_EQ(got.shape(), want.shape());
+  double worst = 0.0, scale = 1e-30;
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    worst = std::max(worst, static_cast<double>(std::abs(got.data()[i] - want.data()[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(want.data()[i])));
+  }
+  return worst / scale;
+}
+
+std::vector<tg::Bf16Isa> available_isas() {
+  std::vector<tg::Bf16Isa> isas;
+  for (tg::Bf16Isa isa : {tg::Bf16Isa::emulated, tg::Bf16Isa::avx512_bf16, tg::Bf16Isa::amx})
+    if (tg::bf16_isa_available(isa)) isas.push_back(isa);
+  return isas;
+}
+
+}  // namespace
+
+TEST(MixedPrecision, PoliciesNameTheirDtypes) {
+  const mp::Policy mixed("mixed_bfloat16");
+  EXPECT_EQ(mixed.name(), "mixed_bfloat16");
+  EXPECT_EQ(mixed.compute_dtype(), tg::Dtype::bfloat16);
+  EXPECT_EQ(mixed.variable_dtype(), tg::Dtype::float32);
+  EXPECT_EQ(mp::Policy().compute_dtype(), tg::Dtype::float32);
+  EXPECT_ERROR(mp::Policy("mixed_float16"), {"unknown dtype policy 'mixed_float16'", "supported: float32, mixed_bfloat16"});
+  EXPECT_EQ(mp::global_policy().name(), "float32");
+}
+
+TEST(MixedPrecision, LayersTakeTheGlobalPolicyWhenConstructed) {
+  PolicyReset reset;
+  tg::Dense before(4);
+  mp::set_global_policy("mixed_bfloat16");
+  tg::Dense after(4), own(4, {.dtype = "float32"});
+  tg::Conv2D conv(4, 3);
+  mp::set_global_policy("float32");
+  EXPECT_EQ(before.dtype_policy().name(), "float32");
+  EXPECT_EQ(after.dtype_policy().name(), "mixed_bfloat16");
+  EXPECT_EQ(after.compute_dtype(), "bfloat16");
+  EXPECT_EQ(after.variable_dtype(), "float32");
+  EXPECT_EQ(own.compute_dtype(), "float32") << "the layer's own dtype wins";
+  EXPECT_EQ(conv.compute_dtype(), "bfloat16") << "setting the global policy later changes no existing layer";
+  tg::Dense bad_name(2);
+  EXPECT_THROW(bad_name.set_dtype_policy("half"), tg::Error);
+  after.build({3});
+}
+
+TEST(MixedPrecision, DenseComputesOnRoundedOperandsOnEveryIsa) {
+  PolicyReset reset;
+  const Tensor x = make({37, 50}, 1), dy = make({37, 20}, 2);
+  tg::Dense layer(20, {.dtype = "mixed_bfloat16"});
+  layer.build({50});
+  const Tensor w = layer.kernel()->var.value(), b = layer.bias()->var.value();
+  // float32 products of the rounded operands: what bf16 with float32 accumulation computes.
+  const Tensor want_y = tg::add(tg::matmul(rounded(x), rounded(w)), b);
+  const Tensor want_dx = tg::matmul(rounded(dy), rounded(w), false, true);
+  const Tensor want_dw = tg::matmul(rounded(x), rounded(dy), true, false);
+  const Tensor float32_y = tg::add(tg::matmul(x, w), b);
+  for (tg::Bf16Isa isa : available_isas()) {
+    tg::set_bf16_isa(isa);
+    Variable xv(x, true);
+    const Variable y = layer(xv);
+    y.backward(dy);
+    const std::string what = tg::bf16_isa_name(isa);
+    EXPECT_LT(relative_difference(y.value(), want_y), 1e-5) << what;
+    EXPECT_GT(relative_difference(float32_y, want_y), 1e-4) << "the test data must tell bf16 from float32";
+    EXPECT_LT(relative_difference(xv.grad(), want_dx), 1e-5) << what << " input gradient";
+    EXPECT_LT(relative_difference(layer.kernel()->var.grad(), want_dw), 1e-5) << what << " kernel gradient";
+    layer.kernel()->var.zero_grad();
+    layer.bias()->var.zero_grad();
+  }
+}
+
+TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCount) {
+  PolicyReset reset;
+  struct Case {
+    int64_t hw, c_in, c_out, stride;
+    std::string padding;
+  };
+  for (const Case& c : {Case{9, 5, 20, 1, "same"}, Case{10, 16, 33, 2, "same"}, Case{8, 3, 16, 1, "valid"}}) {
+    const Tensor x = make({3, c.hw, c.hw, c.c_in}, 3), w = make({3, 3, c.c_in, c.c_out}, 4), bias = make({c.c_out}, 5);
+    const tg::ConvParams params{{c.stride, c.stride}, {1, 1}, c.padding};
+    const Tensor want_y = tg::conv(Variable(rounded(x)), Variable(rounded(w)), params, Variable(bias)).value();
+    const Tensor dy = make(want_y.shape(), 6);
+    EXPECT_GT(relative_difference(tg::conv(Variable(x), Variable(w), params, Variable(bias)).value(), want_y), 1e-4)
+        << "the test data must tell bf16 from float32";
+    // Reference gradients: float32 backward on the rounded x, w and dy.
+    Variable rx(rounded(x), true), rw(rounded(w), true);
+    tg::conv(rx, rw, params, Variable(bias)).backward(rounded(dy));
+    Tensor first_y, first_dx, first_dw;
+    for (tg::Bf16Isa isa : available_isas())
+      for (int threads : {1, 2}) {
+        tg::set_bf16_isa(isa);
+        tg::set_num_threads(threads);
+        Variable xv(x, true), wv(w, true), bv(bias, true);
+        Variable y;
+        {
+          const tg::ComputeDtypeScope scope(tg::Dtype::bfloat16);
+          y = tg::conv(xv, wv, params, bv);
+        }
+        y.backward(dy);  // outside the scope: runs in the dtype the forward recorded
+        const std::string what = std::string(tg::bf16_isa_name(isa)) + " " + x.shape().str() + " stride " +
+                                 std::to_string(c.stride) + ", " + std::to_string(threads) + " threads";
+        EXPECT_LT(relative_difference(y.value(), want_y), 1e-5) << what;
+        EXPECT_LT(relative_difference(xv.grad(), rx.grad()), 1e-5) << what << " input gradient";
+        EXPECT_LT(relative_difference(wv.grad(), rw.grad()), 1e-5) << what << " kernel gradient";
+        // The bias gradient is a sum, not a product: float32 on dy as it is.
+        EXPECT_LT(relative_difference(bv.grad(), tg::sum(dy, {0, 1, 2})), 1e-5) << what << " bias gradient";
+        if (threads == 1) {
+          first_y = y.value();
+          first_dx = xv.grad();
+          first_dw = wv.grad();
+        } else {
+          EXPECT_EQ(y.value().to_vector(), first_y.to_vector()) << what << ": depends on the thread count";
+          EXPECT_EQ(xv.grad().to_vector(), first_dx.to_vector()) << what << ": depends on the thread count";
+          EXPECT_EQ(wv.grad().to_vector(), first_dw.to_vector()) << what << ": depends on the thread count";
+        }
+      }
+  }
+}
+
+TEST(MixedPrecision, AModelTrainsAsWellInBfloat16) {
+  PolicyReset reset;
+  const auto data = tg::data::two_spirals(200, 11);
+  auto train = [&](const std::string& policy) {
+    mp::set_global_policy(policy);
+    tg::manual_seed(5);
+    tg::Sequential model({tg::Dense(64, {.activation = "relu"}), tg::Dense(64, {.activation = "relu"}), tg::Dense(2)});
+    model.build({2});
+    mp::set_global_policy("float32");
+    EXPECT_EQ(model.layers()[0]->compute_dtype(), policy == "float32" ? "float32" : "bfloat16");
+    tg::Adam opt(model.parameters(), {.learning_rate = 0.01f});
+    double first = 0.0, last = 0.0;
+    for (int step = 0; step < 300; ++step) {
+      const Variable loss = tg::losses::sparse_categorical_crossentropy(data.y, model(Variable(data.x), true), {.from_logits = true});
+      if (step == 0) first = loss.value().item();
+      last = loss.value().item();
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    const double accuracy = tg::metrics::sparse_categorical_accuracy(data.y, model(Variable(data.x)).value());
+    EXPECT_LT(last, 0.3 * first) << policy << ": the loss must fall";
+    return accuracy;
+  };
+  const double float32 = train("float32"), bfloat16 = train("mixed_bfloat16");
+  EXPECT_GT(float32, 0.95);
+  EXPECT_GT(bfloat16, 0.95);
+  EXPECT_NEAR(bfloat16, float32, 0.03);
+}
