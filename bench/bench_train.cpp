@@ -2,7 +2,9 @@
 // synthetic data, measured the way ../shared/bench/torch_cifar_cnn.py measures PyTorch: warm-up
 // steps, then timed chunks; prints each chunk, then one JSON line with the median images/s, the
 // implied GFLOP/s (2 * MACs of conv/dense layers; training = 3x forward) and the peak RSS.
-//   build/bench/bench_train --model cnn --batch 128 --threads 2 --mode train [--profile]
+//   build/bench/bench_train --model cnn --batch 128 --threads 2 --mode train [--profile] [--mixed-precision]
+// --mixed-precision builds the model under Keras' mixed_bfloat16 policy; the JSON line names the
+// policy and the bf16 instruction set that served it.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -22,7 +24,7 @@ struct Options {
   std::string model = "cnn", mode = "train", optimizer = "rmsprop";
   int64_t batch = 128;
   int threads = 2, warmup = 10, chunks = 7, steps = 0;
-  bool profile = false;
+  bool profile = false, mixed_precision = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -42,10 +44,11 @@ Options parse(int argc, char** argv) {
     else if (f == "--chunks") o.chunks = std::stoi(value());
     else if (f == "--steps") o.steps = std::stoi(value());
     else if (f == "--profile") o.profile = true;
+    else if (f == "--mixed-precision") o.mixed_precision = true;
     else if (f == "--help") {
       std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet|textcnn] [--mode train|infer] [--batch N]\n"
                    "                   [--threads N] [--optimizer rmsprop|adam|sgd] [--warmup N] [--chunks N] [--steps N]\n"
-                   "                   [--profile]\n";
+                   "                   [--profile] [--mixed-precision]\n";
       std::exit(0);
     } else throw std::invalid_argument("unknown option " + f);
   }
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
   }
   tg::set_num_threads(o.threads);
   tg::manual_seed(0);
+  tg::mixed_precision::set_global_policy(o.mixed_precision ? "mixed_bfloat16" : "float32");
   const bool cnn = o.model == "cnn", resnet = o.model == "resnet20", mobile = o.model == "mobilenet";
   const bool text = o.model == "textcnn";
   std::shared_ptr<tg::Layer> model;
@@ -180,8 +184,9 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"framework\": \"tapegrad\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, \"optimizer\": \"%s\", "
       "\"steps_per_chunk\": %d, \"chunks\": %d, \"median_img_s\": %.1f, \"min_img_s\": %.1f, \"max_img_s\": %.1f, "
-      "\"mflop_per_img\": %.2f, \"median_gflop_s\": %.1f, \"peak_rss_mib\": %.0f}\n",
+      "\"mflop_per_img\": %.2f, \"median_gflop_s\": %.1f, \"peak_rss_mib\": %.0f, \"policy\": \"%s\", \"bf16_isa\": \"%s\"}\n",
       o.model.c_str(), o.mode.c_str(), static_cast<long long>(o.batch), o.threads, o.optimizer.c_str(), steps, o.chunks, median,
-      sorted.front(), sorted.back(), flops_per_img / 1e6, median * flops_per_img / 1e9, usage.ru_maxrss / 1024.0);
+      sorted.front(), sorted.back(), flops_per_img / 1e6, median * flops_per_img / 1e9, usage.ru_maxrss / 1024.0,
+      o.mixed_precision ? "mixed_bfloat16" : "float32", o.mixed_precision ? tg::bf16_isa_name(tg::bf16_isa()) : "none");
   return 0;
 }

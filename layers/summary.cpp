@@ -1,6 +1,7 @@
 // Layer::summary(): Keras' model table, for a Sequential stack and for a model class alike.
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <unordered_set>
 
@@ -78,6 +79,20 @@ void Layer::summary(std::ostream& os) const {
   os << "Total params: " << thousands(total) << " (" << memory_size(total) << ")\n";
   os << "Trainable params: " << thousands(trainable) << " (" << memory_size(trainable) << ")\n";
   os << "Non-trainable params: " << thousands(total - trainable) << " (" << memory_size(total - trainable) << ")\n";
+  // The dtype policies of the layers under this one, when any is not the default (float32
+  // tables stay Keras' own).
+  std::map<std::string, int> policies;
+  for (const auto& [prefix, l] : unique_layers())
+    if (l != this || sublayers_.empty()) ++policies[l->dtype_policy().name()];
+  if (policies.size() > 1 || !policies.count("float32")) {
+    os << "Dtype policy:";
+    const char* separator = " ";
+    for (const auto& [name, layers] : policies) {
+      os << separator << name << " (" << layers << (layers == 1 ? " layer)" : " layers)");
+      separator = ", ";
+    }
+    os << "\n";
+  }
   os << rule << "\n";
 }
 

@@ -24,6 +24,7 @@ void usage(std::ostream& os, const std::string& program, const std::string& desc
      << "  --seed N            seed of the weights, shuffling, dropout and augmentation (default: " << d.seed << ")\n"
      << "  --no-augment        no random crops/flips\n"
      << "  --profile           print the time spent in each op at the end\n"
+     << "  --mixed-precision   Keras' mixed_bfloat16 policy: float32 weights, bf16 products\n"
      << "  --help              this text\n";
 }
 
@@ -48,6 +49,7 @@ Args parse_args(int argc, char** argv, Args a, const std::string& program, const
       if (flag == "--resume") { a.resume = true; continue; }
       if (flag == "--no-augment") { a.augment = false; continue; }
       if (flag == "--profile") { a.profile = true; continue; }
+      if (flag == "--mixed-precision") { a.mixed_precision = true; continue; }
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
       const char* v = argv[++i];
       if (flag == "--data") a.data = v;

@@ -21,6 +21,7 @@ struct Args {
   std::string optimizer;       // empty: the program's default
   bool augment = true;
   bool profile = false;
+  bool mixed_precision = false;  // build the model under Keras' mixed_bfloat16 policy
 };
 
 // Parses argv over `defaults`; prints usage and exits on --help (0) or a bad argument (2).

@@ -24,6 +24,8 @@ std::unique_ptr<tg::Optimizer> make_optimizer(const Args& args, const std::strin
 void apply_runtime_args(const Args& args) {
   if (args.threads > 0) tg::set_num_threads(args.threads);
   tg::manual_seed(args.seed);
+  tg::mixed_precision::set_global_policy(args.mixed_precision ? "mixed_bfloat16" : "float32");
+  if (args.mixed_precision) std::cout << "mixed_bfloat16: bf16 products on " << tg::bf16_isa_name(tg::bf16_isa()) << "\n";
 }
 
 td::Split apply_limits(const td::Split& data, const Args& args) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "../error_matchers.h"
 #include "../test_data.h"
@@ -18,6 +19,7 @@
 #include "tapegrad/layers/conv.h"
 #include "tapegrad/layers/dense.h"
 #include "tapegrad/layers/mixed_precision.h"
+#include "tapegrad/layers/reshaping.h"
 #include "tapegrad/layers/sequential.h"
 #include "tapegrad/optim/adam.h"
 #include "tapegrad/train/losses.h"
@@ -94,6 +96,18 @@ TEST(MixedPrecision, LayersTakeTheGlobalPolicyWhenConstructed) {
   after.build({3});
 }
 
+TEST(MixedPrecision, SummarySaysThePolicyWhenItIsNotFloat32) {
+  PolicyReset reset;
+  tg::Sequential plain({tg::Dense(4), tg::Dense(2)});
+  plain.build({3});
+  EXPECT_EQ(plain.summary_string().find("Dtype policy"), std::string::npos) << "float32 summaries stay Keras' own";
+  mp::set_global_policy("mixed_bfloat16");
+  tg::Sequential mixed({tg::Dense(4), tg::Dense(2, {.dtype = "float32"}), tg::Dense(2)});
+  mixed.build({3});
+  EXPECT_NE(mixed.summary_string().find("Dtype policy: float32 (1 layer), mixed_bfloat16 (2 layers)\n"), std::string::npos)
+      << mixed.summary_string();
+}
+
 TEST(MixedPrecision, DenseComputesOnRoundedOperandsOnEveryIsa) {
   PolicyReset reset;
   const Tensor x = make({37, 50}, 1), dy = make({37, 20}, 2);
@@ -168,31 +182,68 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
   }
 }
 
-TEST(MixedPrecision, AModelTrainsAsWellInBfloat16) {
+namespace {
+
+// Trains `make()`'s model under `policy` with Adam and returns its training accuracy; the loss
+// must fall to under 30% of where it started.
+double train_accuracy(const std::string& policy, const std::function<std::shared_ptr<tg::Sequential>()>& make, const Tensor& x,
+                      const Tensor& y, int steps) {
+  mp::set_global_policy(policy);
+  tg::manual_seed(5);
+  const auto model = make();
+  model->build(x.shape().drop(0, 1));
+  mp::set_global_policy("float32");
+  EXPECT_EQ(model->layers()[0]->compute_dtype(), policy == "float32" ? "float32" : "bfloat16");
+  tg::Adam opt(model->parameters(), {.learning_rate = 0.01f});
+  double first = 0.0, last = 0.0;
+  for (int step = 0; step < steps; ++step) {
+    const Variable loss = tg::losses::sparse_categorical_crossentropy(y, (*model)(Variable(x), true), {.from_logits = true});
+    if (step == 0) first = loss.value().item();
+    last = loss.value().item();
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  EXPECT_LT(last, 0.3 * first) << policy << ": the loss must fall";
+  return tg::metrics::sparse_categorical_accuracy(y, (*model)(Variable(x)).value());
+}
+
+}  // namespace
+
+TEST(MixedPrecision, AnMlpTrainsAsWellInBfloat16) {
   PolicyReset reset;
   const auto data = tg::data::two_spirals(200, 11);
-  auto train = [&](const std::string& policy) {
-    mp::set_global_policy(policy);
-    tg::manual_seed(5);
-    tg::Sequential model({tg::Dense(64, {.activation = "relu"}), tg::Dense(64, {.activation = "relu"}), tg::Dense(2)});
-    model.build({2});
-    mp::set_global_policy("float32");
-    EXPECT_EQ(model.layers()[0]->compute_dtype(), policy == "float32" ? "float32" : "bfloat16");
-    tg::Adam opt(model.parameters(), {.learning_rate = 0.01f});
-    double first = 0.0, last = 0.0;
-    for (int step = 0; step < 300; ++step) {
-      const Variable loss = tg::losses::sparse_categorical_crossentropy(data.y, model(Variable(data.x), true), {.from_logits = true});
-      if (step == 0) first = loss.value().item();
-      last = loss.value().item();
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-    }
-    const double accuracy = tg::metrics::sparse_categorical_accuracy(data.y, model(Variable(data.x)).value());
-    EXPECT_LT(last, 0.3 * first) << policy << ": the loss must fall";
-    return accuracy;
+  auto mlp = [] {
+    return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
+        tg::Dense(64, {.activation = "relu"}), tg::Dense(64, {.activation = "relu"}), tg::Dense(2)});
   };
-  const double float32 = train("float32"), bfloat16 = train("mixed_bfloat16");
+  const double float32 = train_accuracy("float32", mlp, data.x, data.y, 300);
+  const double bfloat16 = train_accuracy("mixed_bfloat16", mlp, data.x, data.y, 300);
+  EXPECT_GT(float32, 0.95);
+  EXPECT_GT(bfloat16, 0.95);
+  EXPECT_NEAR(bfloat16, float32, 0.03);
+}
+
+TEST(MixedPrecision, ACnnTrainsAsWellInBfloat16) {
+  PolicyReset reset;
+  // 10x10 images of noise with a brighter 3x3 patch: class 1 when it lies in the top half.
+  constexpr int64_t n = 256;
+  tg::Rng rng(8);
+  Tensor x = Tensor::rand({n, 10, 10, 1}, rng, 0.0f, 0.5f), y = Tensor::zeros({n});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t top = static_cast<int64_t>(rng.uniform_int(2)), r = top ? rng.uniform_int(3) : 5 + rng.uniform_int(3);
+    const int64_t c = static_cast<int64_t>(rng.uniform_int(8));
+    for (int64_t a = 0; a < 3; ++a)
+      for (int64_t b = 0; b < 3; ++b) x.data()[((i * 10 + r + a) * 10 + c + b)] += 1.0f;
+    y.data()[i] = static_cast<float>(top);
+  }
+  auto cnn = [] {
+    return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
+        tg::Conv2D(8, 3, {.padding = "same", .activation = "relu"}), tg::Conv2D(8, 3, {.strides = 2, .activation = "relu"}),
+        tg::Flatten(), tg::Dense(2)});
+  };
+  const double float32 = train_accuracy("float32", cnn, x, y, 60);
+  const double bfloat16 = train_accuracy("mixed_bfloat16", cnn, x, y, 60);
   EXPECT_GT(float32, 0.95);
   EXPECT_GT(bfloat16, 0.95);
   EXPECT_NEAR(bfloat16, float32, 0.03);
