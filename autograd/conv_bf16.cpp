@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "autograd/conv_amx.h"
+#include "autograd/conv_direct.h"
 #include "core/gemm_bf16.h"
 #include "core/scratch.h"
 #include "tapegrad/core/parallel.h"
@@ -38,6 +40,15 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const co
   const int64_t kc = g.kernel_positions() * g.c_in, rows_per_sample = g.out_positions(), n = g.c_out;
   const Bf16Isa isa = bf16_isa();
   const PackedBf16Matrix packed_w = pack_bf16_b({w.data(), n}, kc, n);
+  if (isa == Bf16Isa::amx && conv_amx::supports(g)) {  // stride 1: straight from the input
+    const conv_direct::Plan plan(g);
+    const int64_t in_size = g.in_positions() * g.c_in;
+    parallel_chunks(g.batch, 1, [&](int64_t, int64_t b0, int64_t b1) {
+      conv_amx::forward_samples(plan, b1 - b0, x.data() + b0 * in_size, packed_w, epilogue.bias, epilogue.relu,
+                                y.data() + b0 * rows_per_sample * n);
+    });
+    return y;
+  }
   parallel_chunks(g.batch, samples_per_chunk(g), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = (b1 - b0) * rows_per_sample;
     float* out = y.data() + b0 * rows_per_sample * n;
@@ -59,8 +70,17 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
   // Per-chunk dw^T (n x kc) and bias sums, added in chunk order below.
   std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * n * kc) : 0);
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * n) : 0, 0.0f);
-  PackedBf16Matrix packed_wt;  // w^T (n x kc), for dx
-  if (want.dx) {
+  // dx: at stride 1 on AMX, the forward of dy with the flipped kernel; else dpatches and col2im.
+  const ConvGeometry dx_geometry = conv_direct::input_gradient_geometry(g);
+  const bool amx_dx = want.dx && isa == Bf16Isa::amx && conv_direct::supports(g) && conv_amx::supports(dx_geometry);
+  PackedBf16Matrix packed_wt;  // w^T (n x kc) for dpatches, or the flipped kernel (kc x c_in)
+  const conv_direct::Plan dx_plan(amx_dx ? dx_geometry : ConvGeometry{});
+  if (amx_dx) {
+    std::vector<float> flipped(static_cast<size_t>(kc * n));
+    conv_direct::flip_kernel(w.data(), g, flipped.data());
+    packed_wt = pack_bf16_b({flipped.data(), g.c_in}, g.kernel_positions() * n, g.c_in);
+    out.dx = Tensor::empty(g.input_shape());
+  } else if (want.dx) {
     packed_wt = pack_bf16_b({w.data(), n, true}, n, kc);
     out.dx = Tensor::zeros(g.input_shape());
   }
@@ -83,7 +103,9 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
       const PackedBf16Matrix packed_col = pack_bf16_b({patches(x.data(), g, b0, b1), kc}, rows, kc);
       gemm_bf16({g_out, n, true}, packed_col, partials.data() + chunk * n * kc, kc, n, false, isa);
     }
-    if (want.dx) {
+    if (amx_dx) {
+      conv_amx::forward_samples(dx_plan, b1 - b0, g_out, packed_wt, nullptr, false, out.dx.data() + b0 * in_size);
+    } else if (want.dx) {
       float* dcol = scratch(static_cast<size_t>(rows * kc));
       gemm_bf16({g_out, n}, packed_wt, dcol, kc, rows, false, isa);
       for (int64_t b = b0; b < b1; ++b) conv_engine::col2im_add(dcol + (b - b0) * rows_per_sample * kc, g, out.dx.data() + b * in_size);

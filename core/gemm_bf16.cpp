@@ -18,7 +18,7 @@ namespace tapegrad {
 namespace {
 
 constexpr int64_t kKAlign = 32;  // k per AMX tile row (64 bytes of bf16)
-constexpr int64_t kNAlign = 32;  // two 16-column blocks per kernel pass
+constexpr int64_t kNAlign = 16;  // columns per block
 
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
@@ -34,6 +34,18 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void convert_row_avx512_b
   }
   for (; j < n; ++j) dst[j] = to_bf16(src[j]);
 }
+
+}  // namespace
+
+void convert_to_bf16(const float* src, int64_t n, uint16_t* dst) {
+  if (cpu::features().avx512_bf16) {
+    convert_row_avx512_bf16(src, n, dst);
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) dst[j] = to_bf16(src[j]);
+}
+
+namespace {
 
 // op(A) rounded to bf16, row-major with row stride k_padded (zero past k), rows zero past m up to
 // rows_padded.
@@ -116,18 +128,24 @@ constexpr std::array<AvxTileFn, sizeof...(R)> avx_tiles(std::index_sequence<R...
   return {&avx512_bf16_tile<static_cast<int>(R) + 1>...};
 }
 
-void gemm_avx512_bf16(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+// A single last block of 16 columns is paired with zeros.
+const uint16_t* zero_block(int64_t pairs) {
+  thread_local std::vector<uint16_t> zeros;
+  if (zeros.size() < static_cast<size_t>(pairs * 32)) zeros.assign(static_cast<size_t>(pairs * 32), 0);
+  return zeros.data();
+}
+
+void gemm_avx512_bf16(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
   static constexpr auto tiles = avx_tiles(std::make_index_sequence<kAvxRows>());
-  const int64_t kp = b.k_padded, pairs = kp / 2;
-  const uint16_t* pa = pack_a(a, m, b.k, m, kp);
+  const int64_t pairs = b.k_padded / 2, blocks = b.n_padded / 16;
   alignas(64) float sums[kAvxRows * 32];
   // Row blocks outer: each block's panel of A is read once, while B (a kernel: small) stays in L2.
   for (int64_t i0 = 0; i0 < m; i0 += kAvxRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kAvxRows, m - i0));
-    for (int64_t jb = 0; jb < b.n_padded / 16; jb += 2) {
+    for (int64_t jb = 0; jb < blocks; jb += 2) {
       const uint16_t* b0 = b.data.data() + jb * pairs * 32;
-      const uint16_t* b1 = b0 + pairs * 32;
-      tiles[static_cast<size_t>(rows - 1)](pa + i0 * kp, kp, b0, b1, pairs, sums);
+      const uint16_t* b1 = jb + 1 < blocks ? b0 + pairs * 32 : zero_block(pairs);
+      tiles[static_cast<size_t>(rows - 1)](a.data + i0 * a.ld, a.ld, b0, b1, pairs, sums);
       store_block(sums, 32, c + i0 * ldc + jb * 16, ldc, rows, std::min<int64_t>(32, b.n - jb * 16), accumulate);
     }
   }
@@ -142,9 +160,8 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-void gemm_amx(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
-  const int64_t kp = b.k_padded, pairs = kp / 2, m_padded = round_up(m, 32);
-  const uint16_t* pa = pack_a(a, m, b.k, m_padded, kp);
+void gemm_amx(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+  const int64_t kp = b.k_padded, pairs = kp / 2, blocks = b.n_padded / 16;
   TileConfig config;
   for (int t = 0; t < 8; ++t) {  // tmm0-3: C, tmm4-5: A, tmm6-7: B; each 16 rows of 64 bytes
     config.rows[t] = 16;
@@ -152,33 +169,56 @@ void gemm_amx(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t
   }
   _tile_loadconfig(&config);
   alignas(64) float sums[32 * 32];
-  const int64_t a_stride = kp * 2;  // bytes per packed A row
+  thread_local std::vector<uint16_t> ragged;  // a last block of fewer than 32 rows, zero-padded
   for (int64_t i0 = 0; i0 < m; i0 += 32) {  // row blocks outer, as above
-    for (int64_t jb = 0; jb < b.n_padded / 16; jb += 2) {
+    const int64_t rows = std::min<int64_t>(32, m - i0);
+    const uint16_t* a0 = a.data + i0 * a.ld;
+    int64_t a_ld = a.ld;
+    if (rows < 32) {
+      ragged.assign(static_cast<size_t>(32 * kp), 0);
+      for (int64_t i = 0; i < rows; ++i) std::memcpy(ragged.data() + i * kp, a0 + i * a.ld, static_cast<size_t>(kp) * 2);
+      a0 = ragged.data();
+      a_ld = kp;
+    }
+    const uint16_t* a1 = a0 + 16 * a_ld;
+    const int64_t a_stride = a_ld * 2;  // bytes per A row
+    for (int64_t jb = 0; jb < blocks; jb += 2) {
       const uint16_t* b0 = b.data.data() + jb * pairs * 32;
-      const uint16_t* b1 = b0 + pairs * 32;
       const int64_t cols = std::min<int64_t>(32, b.n - jb * 16);
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
-      const uint16_t* a0 = pa + i0 * kp;
-      const uint16_t* a1 = a0 + 16 * kp;
-      for (int64_t k0 = 0; k0 < kp; k0 += kKAlign) {
-        _tile_loadd(4, a0 + k0, a_stride);
-        _tile_loadd(5, a1 + k0, a_stride);
-        _tile_loadd(6, b0 + k0 * 16, 64);  // 16 pairs of rows from pair k0 / 2: 32 bf16 each
-        _tile_loadd(7, b1 + k0 * 16, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
+      if (jb + 1 < blocks) {  // 32 x 32: four C tiles
+        const uint16_t* b1 = b0 + pairs * 32;
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        for (int64_t k0 = 0; k0 < kp; k0 += kKAlign) {
+          _tile_loadd(4, a0 + k0, a_stride);
+          _tile_loadd(5, a1 + k0, a_stride);
+          _tile_loadd(6, b0 + k0 * 16, 64);  // 16 pairs of rows from pair k0 / 2: 32 bf16 each
+          _tile_loadd(7, b1 + k0 * 16, 64);
+          _tile_dpbf16ps(0, 4, 6);
+          _tile_dpbf16ps(1, 4, 7);
+          _tile_dpbf16ps(2, 5, 6);
+          _tile_dpbf16ps(3, 5, 7);
+        }
+        _tile_stored(0, sums, 128);
+        _tile_stored(1, sums + 16, 128);
+        _tile_stored(2, sums + 16 * 32, 128);
+        _tile_stored(3, sums + 16 * 32 + 16, 128);
+      } else {  // the last 16 columns: two C tiles
+        _tile_zero(0);
+        _tile_zero(2);
+        for (int64_t k0 = 0; k0 < kp; k0 += kKAlign) {
+          _tile_loadd(4, a0 + k0, a_stride);
+          _tile_loadd(5, a1 + k0, a_stride);
+          _tile_loadd(6, b0 + k0 * 16, 64);
+          _tile_dpbf16ps(0, 4, 6);
+          _tile_dpbf16ps(2, 5, 6);
+        }
+        _tile_stored(0, sums, 128);
+        _tile_stored(2, sums + 16 * 32, 128);
       }
-      _tile_stored(0, sums, 128);
-      _tile_stored(1, sums + 16, 128);
-      _tile_stored(2, sums + 16 * 32, 128);
-      _tile_stored(3, sums + 16 * 32 + 16, 128);
-      store_block(sums, 32, c + i0 * ldc + jb * 16, ldc, std::min<int64_t>(32, m - i0), cols, accumulate);
+      store_block(sums, 32, c + i0 * ldc + jb * 16, ldc, rows, cols, accumulate);
     }
   }
   _tile_release();
@@ -186,12 +226,12 @@ void gemm_amx(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t
 
 // ---- Emulation: float32 GEMM on the rounded operands ----
 
-void gemm_emulated(const GemmOperand& a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+void gemm_emulated(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
   thread_local ScratchBuffer a_buffer, b_buffer;
   const int64_t k = b.k, n = b.n, pairs = b.k_padded / 2;
   float* ra = a_buffer.get(static_cast<size_t>(std::max<int64_t>(1, m * k)));
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < k; ++j) ra[i * k + j] = round_to_bf16(element(a, i, j));
+    for (int64_t j = 0; j < k; ++j) ra[i * k + j] = from_bf16(a.data[i * a.ld + j]);
   float* rb = b_buffer.get(static_cast<size_t>(std::max<int64_t>(1, k * n)));
   for (int64_t r = 0; r < k; ++r)
     for (int64_t j = 0; j < n; ++j) rb[r * n + j] = from_bf16(b.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)]);
@@ -218,7 +258,7 @@ PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
   p.k = k;
   p.n = n;
   p.k_padded = std::max<int64_t>(kKAlign, round_up(k, kKAlign));
-  p.n_padded = std::max<int64_t>(kNAlign, round_up(n, kNAlign));
+  p.n_padded = std::max<int64_t>(kNAlign, round_up(n, kNAlign));  // blocks of 16 columns
   const int64_t pairs = p.k_padded / 2;
   p.data.assign(static_cast<size_t>(p.k_padded * p.n_padded), 0);
   if (!b.transposed && cpu::features().avx512_bf16) {
@@ -240,7 +280,7 @@ PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
   return p;
 }
 
-void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa) {
+void gemm_bf16(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa) {
   if (m <= 0 || b.n <= 0) return;
   if (!bf16_isa_available(isa)) fail("gemm_bf16", std::string("this CPU cannot run ") + bf16_isa_name(isa));
   switch (isa) {
@@ -248,6 +288,11 @@ void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, 
     case Bf16Isa::avx512_bf16: return gemm_avx512_bf16(a, b, c, ldc, m, accumulate);
     default: return gemm_emulated(a, b, c, ldc, m, accumulate);
   }
+}
+
+void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa) {
+  if (m <= 0 || b.n <= 0) return;
+  gemm_bf16(Bf16Rows{pack_a(a, m, b.k, m, b.k_padded), b.k_padded}, b, c, ldc, m, accumulate, isa);
 }
 
 void matmul_bf16(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k, int64_t n, bool trans_a,

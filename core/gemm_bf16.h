@@ -20,7 +20,7 @@ namespace tapegrad {
 
 // op(B) (k x n) in bf16, laid out for the kernels: blocks of 16 columns, each the k pairs of
 // rows interleaved (the "VNNI" layout both VDPBF16PS and TDPBF16PS read), k padded with zero
-// rows to a multiple of 32 and n with zero columns to a multiple of 32. Pack once, multiply many.
+// rows to a multiple of 32 and n with zero columns to a multiple of 16. Pack once, multiply many.
 struct PackedBf16Matrix {
   int64_t k = 0, n = 0, k_padded = 0, n_padded = 0;
   std::vector<uint16_t> data;  // [n_padded / 16][k_padded / 2][16][2]
@@ -29,6 +29,17 @@ PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n);
 
 // C (m x n, row stride ldc) = bf16(op(A)) (m x k) · B, or += when accumulate; b.k == k.
 void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa);
+
+// A already in bf16: m rows of row stride ld (elements, at least b.k_padded), each zero from b.k
+// to b.k_padded. What producers that write bf16 directly (im2col) hand over.
+struct Bf16Rows {
+  const uint16_t* data;
+  int64_t ld;
+};
+void gemm_bf16(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa);
+
+// n floats to bf16 (as to_bf16), with VCVTNE2PS2BF16 where the CPU has it.
+void convert_to_bf16(const float* src, int64_t n, uint16_t* dst);
 
 // C[i] = bf16(op(A[i])) · bf16(op(B[i])) for i < batch, (m x k) · (k x n) each, B shared by all
 // when shared_b; on the ISA bf16_isa() chooses. Parallel over blocks of rows fixed by the shape

@@ -136,13 +136,28 @@ TEST(MixedPrecision, DenseComputesOnRoundedOperandsOnEveryIsa) {
 
 TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCount) {
   PolicyReset reset;
+  // im2col + GEMM (strided, few channels), and on AMX the direct stride-1 kernel (c_in a
+  // multiple of 16): kernel rows of 32 + 16, 16 alone (1x1), 32 + 32 + 16 (5x5); 1 to 5 column
+  // blocks; 1-D and 3-D; the input gradient through it when c_out is a multiple of 16 too.
   struct Case {
-    int64_t hw, c_in, c_out, stride;
+    std::vector<int64_t> spatial, kernel;
+    int64_t c_in, c_out, stride;
     std::string padding;
   };
-  for (const Case& c : {Case{9, 5, 20, 1, "same"}, Case{10, 16, 33, 2, "same"}, Case{8, 3, 16, 1, "valid"}}) {
-    const Tensor x = make({3, c.hw, c.hw, c.c_in}, 3), w = make({3, 3, c.c_in, c.c_out}, 4), bias = make({c.c_out}, 5);
-    const tg::ConvParams params{{c.stride, c.stride}, {1, 1}, c.padding};
+  for (const Case& c : {Case{{9, 9}, {3, 3}, 5, 20, 1, "same"}, Case{{10, 10}, {3, 3}, 16, 33, 2, "same"},
+                        Case{{8, 8}, {3, 3}, 3, 16, 1, "valid"}, Case{{9, 7}, {3, 3}, 16, 16, 1, "same"},
+                        Case{{6, 6}, {3, 3}, 32, 48, 1, "valid"}, Case{{7, 5}, {1, 1}, 16, 80, 1, "same"},
+                        Case{{8, 8}, {5, 5}, 16, 32, 1, "same"}, Case{{20}, {3}, 32, 16, 1, "causal"},
+                        Case{{4, 5, 4}, {3, 3, 3}, 16, 16, 1, "same"}}) {
+    tg::Shape xs{3};
+    for (int64_t d : c.spatial) xs.push_back(d);
+    xs.push_back(c.c_in);
+    tg::Shape ws(c.kernel);
+    ws.push_back(c.c_in);
+    ws.push_back(c.c_out);
+    const Tensor x = make(xs, 3), w = make(ws, 4), bias = make({c.c_out}, 5);
+    const std::vector<int64_t> strides(c.spatial.size(), c.stride), dilation(c.spatial.size(), 1);
+    const tg::ConvParams params{strides, dilation, c.padding};
     const Tensor want_y = tg::conv(Variable(rounded(x)), Variable(rounded(w)), params, Variable(bias)).value();
     const Tensor dy = make(want_y.shape(), 6);
     EXPECT_GT(relative_difference(tg::conv(Variable(x), Variable(w), params, Variable(bias)).value(), want_y), 1e-4)
@@ -162,13 +177,15 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
           y = tg::conv(xv, wv, params, bv);
         }
         y.backward(dy);  // outside the scope: runs in the dtype the forward recorded
-        const std::string what = std::string(tg::bf16_isa_name(isa)) + " " + x.shape().str() + " stride " +
-                                 std::to_string(c.stride) + ", " + std::to_string(threads) + " threads";
+        const std::string what = std::string(tg::bf16_isa_name(isa)) + " " + x.shape().str() + " * " + w.shape().str() +
+                                 " stride " + std::to_string(c.stride) + ", " + std::to_string(threads) + " threads";
         EXPECT_LT(relative_difference(y.value(), want_y), 1e-5) << what;
         EXPECT_LT(relative_difference(xv.grad(), rx.grad()), 1e-5) << what << " input gradient";
         EXPECT_LT(relative_difference(wv.grad(), rw.grad()), 1e-5) << what << " kernel gradient";
         // The bias gradient is a sum, not a product: float32 on dy as it is.
-        EXPECT_LT(relative_difference(bv.grad(), tg::sum(dy, {0, 1, 2})), 1e-5) << what << " bias gradient";
+        std::vector<int> batch_and_spatial(c.spatial.size() + 1);
+        for (size_t d = 0; d < batch_and_spatial.size(); ++d) batch_and_spatial[d] = static_cast<int>(d);
+        EXPECT_LT(relative_difference(bv.grad(), tg::sum(dy, batch_and_spatial)), 1e-5) << what << " bias gradient";
         if (threads == 1) {
           first_y = y.value();
           first_dx = xv.grad();

@@ -1,0 +1,143 @@
+#include "autograd/conv_amx.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "tapegrad/core/bf16.h"
+
+namespace tapegrad::conv_amx {
+
+namespace {
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// tmm0-3: C (16 rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k; tmm6: B, 16 pairs of k;
+// tmm7: B, 8 pairs.
+void load_config() {
+  TileConfig c;
+  for (int t = 0; t < 4; ++t) c.rows[t] = 16, c.colsb[t] = 64;
+  c.rows[4] = 16, c.colsb[4] = 64;
+  c.rows[5] = 16, c.colsb[5] = 32;
+  c.rows[6] = 16, c.colsb[6] = 64;
+  c.rows[7] = 8, c.colsb[7] = 64;
+  _tile_loadconfig(&c);
+}
+
+constexpr int64_t kRows = 16;    // linear rows per tile
+constexpr int64_t kBlocks = 4;   // 16-column blocks of C per pass (tmm0-3)
+
+// One sample of x (in positions, c) converted to bf16 inside its zero frame of `padded` extents,
+// with zeros after it for the last tile's rows that run past the frame.
+const uint16_t* framed_bf16(const float* x, const conv_direct::Plan& plan, int64_t slack) {
+  const ConvGeometry& g = plan.g;
+  const int64_t c = g.c_in, row = plan.padded[2] * c, run = g.in[2] * c;
+  const int64_t total = plan.padded[0] * plan.padded[1] * row;
+  thread_local std::vector<uint16_t> buffer;
+  buffer.resize(static_cast<size_t>(total + slack));
+  uint16_t* xp = buffer.data();
+  for (int64_t pd = 0; pd < plan.padded[0]; ++pd)
+    for (int64_t ph = 0; ph < plan.padded[1]; ++ph) {
+      uint16_t* dst = xp + (pd * plan.padded[1] + ph) * row;
+      const int64_t d = pd - g.pad_before[0], h = ph - g.pad_before[1];
+      if (d < 0 || d >= g.in[0] || h < 0 || h >= g.in[1]) {
+        std::fill(dst, dst + row, uint16_t{0});
+        continue;
+      }
+      const int64_t left = g.pad_before[2] * c;
+      std::fill(dst, dst + left, uint16_t{0});
+      convert_to_bf16(x + (d * g.in[1] + h) * run, run, dst + left);
+      std::fill(dst + left + run, dst + row, uint16_t{0});
+    }
+  std::fill(xp + total, xp + total + slack, uint16_t{0});
+  return xp;
+}
+
+}  // namespace
+
+bool supports(const ConvGeometry& g) {
+  if (!bf16_isa_available(Bf16Isa::amx) || !conv_direct::supports(g) || g.c_in % 16 != 0) return false;
+  for (int d = 0; d < 3; ++d)
+    if (g.dilation[d] != 1) return false;
+  return true;
+}
+
+void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
+                     const float* bias, bool relu, float* y) {
+  const ConvGeometry& g = plan.g;
+  const int64_t c = g.c_in, n = g.c_out, run = plan.segment_steps;  // a kernel row: kw * c_in elements
+  const int64_t pairs = w.k_padded / 2, blocks = w.n_padded / 16;
+  const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
+  const int64_t stride = c * 2;  // bytes from one linear row to the next
+  // The last tile of a plane reads up to kRows - 1 rows past it, plus the widest offset and run.
+  const int64_t slack = (kRows * c + run + plan.segment_offset.back()) + 64;
+  alignas(64) float sums[kRows * kBlocks * 16];
+  load_config();
+  for (int64_t s = 0; s < samples; ++s) {
+    const uint16_t* xp = framed_bf16(x + s * in_size, plan, slack);
+    float* ys = y + s * out_size;
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kRows) {
+        const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
+        for (int64_t b0 = 0; b0 < blocks; b0 += kBlocks) {
+          const int64_t nb = std::min(kBlocks, blocks - b0);
+          _tile_zero(0);
+          _tile_zero(1);
+          _tile_zero(2);
+          _tile_zero(3);
+          for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
+            const uint16_t* a_segment = a_rows + plan.segment_offset[p];
+            const int64_t k_segment = static_cast<int64_t>(p) * run;  // its first row of the kernel matrix
+            for (int64_t t = 0; t < run; t += 32) {
+              const uint16_t* b_pair = w.data.data() + (k_segment + t) / 2 * 32;  // in block 0
+              const uint16_t* bb = b_pair + b0 * pairs * 32;
+              const int64_t block_stride = pairs * 32;
+              if (t + 32 <= run) {
+                _tile_loadd(4, a_segment + t, stride);
+                _tile_loadd(6, bb, 64);
+                _tile_dpbf16ps(0, 4, 6);
+                if (nb > 1) { _tile_loadd(6, bb + block_stride, 64); _tile_dpbf16ps(1, 4, 6); }
+                if (nb > 2) { _tile_loadd(6, bb + 2 * block_stride, 64); _tile_dpbf16ps(2, 4, 6); }
+                if (nb > 3) { _tile_loadd(6, bb + 3 * block_stride, 64); _tile_dpbf16ps(3, 4, 6); }
+              } else {  // the run's last 16 elements
+                _tile_loadd(5, a_segment + t, stride);
+                _tile_loadd(7, bb, 64);
+                _tile_dpbf16ps(0, 5, 7);
+                if (nb > 1) { _tile_loadd(7, bb + block_stride, 64); _tile_dpbf16ps(1, 5, 7); }
+                if (nb > 2) { _tile_loadd(7, bb + 2 * block_stride, 64); _tile_dpbf16ps(2, 5, 7); }
+                if (nb > 3) { _tile_loadd(7, bb + 3 * block_stride, 64); _tile_dpbf16ps(3, 5, 7); }
+              }
+            }
+          }
+          _tile_stored(0, sums, kBlocks * 64);
+          _tile_stored(1, sums + 16, kBlocks * 64);
+          _tile_stored(2, sums + 32, kBlocks * 64);
+          _tile_stored(3, sums + 48, kBlocks * 64);
+          // Rows that are outputs go to y, with the bias and relu; the rest (padding columns of
+          // the linear walk, or past the plane) are dropped.
+          const int64_t col0 = b0 * 16, cols = std::min<int64_t>(nb * 16, n - col0);
+          const int64_t rows = std::min<int64_t>(kRows, plan.rows_per_plane - r0);
+          for (int64_t i = 0; i < rows; ++i) {
+            const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
+            if (pos < 0) continue;
+            float* dst = ys + (od * g.out[1] * g.out[2] + pos) * n + col0;
+            const float* src = sums + i * kBlocks * 16;
+            for (int64_t j = 0; j < cols; ++j) {
+              float v = src[j] + (bias ? bias[col0 + j] : 0.0f);
+              dst[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+            }
+          }
+        }
+      }
+  }
+  _tile_release();
+}
+
+}  // namespace tapegrad::conv_amx
