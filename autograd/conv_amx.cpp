@@ -140,4 +140,95 @@ void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float
   _tile_release();
 }
 
+bool supports_weight_gradient(const ConvGeometry& g) { return supports(g) && g.c_out % 16 == 0; }
+
+void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw) {
+  const ConvGeometry& g = plan.g;
+  const int64_t c = g.c_in, n = g.c_out, kw_n = g.kernel[2];
+  const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
+  const int64_t rows = (plan.rows_per_plane + 31) / 32 * 32;  // linear rows per plane, whole K steps
+  const int64_t positions = plan.padded[0] * plan.plane;
+  // Transposed input: channel-major rows over every framed position, with slack for the last K
+  // step's rows past the plane plus the widest kernel offset.
+  const int64_t max_offset = plan.segment_offset.back() / c + kw_n;
+  const int64_t row_length = (positions + rows + max_offset + 31) / 32 * 32;
+  thread_local std::vector<uint16_t> transposed;
+  thread_local std::vector<float> linear_dy;
+  transposed.assign(static_cast<size_t>(c * row_length), 0);
+  linear_dy.resize(static_cast<size_t>(rows * n));
+  // dw's 16 x 16 tiles, one per (column block, tap, channel block), in that order, taken 4 at a
+  // time (tmm0-3); consecutive tiles mostly share their column block, whose B tile is then
+  // loaded once per K step.
+  struct Block {
+    int64_t tap_offset;  // positions from a linear row to the tap's pixel
+    int64_t ch0, col0;   // first channel (dw row within the tap) and first column
+    float* c;            // dw + (tap * c + ch0) * n + col0
+  };
+  std::vector<Block> blocks;
+  for (int64_t col0 = 0; col0 < n; col0 += 16)
+    for (size_t p = 0; p < plan.segment_offset.size(); ++p)
+      for (int64_t kw = 0; kw < kw_n; ++kw)
+        for (int64_t ch0 = 0; ch0 < c; ch0 += 16) {
+          const int64_t tap = static_cast<int64_t>(p) * kw_n + kw;
+          blocks.push_back({plan.segment_offset[p] / c + kw, ch0, col0, dw + (tap * c + ch0) * n + col0});
+        }
+  load_config();
+  const int64_t c_stride = n * 4, a_stride = row_length * 2;
+  for (int64_t s = 0; s < samples; ++s) {
+    const uint16_t* xp = framed_bf16(x + s * in_size, plan, 0);
+    for (int64_t pos = 0; pos < positions; ++pos)
+      for (int64_t ch = 0; ch < c; ++ch) transposed[static_cast<size_t>(ch * row_length + pos)] = xp[pos * c + ch];
+    for (int64_t od = 0; od < g.out[0]; ++od) {
+      // dy on the linear rows of plane od, zero where a row is not an output, in VNNI layout.
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t pos = r < plan.rows_per_plane ? plan.row_position[static_cast<size_t>(r)] : -1;
+        float* dst = linear_dy.data() + r * n;
+        if (pos < 0)
+          std::fill(dst, dst + n, 0.0f);
+        else
+          std::memcpy(dst, dy + s * out_size + (od * g.out[1] * g.out[2] + pos) * n, static_cast<size_t>(n) * sizeof(float));
+      }
+      const PackedBf16Matrix b = pack_bf16_b({linear_dy.data(), n}, rows, n);
+      const int64_t pairs = b.k_padded / 2, plane_start = od * plan.plane;
+      for (size_t i0 = 0; i0 < blocks.size(); i0 += 4) {
+        const size_t nb = std::min<size_t>(4, blocks.size() - i0);
+        const Block* k = blocks.data() + i0;
+        bool shared = true;
+        for (size_t i = 1; i < nb; ++i) shared = shared && k[i].col0 == k[0].col0;
+        if (nb > 0) _tile_loadd(0, k[0].c, c_stride);
+        if (nb > 1) _tile_loadd(1, k[1].c, c_stride);
+        if (nb > 2) _tile_loadd(2, k[2].c, c_stride);
+        if (nb > 3) _tile_loadd(3, k[3].c, c_stride);
+        for (int64_t r0 = 0; r0 < rows; r0 += 32) {
+          auto a_tile = [&](size_t i) { return transposed.data() + k[i].ch0 * row_length + plane_start + r0 + k[i].tap_offset; };
+          auto b_tile = [&](size_t i) { return b.data.data() + (k[i].col0 / 16) * pairs * 32 + r0 * 16; };
+          _tile_loadd(6, b_tile(0), 64);
+          _tile_loadd(4, a_tile(0), a_stride);
+          _tile_dpbf16ps(0, 4, 6);
+          if (nb > 1) {
+            if (!shared) _tile_loadd(6, b_tile(1), 64);
+            _tile_loadd(4, a_tile(1), a_stride);
+            _tile_dpbf16ps(1, 4, 6);
+          }
+          if (nb > 2) {
+            if (!shared) _tile_loadd(6, b_tile(2), 64);
+            _tile_loadd(4, a_tile(2), a_stride);
+            _tile_dpbf16ps(2, 4, 6);
+          }
+          if (nb > 3) {
+            if (!shared) _tile_loadd(6, b_tile(3), 64);
+            _tile_loadd(4, a_tile(3), a_stride);
+            _tile_dpbf16ps(3, 4, 6);
+          }
+        }
+        if (nb > 0) _tile_stored(0, k[0].c, c_stride);
+        if (nb > 1) _tile_stored(1, k[1].c, c_stride);
+        if (nb > 2) _tile_stored(2, k[2].c, c_stride);
+        if (nb > 3) _tile_stored(3, k[3].c, c_stride);
+      }
+    }
+  }
+  _tile_release();
+}
+
 }  // namespace tapegrad::conv_amx

@@ -21,4 +21,11 @@ bool supports(const ConvGeometry& g);
 void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
                      const float* bias, bool relu, float* y);
 
+// dw (kernel positions * c_in, c_out) += the kernel gradient of `samples` consecutive samples, for
+// geometries supports() takes with c_out % 16 == 0 as well: per kernel position, 16 x 16 blocks
+// of dw = x^T (channels x linear rows, the input transposed once per sample) times the output
+// gradient laid on the linear rows (zero on the rows that are not outputs).
+bool supports_weight_gradient(const ConvGeometry& g);
+void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw);
+
 }  // namespace tapegrad::conv_amx

@@ -67,7 +67,10 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
   const int64_t in_size = g.in_positions() * g.c_in, per = samples_per_chunk(g), chunks = (g.batch + per - 1) / per;
   const Bf16Isa isa = bf16_isa();
   conv_engine::Gradients out;
-  // Per-chunk dw^T (n x kc) and bias sums, added in chunk order below.
+  // Per-chunk dw^T (n x kc) and bias sums, added in chunk order below. At stride 1 on AMX the
+  // chunks' kernel gradients come straight from the input, as dw (kc x n).
+  const bool amx_dw = want.dw && isa == Bf16Isa::amx && conv_amx::supports_weight_gradient(g);
+  const conv_direct::Plan dw_plan(amx_dw ? g : ConvGeometry{});
   std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * n * kc) : 0);
   std::vector<float> bias_partials(want.db ? static_cast<size_t>(chunks * n) : 0, 0.0f);
   // dx: at stride 1 on AMX, the forward of dy with the flipped kernel; else dpatches and col2im.
@@ -99,7 +102,11 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t o = 0; o < n; ++o) sums[o] += g_out[r * n + o];
     }
-    if (want.dw) {
+    if (amx_dw) {
+      float* partial = partials.data() + chunk * n * kc;
+      std::fill(partial, partial + n * kc, 0.0f);
+      conv_amx::add_weight_gradient_samples(dw_plan, b1 - b0, x.data() + b0 * in_size, g_out, partial);
+    } else if (want.dw) {
       const PackedBf16Matrix packed_col = pack_bf16_b({patches(x.data(), g, b0, b1), kc}, rows, kc);
       gemm_bf16({g_out, n, true}, packed_col, partials.data() + chunk * n * kc, kc, n, false, isa);
     }
@@ -118,7 +125,8 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
       for (int64_t i = lo; i < hi; ++i)
         for (int64_t o = 0; o < n; ++o) {
           float s = 0.0f;
-          for (int64_t c = 0; c < chunks; ++c) s += partials[static_cast<size_t>((c * n + o) * kc + i)];
+          for (int64_t c = 0; c < chunks; ++c)
+            s += partials[static_cast<size_t>(c * n * kc + (amx_dw ? i * n + o : o * kc + i))];
           dw[i * n + o] = s;
         }
     });
