@@ -94,14 +94,10 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
     if (relu_y) {  // the fused relu's gradient: zero where the output was clamped
       thread_local ScratchBuffer masked_buffer;
       float* masked = masked_buffer.get(static_cast<size_t>(rows * n));
-      for (int64_t i = 0; i < rows * n; ++i) masked[i] = relu_y[offset + i] > 0.0f ? g_out[i] : 0.0f;
+      conv_engine::relu_gradient(g_out, relu_y + offset, rows * n, masked);
       g_out = masked;
     }
-    if (want.db) {
-      float* sums = bias_partials.data() + chunk * n;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t o = 0; o < n; ++o) sums[o] += g_out[r * n + o];
-    }
+    if (want.db) conv_engine::add_column_sums(g_out, rows, n, bias_partials.data() + chunk * n);
     if (amx_dw) {
       float* partial = partials.data() + chunk * n * kc;
       std::fill(partial, partial + n * kc, 0.0f);

@@ -85,6 +85,16 @@ void im2col(const float* x, const ConvGeometry& g, float* col) {
   });
 }
 
+// Functions of restrict pointers so that they vectorise (inside a chunk lambda every pointer is
+// a capture the stores might alias).
+void relu_gradient(const float* __restrict dy, const float* __restrict y, int64_t n, float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+void add_column_sums(const float* __restrict m, int64_t rows, int64_t cols, float* __restrict sums) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) sums[c] += m[r * cols + c];
+}
+
 void col2im_add(const float* col, const ConvGeometry& g, float* x) {
   const int64_t c = g.c_in, kw_n = g.kernel[2], dil = g.dilation[2], width = g.in[2];
   const int64_t row = g.kernel_positions() * c;
@@ -188,16 +198,6 @@ Tensor reduce_partials(const std::vector<float>& partials, int64_t chunks, int64
     }
   });
   return dw;
-}
-
-// The elementwise passes of the backward, as functions of restrict pointers so that they
-// vectorise (inside the chunk lambda every pointer is a capture the stores might alias).
-void relu_gradient(const float* __restrict dy, const float* __restrict y, int64_t n, float* __restrict out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-}
-void add_column_sums(const float* __restrict m, int64_t rows, int64_t cols, float* __restrict sums) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) sums[c] += m[r * cols + c];
 }
 
 // A second per-thread buffer, for the masked output gradient of a chunk.

@@ -43,4 +43,9 @@ void im2col(const float* x, const ConvGeometry& g, float* col);
 // Adds the columns back onto the sample's input positions (the adjoint of im2col).
 void col2im_add(const float* col, const ConvGeometry& g, float* x);
 
+// The backward's elementwise passes: out = dy where the fused relu's output y is positive, else
+// 0; sums[c] += the column sums of m (rows x cols).
+void relu_gradient(const float* dy, const float* y, int64_t n, float* out);
+void add_column_sums(const float* m, int64_t rows, int64_t cols, float* sums);
+
 }  // namespace tapegrad::conv_engine

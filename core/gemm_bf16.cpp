@@ -69,16 +69,27 @@ const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t rows_
     std::fill(row + k, row + k_padded, uint16_t{0});
   }
   if (a.transposed) {
-    // op(A) row i is stored column i: convert each stored row (m contiguous floats) at once,
-    // then write its values down the packed rows, which stay in L1 while j advances.
-    thread_local std::vector<uint16_t> stored_row;
-    stored_row.resize(static_cast<size_t>(m));
-    for (int64_t j = 0; j < k; ++j) {
-      if (hardware)
-        convert_row_avx512_bf16(a.data + j * a.ld, m, stored_row.data());
-      else
-        for (int64_t i = 0; i < m; ++i) stored_row[static_cast<size_t>(i)] = to_bf16(a.data[j * a.ld + i]);
-      for (int64_t i = 0; i < m; ++i) out[i * k_padded + j] = stored_row[static_cast<size_t>(i)];
+    // op(A) row i is stored column i. 16 stored rows at a time are converted into `piece`
+    // (contiguous), then each packed row gets its 16 values as one run: writing them one by one
+    // down the packed rows, k_padded apart, lands every store in the same few cache sets when
+    // k_padded is a power of two.
+    constexpr int64_t kRun = 16;
+    thread_local std::vector<uint16_t> piece;
+    piece.resize(static_cast<size_t>(kRun * m));
+    for (int64_t j0 = 0; j0 < k; j0 += kRun) {
+      const int64_t run = std::min(kRun, k - j0);
+      for (int64_t j = 0; j < run; ++j) {
+        const float* src = a.data + (j0 + j) * a.ld;
+        uint16_t* dst = piece.data() + j * m;
+        if (hardware)
+          convert_row_avx512_bf16(src, m, dst);
+        else
+          for (int64_t i = 0; i < m; ++i) dst[i] = to_bf16(src[i]);
+      }
+      for (int64_t i = 0; i < m; ++i) {
+        uint16_t* dst = out + i * k_padded + j0;
+        for (int64_t j = 0; j < run; ++j) dst[j] = piece[static_cast<size_t>(j * m + i)];
+      }
     }
   }
   return out;
@@ -270,6 +281,20 @@ PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
         const float* r0 = b.data + 2 * q * b.ld + jb * 16;
         const float* r1 = 2 * q + 1 < k ? r0 + b.ld : zeros;
         interleave_pair_avx512_bf16(r0, r1, lanes, p.data.data() + (jb * pairs + q) * 32);
+      }
+    }
+    return p;
+  }
+  if (b.transposed) {
+    // op(B) column j is stored row j, whose consecutive pairs (2q, 2q + 1) are the 32-bit
+    // entries of the VNNI rows: convert the row, then place its pairs 16 entries apart.
+    std::vector<uint16_t> row(static_cast<size_t>(p.k_padded), 0);
+    for (int64_t j = 0; j < n; ++j) {
+      convert_to_bf16(b.data + j * b.ld, k, row.data());
+      uint16_t* dst = p.data.data() + ((j / 16) * pairs * 16 + j % 16) * 2;
+      for (int64_t q = 0; 2 * q < k; ++q) {
+        dst[q * 32] = row[static_cast<size_t>(2 * q)];
+        dst[q * 32 + 1] = 2 * q + 1 < k ? row[static_cast<size_t>(2 * q + 1)] : uint16_t{0};
       }
     }
     return p;
