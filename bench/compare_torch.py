@@ -2,11 +2,12 @@
 """tapegrad against PyTorch at its best, per network, in one command: runs tapegrad's bench_train and every PyTorch
 configuration an expert would try (../shared/bench/torch_zoo.py: fp32 NCHW, fp32 channels_last, bf16 autocast NCHW
 and channels_last) alternately, several times, and prints medians, the winning PyTorch configuration, and tapegrad's
-fp32 against PyTorch's best fp32 (and against its best overall).
+fp32 against PyTorch's best fp32 (and against its best overall). --mixed-precision adds tapegrad under Keras'
+mixed_bfloat16 policy (bench_train --mixed-precision), against PyTorch's best overall and tapegrad's own fp32.
 
   /usr/bin/python3 bench/compare_torch.py [--reps 3] [--build build] [--models cnn,resnet20,mobilenet,textcnn,mlp]
                                           [--threads 1,2] [--batches 128,32] [--mode train|infer]
-                                          [--quick]
+                                          [--quick] [--mixed-precision]
 
 Needs Debian's python3-torch and OpenBLAS as the system BLAS (apt-get install python3-torch libopenblas0-pthread):
 without libopenblas0-pthread, torch's Linear layers run on the reference BLAS (libblas3). Needs a build with
@@ -35,6 +36,7 @@ p.add_argument('--threads', default='1,2')
 p.add_argument('--batches', default='128,32')
 p.add_argument('--mode', choices=['train', 'infer'], default='train')
 p.add_argument('--quick', action='store_true', help='fewer timed steps per run (noisier)')
+p.add_argument('--mixed-precision', action='store_true', help="also tapegrad under the mixed_bfloat16 policy")
 args = p.parse_args()
 
 # tapegrad's model names -> torch_zoo.py's
@@ -98,6 +100,11 @@ for rep in range(args.reps):
         ours = run([os.path.join(args.build, 'bench', 'bench_train'), '--model', m, '--batch', str(b), '--threads', str(t),
                     '--optimizer', 'sgd', '--mode', args.mode] + timing)
         r.setdefault('tapegrad fp32', []).append((ours['median_img_s'], ours['peak_rss_mib']))
+        if args.mixed_precision:
+            mixed = run([os.path.join(args.build, 'bench', 'bench_train'), '--model', m, '--batch', str(b), '--threads',
+                         str(t), '--optimizer', 'sgd', '--mode', args.mode, '--mixed-precision'] + timing)
+            r.setdefault('tapegrad bf16', []).append((mixed['median_img_s'], mixed['peak_rss_mib']))
+            bf16_isa = mixed['bf16_isa']
         for name, flags in torch_configs(m):
             theirs = run(['/usr/bin/python3', args.zoo, '--model', torch_name[m], '--batch', str(b), '--threads', str(t),
                           '--mode', args.mode] + flags + timing + (['--steps', '5'] if args.quick else []), env=torch_env)
@@ -112,8 +119,9 @@ def med(v, i=0):
 
 print('| network | batch | threads | tapegrad fp32 | ' + ' | '.join('torch ' + n for n in ['fp32 NCHW', 'fp32 channels_last',
                                                                            'bf16 NCHW', 'bf16 channels_last']) +
-      ' | best torch fp32 | ratio to it | best torch overall | ratio to it | RSS MiB tapegrad / that torch fp32 |')
-print('| --- ' * 13 + '|')
+      ' | best torch fp32 | ratio to it | best torch overall | ratio to it | RSS MiB tapegrad / that torch fp32 |' +
+      (' tapegrad bf16 (' + bf16_isa + ') | to best torch overall | to tapegrad fp32 |' if args.mixed_precision else ''))
+print('| --- ' * (16 if args.mixed_precision else 13) + '|')
 for m, b, t in rows:
     r = results[(m, b, t)]
     ours = med(r['tapegrad fp32'])
@@ -127,4 +135,6 @@ for m, b, t in rows:
     best = max(every, key=every.get)
     print(f'| {m} | {b} | {t} | {ours:.0f} ({min(x[0] for x in r["tapegrad fp32"]):.0f}..{max(x[0] for x in r["tapegrad fp32"]):.0f}) | '
           + ' | '.join(cells) + f' | {best32[6:]} | **{ours / fp32[best32]:.2f}** | {best[6:]} | {ours / every[best]:.2f} | '
-          f'{med(r["tapegrad fp32"], 1):.0f} / {med(r[best32], 1):.0f} |')
+          f'{med(r["tapegrad fp32"], 1):.0f} / {med(r[best32], 1):.0f} |' +
+          (f' {med(r["tapegrad bf16"]):.0f} | **{med(r["tapegrad bf16"]) / every[best]:.2f}** | '
+           f'{med(r["tapegrad bf16"]) / ours:.2f} |' if args.mixed_precision else ''))

@@ -47,25 +47,14 @@ void convert_to_bf16(const float* src, int64_t n, uint16_t* dst) {
 
 namespace {
 
-// op(A) rounded to bf16, row-major with row stride k_padded (zero past k), rows zero past m up to
-// rows_padded.
-const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t rows_padded, int64_t k_padded) {
+// op(A) (m x k) rounded to bf16, row-major with row stride k_padded, zero past k.
+const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t k_padded) {
   thread_local std::vector<uint16_t> buffer;
-  buffer.resize(static_cast<size_t>(rows_padded * k_padded));
+  buffer.resize(static_cast<size_t>(m * k_padded));
   uint16_t* out = buffer.data();
-  const bool hardware = cpu::features().avx512_bf16;
-  for (int64_t i = 0; i < rows_padded; ++i) {
+  for (int64_t i = 0; i < m; ++i) {
     uint16_t* row = out + i * k_padded;
-    if (i >= m) {
-      std::fill(row, row + k_padded, uint16_t{0});
-      continue;
-    }
-    if (!a.transposed && hardware) {
-      convert_row_avx512_bf16(a.data + i * a.ld, k, row);
-    } else if (!a.transposed) {
-      const float* src = a.data + i * a.ld;
-      for (int64_t j = 0; j < k; ++j) row[j] = to_bf16(src[j]);
-    }
+    if (!a.transposed) convert_to_bf16(a.data + i * a.ld, k, row);
     std::fill(row + k, row + k_padded, uint16_t{0});
   }
   if (a.transposed) {
@@ -78,14 +67,7 @@ const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t rows_
     piece.resize(static_cast<size_t>(kRun * m));
     for (int64_t j0 = 0; j0 < k; j0 += kRun) {
       const int64_t run = std::min(kRun, k - j0);
-      for (int64_t j = 0; j < run; ++j) {
-        const float* src = a.data + (j0 + j) * a.ld;
-        uint16_t* dst = piece.data() + j * m;
-        if (hardware)
-          convert_row_avx512_bf16(src, m, dst);
-        else
-          for (int64_t i = 0; i < m; ++i) dst[i] = to_bf16(src[i]);
-      }
+      for (int64_t j = 0; j < run; ++j) convert_to_bf16(a.data + (j0 + j) * a.ld, m, piece.data() + j * m);
       for (int64_t i = 0; i < m; ++i) {
         uint16_t* dst = out + i * k_padded + j0;
         for (int64_t j = 0; j < run; ++j) dst[j] = piece[static_cast<size_t>(j * m + i)];
@@ -121,8 +103,10 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void avx512_bf16_tile(con
     const __m512bh v1 = (__m512bh)_mm512_loadu_si512(b1 + p * 32);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
-      // The pair of a as one 32-bit lane, broadcast straight from memory (a load port, not port 5).
-      const __m512bh av = (__m512bh)_mm512_castps_si512(_mm512_set1_ps(*reinterpret_cast<const float*>(a + i * lda + 2 * p)));
+      // The pair of a as one 32-bit lane (memcpy: no aliasing; it folds into a broadcast load).
+      int32_t pair;
+      std::memcpy(&pair, a + i * lda + 2 * p, sizeof pair);
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
       acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, v0);
       acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, v1);
     }
@@ -317,7 +301,7 @@ void gemm_bf16(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int
 
 void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa) {
   if (m <= 0 || b.n <= 0) return;
-  gemm_bf16(Bf16Rows{pack_a(a, m, b.k, m, b.k_padded), b.k_padded}, b, c, ldc, m, accumulate, isa);
+  gemm_bf16(Bf16Rows{pack_a(a, m, b.k, b.k_padded), b.k_padded}, b, c, ldc, m, accumulate, isa);
 }
 
 void matmul_bf16(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k, int64_t n, bool trans_a,
