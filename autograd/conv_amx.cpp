@@ -21,7 +21,11 @@ struct alignas(64) TileConfig {
 
 // tmm0-3: C (16 rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k; tmm6: B, 16 pairs of k;
 // tmm7: B, 8 pairs.
-void load_config() {
+// The target attributes let a build without -march=native call the tile intrinsics; the
+// functions run only where supports() said AMX is usable.
+#define TAPEGRAD_AMX __attribute__((target("amx-tile,amx-bf16")))
+
+TAPEGRAD_AMX void load_config() {
   TileConfig c;
   for (int t = 0; t < 4; ++t) c.rows[t] = 16, c.colsb[t] = 64;
   c.rows[4] = 16, c.colsb[4] = 64;
@@ -69,7 +73,7 @@ bool supports(const ConvGeometry& g) {
   return true;
 }
 
-void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
+TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
                      const float* bias, bool relu, float* y) {
   const ConvGeometry& g = plan.g;
   const int64_t c = g.c_in, n = g.c_out, run = plan.segment_steps;  // a kernel row: kw * c_in elements
@@ -142,7 +146,7 @@ void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float
 
 bool supports_weight_gradient(const ConvGeometry& g) { return supports(g) && g.c_out % 16 == 0; }
 
-void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw) {
+TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw) {
   const ConvGeometry& g = plan.g;
   const int64_t c = g.c_in, n = g.c_out, kw_n = g.kernel[2];
   const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;

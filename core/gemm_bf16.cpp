@@ -155,7 +155,10 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-void gemm_amx(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
+// (The target attribute lets a build without -march=native call the tile intrinsics; it runs
+// only where amx_usable() said so.)
+__attribute__((target("amx-tile,amx-bf16"))) void gemm_amx(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m,
+                                                         bool accumulate) {
   const int64_t kp = b.k_padded, pairs = kp / 2, blocks = b.n_padded / 16;
   TileConfig config;
   for (int t = 0; t < 8; ++t) {  // tmm0-3: C, tmm4-5: A, tmm6-7: B; each 16 rows of 64 bytes
