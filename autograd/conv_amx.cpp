@@ -73,21 +73,101 @@ bool supports(const ConvGeometry& g) {
   return true;
 }
 
+namespace {
+
+constexpr int64_t kTallRows = 4 * kRows;  // one column block: four row blocks per pass
+
+// Rows r0 .. r0 + rows of a pass (sums: row i at sums + i * ld) to y, columns col0 .. col0 +
+// cols, with the bias and relu. Rows that are not outputs (padding columns of the linear walk,
+// or past the plane) are dropped.
+void store_rows(const conv_direct::Plan& plan, const float* sums, int64_t ld, int64_t r0, int64_t rows, int64_t col0,
+                int64_t cols, const float* bias, bool relu, int64_t od, float* ys) {
+  const ConvGeometry& g = plan.g;
+  const int64_t n = g.c_out;
+  rows = std::min<int64_t>(rows, plan.rows_per_plane - r0);
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
+    if (pos < 0) continue;
+    float* dst = ys + (od * g.out[1] * g.out[2] + pos) * n + col0;
+    const float* src = sums + i * ld;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = src[j] + (bias ? bias[col0 + j] : 0.0f);
+      dst[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+    }
+  }
+}
+
+// Plane od of a sample with at most 16 output columns: four row blocks share each B tile, so
+// a K step loads one B and four A tiles for four products (instead of one B per product).
+TAPEGRAD_AMX void forward_tall_pass(const conv_direct::Plan& plan, const uint16_t* xp, const PackedBf16Matrix& w,
+                                    const float* bias, bool relu, int64_t od, float* ys) {
+  const ConvGeometry& g = plan.g;
+  const int64_t c = g.c_in, run = plan.segment_steps, stride = c * 2;
+  alignas(64) float sums[kTallRows * 16];
+  for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kTallRows) {
+    const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
+    const int64_t block = kRows * c;  // elements from one row block to the next
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
+      const uint16_t* a = a_rows + plan.segment_offset[p];
+      const int64_t k_segment = static_cast<int64_t>(p) * run;
+      for (int64_t t = 0; t < run; t += 32) {
+        const uint16_t* bb = w.data.data() + (k_segment + t) / 2 * 32;
+        if (t + 32 <= run) {
+          _tile_loadd(6, bb, 64);
+          _tile_loadd(4, a + t, stride);
+          _tile_dpbf16ps(0, 4, 6);
+          _tile_loadd(4, a + block + t, stride);
+          _tile_dpbf16ps(1, 4, 6);
+          _tile_loadd(4, a + 2 * block + t, stride);
+          _tile_dpbf16ps(2, 4, 6);
+          _tile_loadd(4, a + 3 * block + t, stride);
+          _tile_dpbf16ps(3, 4, 6);
+        } else {  // the run's last 16 elements
+          _tile_loadd(7, bb, 64);
+          _tile_loadd(5, a + t, stride);
+          _tile_dpbf16ps(0, 5, 7);
+          _tile_loadd(5, a + block + t, stride);
+          _tile_dpbf16ps(1, 5, 7);
+          _tile_loadd(5, a + 2 * block + t, stride);
+          _tile_dpbf16ps(2, 5, 7);
+          _tile_loadd(5, a + 3 * block + t, stride);
+          _tile_dpbf16ps(3, 5, 7);
+        }
+      }
+    }
+    _tile_stored(0, sums, 64);
+    _tile_stored(1, sums + kRows * 16, 64);
+    _tile_stored(2, sums + 2 * kRows * 16, 64);
+    _tile_stored(3, sums + 3 * kRows * 16, 64);
+    store_rows(plan, sums, 16, r0, kTallRows, 0, g.c_out, bias, relu, od, ys);
+  }
+}
+
+}  // namespace
+
 TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
                      const float* bias, bool relu, float* y) {
   const ConvGeometry& g = plan.g;
   const int64_t c = g.c_in, n = g.c_out, run = plan.segment_steps;  // a kernel row: kw * c_in elements
-  const int64_t pairs = w.k_padded / 2, blocks = w.n_padded / 16;
+  const int64_t blocks = w.n_padded / 16, block_stride = w.k_padded / 2 * 32;  // a block: k / 2 pairs x 32
   const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
   const int64_t stride = c * 2;  // bytes from one linear row to the next
-  // The last tile of a plane reads up to kRows - 1 rows past it, plus the widest offset and run.
-  const int64_t slack = (kRows * c + run + plan.segment_offset.back()) + 64;
+  // The last pass of a plane reads up to 4 * kRows - 1 rows past it, plus the widest offset and run.
+  const int64_t slack = (kTallRows * c + run + plan.segment_offset.back()) + 64;
   alignas(64) float sums[kRows * kBlocks * 16];
   load_config();
   for (int64_t s = 0; s < samples; ++s) {
     const uint16_t* xp = framed_bf16(x + s * in_size, plan, slack);
     float* ys = y + s * out_size;
-    for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t od = 0; od < g.out[0]; ++od) {
+      if (blocks == 1) {
+        forward_tall_pass(plan, xp, w, bias, relu, od, ys);
+        continue;
+      }
       for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kRows) {
         const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
         for (int64_t b0 = 0; b0 < blocks; b0 += kBlocks) {
@@ -100,9 +180,7 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
             const uint16_t* a_segment = a_rows + plan.segment_offset[p];
             const int64_t k_segment = static_cast<int64_t>(p) * run;  // its first row of the kernel matrix
             for (int64_t t = 0; t < run; t += 32) {
-              const uint16_t* b_pair = w.data.data() + (k_segment + t) / 2 * 32;  // in block 0
-              const uint16_t* bb = b_pair + b0 * pairs * 32;
-              const int64_t block_stride = pairs * 32;
+              const uint16_t* bb = w.data.data() + b0 * block_stride + (k_segment + t) / 2 * 32;
               if (t + 32 <= run) {
                 _tile_loadd(4, a_segment + t, stride);
                 _tile_loadd(6, bb, 64);
@@ -124,22 +202,10 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
           _tile_stored(1, sums + 16, kBlocks * 64);
           _tile_stored(2, sums + 32, kBlocks * 64);
           _tile_stored(3, sums + 48, kBlocks * 64);
-          // Rows that are outputs go to y, with the bias and relu; the rest (padding columns of
-          // the linear walk, or past the plane) are dropped.
-          const int64_t col0 = b0 * 16, cols = std::min<int64_t>(nb * 16, n - col0);
-          const int64_t rows = std::min<int64_t>(kRows, plan.rows_per_plane - r0);
-          for (int64_t i = 0; i < rows; ++i) {
-            const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
-            if (pos < 0) continue;
-            float* dst = ys + (od * g.out[1] * g.out[2] + pos) * n + col0;
-            const float* src = sums + i * kBlocks * 16;
-            for (int64_t j = 0; j < cols; ++j) {
-              float v = src[j] + (bias ? bias[col0 + j] : 0.0f);
-              dst[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
-            }
-          }
+          store_rows(plan, sums, kBlocks * 16, r0, kRows, b0 * 16, std::min<int64_t>(nb * 16, n - b0 * 16), bias, relu, od, ys);
         }
       }
+    }
   }
   _tile_release();
 }
