@@ -223,9 +223,9 @@ TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int
   const int64_t max_offset = plan.segment_offset.back() / c + kw_n;
   const int64_t row_length = (positions + rows + max_offset + 31) / 32 * 32;
   thread_local std::vector<uint16_t> transposed;
-  thread_local std::vector<float> linear_dy;
+  thread_local std::vector<const float*> linear_dy;  // the output gradient's row per linear row
   transposed.assign(static_cast<size_t>(c * row_length), 0);
-  linear_dy.resize(static_cast<size_t>(rows * n));
+  linear_dy.resize(static_cast<size_t>(rows));
   // dw's 16 x 16 tiles, one per (column block, tap, channel block), in that order, taken 4 at a
   // time (tmm0-3); consecutive tiles mostly share their column block, whose B tile is then
   // loaded once per K step.
@@ -256,16 +256,12 @@ TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int
       }
     }
     for (int64_t od = 0; od < g.out[0]; ++od) {
-      // dy on the linear rows of plane od, zero where a row is not an output, in VNNI layout.
+      // dy on the linear rows of plane od (zero where a row is not an output), in VNNI layout.
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t pos = r < plan.rows_per_plane ? plan.row_position[static_cast<size_t>(r)] : -1;
-        float* dst = linear_dy.data() + r * n;
-        if (pos < 0)
-          std::fill(dst, dst + n, 0.0f);
-        else
-          std::memcpy(dst, dy + s * out_size + (od * g.out[1] * g.out[2] + pos) * n, static_cast<size_t>(n) * sizeof(float));
+        linear_dy[static_cast<size_t>(r)] = pos < 0 ? nullptr : dy + s * out_size + (od * g.out[1] * g.out[2] + pos) * n;
       }
-      const PackedBf16Matrix b = pack_bf16_b({linear_dy.data(), n}, rows, n);
+      const PackedBf16Matrix b = pack_bf16_b_rows(linear_dy.data(), rows, n);
       const int64_t pairs = b.k_padded / 2, plane_start = od * plan.plane;
       for (size_t i0 = 0; i0 < blocks.size(); i0 += 4) {
         const size_t nb = std::min<size_t>(4, blocks.size() - i0);

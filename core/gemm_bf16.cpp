@@ -22,8 +22,6 @@ constexpr int64_t kNAlign = 16;  // columns per block
 
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-float element(const GemmOperand& x, int64_t i, int64_t j) { return x.transposed ? x.data[j * x.ld + i] : x.data[i * x.ld + j]; }
-
 // One row of floats to bf16 with VCVTNE2PS2BF16, which rounds exactly as to_bf16 does (the
 // tests check it bit for bit): 32 at a time, the tail scalar.
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) void convert_row_avx512_bf16(const float* src, int64_t n, uint16_t* dst) {
@@ -251,44 +249,60 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void interleave_pair_avx5
 }
 }  // namespace
 
-PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
+namespace {
+PackedBf16Matrix empty_packed(int64_t k, int64_t n) {
   PackedBf16Matrix p;
   p.k = k;
   p.n = n;
   p.k_padded = std::max<int64_t>(kKAlign, round_up(k, kKAlign));
   p.n_padded = std::max<int64_t>(kNAlign, round_up(n, kNAlign));  // blocks of 16 columns
-  const int64_t pairs = p.k_padded / 2;
   p.data.assign(static_cast<size_t>(p.k_padded * p.n_padded), 0);
-  if (!b.transposed && cpu::features().avx512_bf16) {
-    static const float zeros[16] = {};
+  return p;
+}
+}  // namespace
+
+PackedBf16Matrix pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n) {
+  PackedBf16Matrix p = empty_packed(k, n);
+  const int64_t pairs = p.k_padded / 2;
+  static const float zeros[16] = {};
+  if (cpu::features().avx512_bf16) {
     for (int64_t jb = 0; jb * 16 < n; ++jb) {
       const int64_t cols = std::min<int64_t>(16, n - jb * 16);
       const __mmask16 lanes = static_cast<__mmask16>((1u << cols) - 1u);
       for (int64_t q = 0; 2 * q < k; ++q) {
-        const float* r0 = b.data + 2 * q * b.ld + jb * 16;
-        const float* r1 = 2 * q + 1 < k ? r0 + b.ld : zeros;
+        const float* r0 = rows[2 * q] ? rows[2 * q] + jb * 16 : zeros;
+        const float* r1 = 2 * q + 1 < k && rows[2 * q + 1] ? rows[2 * q + 1] + jb * 16 : zeros;
         interleave_pair_avx512_bf16(r0, r1, lanes, p.data.data() + (jb * pairs + q) * 32);
       }
     }
     return p;
   }
-  if (b.transposed) {
-    // op(B) column j is stored row j, whose consecutive pairs (2q, 2q + 1) are the 32-bit
-    // entries of the VNNI rows: convert the row, then place its pairs 16 entries apart.
-    std::vector<uint16_t> row(static_cast<size_t>(p.k_padded), 0);
-    for (int64_t j = 0; j < n; ++j) {
-      convert_to_bf16(b.data + j * b.ld, k, row.data());
-      uint16_t* dst = p.data.data() + ((j / 16) * pairs * 16 + j % 16) * 2;
-      for (int64_t q = 0; 2 * q < k; ++q) {
-        dst[q * 32] = row[static_cast<size_t>(2 * q)];
-        dst[q * 32 + 1] = 2 * q + 1 < k ? row[static_cast<size_t>(2 * q + 1)] : uint16_t{0};
-      }
-    }
-    return p;
-  }
   for (int64_t r = 0; r < k; ++r)
-    for (int64_t j = 0; j < n; ++j)
-      p.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)] = to_bf16(element(b, r, j));
+    if (rows[r])
+      for (int64_t j = 0; j < n; ++j)
+        p.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)] = to_bf16(rows[r][j]);
+  return p;
+}
+
+PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
+  if (!b.transposed) {
+    std::vector<const float*> rows(static_cast<size_t>(k));
+    for (int64_t r = 0; r < k; ++r) rows[static_cast<size_t>(r)] = b.data + r * b.ld;
+    return pack_bf16_b_rows(rows.data(), k, n);
+  }
+  // op(B) column j is stored row j, whose consecutive pairs (2q, 2q + 1) are the 32-bit entries
+  // of the VNNI rows: convert the row, then place its pairs 16 entries apart.
+  PackedBf16Matrix p = empty_packed(k, n);
+  const int64_t pairs = p.k_padded / 2;
+  std::vector<uint16_t> row(static_cast<size_t>(p.k_padded), 0);
+  for (int64_t j = 0; j < n; ++j) {
+    convert_to_bf16(b.data + j * b.ld, k, row.data());
+    uint16_t* dst = p.data.data() + ((j / 16) * pairs * 16 + j % 16) * 2;
+    for (int64_t q = 0; 2 * q < k; ++q) {
+      dst[q * 32] = row[static_cast<size_t>(2 * q)];
+      dst[q * 32 + 1] = 2 * q + 1 < k ? row[static_cast<size_t>(2 * q + 1)] : uint16_t{0};
+    }
+  }
   return p;
 }
 

@@ -26,6 +26,8 @@ struct PackedBf16Matrix {
   std::vector<uint16_t> data;  // [n_padded / 16][k_padded / 2][16][2]
 };
 PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n);
+// The same from k row pointers of n floats each; a null row is a row of zeros.
+PackedBf16Matrix pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n);
 
 // C (m x n, row stride ldc) = bf16(op(A)) (m x k) · B, or += when accumulate; b.k == k.
 void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa);
