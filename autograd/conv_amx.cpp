@@ -1,37 +1,22 @@
 #include "autograd/conv_amx.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "core/amx_tiles.h"
 #include "tapegrad/core/bf16.h"
 
 namespace tapegrad::conv_amx {
 
 namespace {
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 // tmm0-3: C (16 rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k; tmm6: B, 16 pairs of k;
 // tmm7: B, 8 pairs.
-// The target attributes let a build without -march=native call the tile intrinsics; the
-// functions run only where supports() said AMX is usable.
-#define TAPEGRAD_AMX __attribute__((target("amx-tile,amx-bf16")))
-
 TAPEGRAD_AMX void load_config() {
-  TileConfig c;
-  for (int t = 0; t < 4; ++t) c.rows[t] = 16, c.colsb[t] = 64;
-  c.rows[4] = 16, c.colsb[4] = 64;
-  c.rows[5] = 16, c.colsb[5] = 32;
-  c.rows[6] = 16, c.colsb[6] = 64;
-  c.rows[7] = 8, c.colsb[7] = 64;
+  amx::TileConfig c;
+  for (int t = 0; t < 4; ++t) c.tile(t, 16, 64);
+  c.tile(4, 16, 64).tile(5, 16, 32).tile(6, 16, 64).tile(7, 8, 64);
   _tile_loadconfig(&c);
 }
 
@@ -224,6 +209,7 @@ TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int
   const int64_t row_length = (positions + rows + max_offset + 31) / 32 * 32;
   thread_local std::vector<uint16_t> transposed;
   thread_local std::vector<const float*> linear_dy;  // the output gradient's row per linear row
+  thread_local PackedBf16Matrix b;                    // those rows packed, storage reused per sample
   transposed.assign(static_cast<size_t>(c * row_length), 0);
   linear_dy.resize(static_cast<size_t>(rows));
   // dw's 16 x 16 tiles, one per (column block, tap, channel block), in that order, taken 4 at a
@@ -261,7 +247,7 @@ TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int
         const int64_t pos = r < plan.rows_per_plane ? plan.row_position[static_cast<size_t>(r)] : -1;
         linear_dy[static_cast<size_t>(r)] = pos < 0 ? nullptr : dy + s * out_size + (od * g.out[1] * g.out[2] + pos) * n;
       }
-      const PackedBf16Matrix b = pack_bf16_b_rows(linear_dy.data(), rows, n);
+      pack_bf16_b_rows(linear_dy.data(), rows, n, b);
       const int64_t pairs = b.k_padded / 2, plane_start = od * plan.plane;
       for (size_t i0 = 0; i0 < blocks.size(); i0 += 4) {
         const size_t nb = std::min<size_t>(4, blocks.size() - i0);

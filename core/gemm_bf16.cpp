@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/amx_tiles.h"
 #include "core/cpu_features.h"
 #include "core/scratch.h"
 #include "tapegrad/core/parallel.h"
@@ -146,23 +147,10 @@ void gemm_avx512_bf16(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t l
 
 // ---- AMX: TDPBF16PS on 2 x 2 tiles of 16 x 16 floats ----
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-// (The target attribute lets a build without -march=native call the tile intrinsics; it runs
-// only where amx_usable() said so.)
-__attribute__((target("amx-tile,amx-bf16"))) void gemm_amx(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m,
-                                                         bool accumulate) {
+TAPEGRAD_AMX void gemm_amx(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate) {
   const int64_t kp = b.k_padded, pairs = kp / 2, blocks = b.n_padded / 16;
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {  // tmm0-3: C, tmm4-5: A, tmm6-7: B; each 16 rows of 64 bytes
-    config.rows[t] = 16;
-    config.colsb[t] = 64;
-  }
+  amx::TileConfig config;
+  for (int t = 0; t < 8; ++t) config.tile(t, 16, 64);  // tmm0-3: C, tmm4-5: A, tmm6-7: B
   _tile_loadconfig(&config);
   alignas(64) float sums[32 * 32];
   thread_local std::vector<uint16_t> ragged;  // a last block of fewer than 32 rows, zero-padded
@@ -247,22 +235,20 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void interleave_pair_avx5
                                          4, 19, 3, 18, 2, 17, 1, 16, 0);
   _mm512_storeu_si512(dst, _mm512_permutexvar_epi16(order, both));
 }
-}  // namespace
 
-namespace {
-PackedBf16Matrix empty_packed(int64_t k, int64_t n) {
-  PackedBf16Matrix p;
+// p sized for a (k x n) B and zeroed, keeping its storage.
+void reset(PackedBf16Matrix& p, int64_t k, int64_t n) {
   p.k = k;
   p.n = n;
   p.k_padded = std::max<int64_t>(kKAlign, round_up(k, kKAlign));
   p.n_padded = std::max<int64_t>(kNAlign, round_up(n, kNAlign));  // blocks of 16 columns
   p.data.assign(static_cast<size_t>(p.k_padded * p.n_padded), 0);
-  return p;
 }
+
 }  // namespace
 
-PackedBf16Matrix pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n) {
-  PackedBf16Matrix p = empty_packed(k, n);
+void pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n, PackedBf16Matrix& p) {
+  reset(p, k, n);
   const int64_t pairs = p.k_padded / 2;
   static const float zeros[16] = {};
   if (cpu::features().avx512_bf16) {
@@ -275,24 +261,25 @@ PackedBf16Matrix pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n
         interleave_pair_avx512_bf16(r0, r1, lanes, p.data.data() + (jb * pairs + q) * 32);
       }
     }
-    return p;
+    return;
   }
   for (int64_t r = 0; r < k; ++r)
     if (rows[r])
       for (int64_t j = 0; j < n; ++j)
         p.data[static_cast<size_t>((((j / 16) * pairs + r / 2) * 16 + j % 16) * 2 + r % 2)] = to_bf16(rows[r][j]);
-  return p;
 }
 
 PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n) {
+  PackedBf16Matrix p;
   if (!b.transposed) {
     std::vector<const float*> rows(static_cast<size_t>(k));
     for (int64_t r = 0; r < k; ++r) rows[static_cast<size_t>(r)] = b.data + r * b.ld;
-    return pack_bf16_b_rows(rows.data(), k, n);
+    pack_bf16_b_rows(rows.data(), k, n, p);
+    return p;
   }
   // op(B) column j is stored row j, whose consecutive pairs (2q, 2q + 1) are the 32-bit entries
   // of the VNNI rows: convert the row, then place its pairs 16 entries apart.
-  PackedBf16Matrix p = empty_packed(k, n);
+  reset(p, k, n);
   const int64_t pairs = p.k_padded / 2;
   std::vector<uint16_t> row(static_cast<size_t>(p.k_padded), 0);
   for (int64_t j = 0; j < n; ++j) {

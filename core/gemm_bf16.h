@@ -8,8 +8,8 @@
 //   amx:         TDPBF16PS over 32 k at a time, in the tile unit's own internal order (not
 //                the documented pairwise one: measured, it differs in the last bit);
 //   emulated:    float32 GEMM (Eigen) on the rounded operands, in its own order.
-// Each starts from zero and adds C's old value last when accumulating. Internal: Eigen and the
-// intrinsics stay in core/gemm_bf16.cpp.
+// The amx and avx512_bf16 kernels start from zero and add C's old value last when accumulating.
+// Internal: Eigen and the intrinsics stay in core/gemm_bf16.cpp.
 #include <cstdint>
 #include <vector>
 
@@ -26,8 +26,9 @@ struct PackedBf16Matrix {
   std::vector<uint16_t> data;  // [n_padded / 16][k_padded / 2][16][2]
 };
 PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n);
-// The same from k row pointers of n floats each; a null row is a row of zeros.
-PackedBf16Matrix pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n);
+// The same from k row pointers of n floats each (a null row is a row of zeros), into `packed`,
+// whose storage is reused: for kernels that pack once per sample.
+void pack_bf16_b_rows(const float* const* rows, int64_t k, int64_t n, PackedBf16Matrix& packed);
 
 // C (m x n, row stride ldc) = bf16(op(A)) (m x k) · B, or += when accumulate; b.k == k.
 void gemm_bf16(GemmOperand a, const PackedBf16Matrix& b, float* c, int64_t ldc, int64_t m, bool accumulate, Bf16Isa isa);
