@@ -7,21 +7,31 @@
 #include "core/amx_tiles.h"
 #include "tapegrad/core/bf16.h"
 
+// GCC 12 warns that the AVX-512 intrinsics' own _mm512_undefined_* placeholders "may be used
+// uninitialized" once they are inlined into these target-attribute functions; they are not.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace tapegrad::conv_amx {
 
 namespace {
 
-// tmm0-3: C (16 rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k; tmm6: B, 16 pairs of k;
-// tmm7: B, 8 pairs.
-TAPEGRAD_AMX void load_config() {
+// The forward's tiles: tmm0-3: C (16 rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k (the last
+// step of a run that is 16 mod 32); tmm6: B, 16 pairs of k; tmm7: B, 8 pairs.
+TAPEGRAD_AMX void load_forward_config() {
   amx::TileConfig c;
   for (int t = 0; t < 4; ++t) c.tile(t, 16, 64);
   c.tile(4, 16, 64).tile(5, 16, 32).tile(6, 16, 64).tile(7, 8, 64);
   _tile_loadconfig(&c);
 }
 
+// The kernel gradient's: eight tiles of 16 rows x 64 bytes (tmm0-3 C, tmm4 A, tmm5-7 B).
+TAPEGRAD_AMX void load_square_config() {
+  amx::TileConfig c;
+  for (int t = 0; t < 8; ++t) c.tile(t, 16, 64);
+  _tile_loadconfig(&c);
+}
+
 constexpr int64_t kRows = 16;    // linear rows per tile
-constexpr int64_t kBlocks = 4;   // 16-column blocks of C per pass (tmm0-3)
 
 // One sample of x (in positions, c) converted to bf16 inside its zero frame of `padded` extents,
 // with zeros after it for the last tile's rows that run past the frame.
@@ -29,7 +39,7 @@ const uint16_t* framed_bf16(const float* x, const conv_direct::Plan& plan, int64
   const ConvGeometry& g = plan.g;
   const int64_t c = g.c_in, row = plan.padded[2] * c, run = g.in[2] * c;
   const int64_t total = plan.padded[0] * plan.padded[1] * row;
-  thread_local std::vector<uint16_t> buffer;
+  thread_local AlignedVector<uint16_t> buffer;  // tile rows are whole lines when c_in % 32 == 0
   buffer.resize(static_cast<size_t>(total + slack));
   uint16_t* xp = buffer.data();
   for (int64_t pd = 0; pd < plan.padded[0]; ++pd)
@@ -60,76 +70,108 @@ bool supports(const ConvGeometry& g) {
 
 namespace {
 
-constexpr int64_t kTallRows = 4 * kRows;  // one column block: four row blocks per pass
+constexpr int64_t kPassRows = 4 * kRows;  // a pass: up to four row blocks share each B tile
 
-// Rows r0 .. r0 + rows of a pass (sums: row i at sums + i * ld) to y, columns col0 .. col0 +
-// cols, with the bias and relu. Rows that are not outputs (padding columns of the linear walk,
-// or past the plane) are dropped.
-void store_rows(const conv_direct::Plan& plan, const float* sums, int64_t ld, int64_t r0, int64_t rows, int64_t col0,
-                int64_t cols, const float* bias, bool relu, int64_t od, float* ys) {
+// Rows r0 .. r0 + rows of a pass (row i at sums + i * 16) to y's columns col0 .. col0 + cols
+// (at most 16), with the bias and relu. Rows that are not outputs (padding columns of the linear
+// walk, or past the plane) are dropped.
+TAPEGRAD_AMX void store_rows(const conv_direct::Plan& plan, const float* sums, int64_t r0, int64_t rows, int64_t col0,
+                             int64_t cols, const float* bias, bool relu, int64_t od, float* ys) {
   const ConvGeometry& g = plan.g;
   const int64_t n = g.c_out;
+  const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1u);
+  const __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias + col0) : _mm512_setzero_ps();
   rows = std::min<int64_t>(rows, plan.rows_per_plane - r0);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
     if (pos < 0) continue;
-    float* dst = ys + (od * g.out[1] * g.out[2] + pos) * n + col0;
-    const float* src = sums + i * ld;
-    for (int64_t j = 0; j < cols; ++j) {
-      const float v = src[j] + (bias ? bias[col0 + j] : 0.0f);
-      dst[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
-    }
+    __m512 v = _mm512_add_ps(_mm512_load_ps(sums + i * 16), b);
+    if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);  // v > 0 ? v : 0
+    _mm512_mask_storeu_ps(ys + (od * g.out[1] * g.out[2] + pos) * n + col0, mask, v);
   }
 }
 
-// Plane od of a sample with at most 16 output columns: four row blocks share each B tile, so
-// a K step loads one B and four A tiles for four products (instead of one B per product).
-TAPEGRAD_AMX void forward_tall_pass(const conv_direct::Plan& plan, const uint16_t* xp, const PackedBf16Matrix& w,
-                                    const float* bias, bool relu, int64_t od, float* ys) {
-  const ConvGeometry& g = plan.g;
-  const int64_t c = g.c_in, run = plan.segment_steps, stride = c * 2;
-  alignas(64) float sums[kTallRows * 16];
-  for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kTallRows) {
-    const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
-    const int64_t block = kRows * c;  // elements from one row block to the next
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
-      const uint16_t* a = a_rows + plan.segment_offset[p];
-      const int64_t k_segment = static_cast<int64_t>(p) * run;
-      for (int64_t t = 0; t < run; t += 32) {
-        const uint16_t* bb = w.data.data() + (k_segment + t) / 2 * 32;
-        if (t + 32 <= run) {
-          _tile_loadd(6, bb, 64);
-          _tile_loadd(4, a + t, stride);
-          _tile_dpbf16ps(0, 4, 6);
-          _tile_loadd(4, a + block + t, stride);
-          _tile_dpbf16ps(1, 4, 6);
-          _tile_loadd(4, a + 2 * block + t, stride);
-          _tile_dpbf16ps(2, 4, 6);
-          _tile_loadd(4, a + 3 * block + t, stride);
-          _tile_dpbf16ps(3, 4, 6);
-        } else {  // the run's last 16 elements
-          _tile_loadd(7, bb, 64);
-          _tile_loadd(5, a + t, stride);
-          _tile_dpbf16ps(0, 5, 7);
-          _tile_loadd(5, a + block + t, stride);
-          _tile_dpbf16ps(1, 5, 7);
-          _tile_loadd(5, a + 2 * block + t, stride);
-          _tile_dpbf16ps(2, 5, 7);
-          _tile_loadd(5, a + 3 * block + t, stride);
-          _tile_dpbf16ps(3, 5, 7);
-        }
+// A tall pass, for at most 16 output columns: row blocks r0, r0 + 16, ... (row_blocks of them,
+// 1 to 4) of plane od. Each K step loads the B tile once for all the row blocks' A tiles; C tile
+// i goes to sums + i * 256.
+TAPEGRAD_AMX void forward_tall_pass(const conv_direct::Plan& plan, const uint16_t* xp, const PackedBf16Matrix& w, int64_t od,
+                                    int64_t r0, int row_blocks, float* sums) {
+  const int64_t c = plan.g.c_in, run = plan.segment_steps, stride = c * 2;
+  const int64_t block = kRows * c;  // elements from one row block to the next
+  const uint16_t* b_block = w.data.data();
+  const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
+    const uint16_t* a = a_rows + plan.segment_offset[p];
+    const int64_t k_segment = static_cast<int64_t>(p) * run;  // its first row of the kernel matrix
+    for (int64_t t = 0; t < run; t += 32) {
+      const uint16_t* bb = b_block + (k_segment + t) / 2 * 32;
+      if (t + 32 <= run) {
+        _tile_loadd(6, bb, 64);
+        _tile_loadd(4, a + t, stride);
+        _tile_dpbf16ps(0, 4, 6);
+        if (row_blocks > 1) { _tile_loadd(4, a + block + t, stride); _tile_dpbf16ps(1, 4, 6); }
+        if (row_blocks > 2) { _tile_loadd(4, a + 2 * block + t, stride); _tile_dpbf16ps(2, 4, 6); }
+        if (row_blocks > 3) { _tile_loadd(4, a + 3 * block + t, stride); _tile_dpbf16ps(3, 4, 6); }
+      } else {  // the run's last 16 elements
+        _tile_loadd(7, bb, 64);
+        _tile_loadd(5, a + t, stride);
+        _tile_dpbf16ps(0, 5, 7);
+        if (row_blocks > 1) { _tile_loadd(5, a + block + t, stride); _tile_dpbf16ps(1, 5, 7); }
+        if (row_blocks > 2) { _tile_loadd(5, a + 2 * block + t, stride); _tile_dpbf16ps(2, 5, 7); }
+        if (row_blocks > 3) { _tile_loadd(5, a + 3 * block + t, stride); _tile_dpbf16ps(3, 5, 7); }
       }
     }
-    _tile_stored(0, sums, 64);
-    _tile_stored(1, sums + kRows * 16, 64);
-    _tile_stored(2, sums + 2 * kRows * 16, 64);
-    _tile_stored(3, sums + 3 * kRows * 16, 64);
-    store_rows(plan, sums, 16, r0, kTallRows, 0, g.c_out, bias, relu, od, ys);
   }
+  _tile_stored(0, sums, 64);
+  if (row_blocks > 1) _tile_stored(1, sums + kRows * 16, 64);
+  if (row_blocks > 2) _tile_stored(2, sums + 2 * kRows * 16, 64);
+  if (row_blocks > 3) _tile_stored(3, sums + 3 * kRows * 16, 64);
+}
+
+// A wide pass: row block r0 times column blocks cb .. cb + col_blocks - 1 (1 to 4). Each K step
+// loads the A tile once and the B tiles of the column blocks (measured faster, for two or more
+// column blocks, than 2 x 2 blocking, although that loads fewer tiles per product); C tile i
+// goes to sums + i * 256.
+TAPEGRAD_AMX void forward_wide_pass(const conv_direct::Plan& plan, const uint16_t* xp, const PackedBf16Matrix& w, int64_t cb,
+                                    int64_t od, int64_t r0, int col_blocks, float* sums) {
+  const int64_t c = plan.g.c_in, run = plan.segment_steps, stride = c * 2;
+  const int64_t block_stride = w.k_padded / 2 * 32;  // a column block: k / 2 pairs x 32
+  const uint16_t* b_block = w.data.data() + cb * block_stride;
+  const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
+    const uint16_t* a = a_rows + plan.segment_offset[p];
+    const int64_t k_segment = static_cast<int64_t>(p) * run;
+    for (int64_t t = 0; t < run; t += 32) {
+      const uint16_t* bb = b_block + (k_segment + t) / 2 * 32;
+      if (t + 32 <= run) {
+        _tile_loadd(4, a + t, stride);
+        _tile_loadd(6, bb, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (col_blocks > 1) { _tile_loadd(6, bb + block_stride, 64); _tile_dpbf16ps(1, 4, 6); }
+        if (col_blocks > 2) { _tile_loadd(6, bb + 2 * block_stride, 64); _tile_dpbf16ps(2, 4, 6); }
+        if (col_blocks > 3) { _tile_loadd(6, bb + 3 * block_stride, 64); _tile_dpbf16ps(3, 4, 6); }
+      } else {  // the run's last 16 elements
+        _tile_loadd(5, a + t, stride);
+        _tile_loadd(7, bb, 64);
+        _tile_dpbf16ps(0, 5, 7);
+        if (col_blocks > 1) { _tile_loadd(7, bb + block_stride, 64); _tile_dpbf16ps(1, 5, 7); }
+        if (col_blocks > 2) { _tile_loadd(7, bb + 2 * block_stride, 64); _tile_dpbf16ps(2, 5, 7); }
+        if (col_blocks > 3) { _tile_loadd(7, bb + 3 * block_stride, 64); _tile_dpbf16ps(3, 5, 7); }
+      }
+    }
+  }
+  _tile_stored(0, sums, 64);
+  if (col_blocks > 1) _tile_stored(1, sums + 256, 64);
+  if (col_blocks > 2) _tile_stored(2, sums + 512, 64);
+  if (col_blocks > 3) _tile_stored(3, sums + 768, 64);
 }
 
 }  // namespace
@@ -138,58 +180,34 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
                      const float* bias, bool relu, float* y) {
   const ConvGeometry& g = plan.g;
   const int64_t c = g.c_in, n = g.c_out, run = plan.segment_steps;  // a kernel row: kw * c_in elements
-  const int64_t blocks = w.n_padded / 16, block_stride = w.k_padded / 2 * 32;  // a block: k / 2 pairs x 32
+  const int64_t blocks = w.n_padded / 16;
   const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
-  const int64_t stride = c * 2;  // bytes from one linear row to the next
-  // The last pass of a plane reads up to 4 * kRows - 1 rows past it, plus the widest offset and run.
-  const int64_t slack = (kTallRows * c + run + plan.segment_offset.back()) + 64;
-  alignas(64) float sums[kRows * kBlocks * 16];
-  load_config();
+  // The last pass of a plane reads up to kPassRows - 1 rows past it, plus the widest offset and run.
+  const int64_t slack = (kPassRows * c + run + plan.segment_offset.back()) + 64;
+  alignas(64) float sums[kPassRows * 16];
+  load_forward_config();
   for (int64_t s = 0; s < samples; ++s) {
     const uint16_t* xp = framed_bf16(x + s * in_size, plan, slack);
     float* ys = y + s * out_size;
     for (int64_t od = 0; od < g.out[0]; ++od) {
-      if (blocks == 1) {
-        forward_tall_pass(plan, xp, w, bias, relu, od, ys);
+      if (blocks == 1) {  // tall passes: four row blocks share each B tile
+        for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kPassRows) {
+          const int row_blocks = static_cast<int>(std::min<int64_t>(4, (plan.rows_per_plane - r0 + kRows - 1) / kRows));
+          forward_tall_pass(plan, xp, w, od, r0, row_blocks, sums);
+          for (int i = 0; i < row_blocks; ++i)
+            store_rows(plan, sums + i * 256, r0 + i * kRows, kRows, 0, n, bias, relu, od, ys);
+        }
         continue;
       }
-      for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kRows) {
-        const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
-        for (int64_t b0 = 0; b0 < blocks; b0 += kBlocks) {
-          const int64_t nb = std::min(kBlocks, blocks - b0);
-          _tile_zero(0);
-          _tile_zero(1);
-          _tile_zero(2);
-          _tile_zero(3);
-          for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
-            const uint16_t* a_segment = a_rows + plan.segment_offset[p];
-            const int64_t k_segment = static_cast<int64_t>(p) * run;  // its first row of the kernel matrix
-            for (int64_t t = 0; t < run; t += 32) {
-              const uint16_t* bb = w.data.data() + b0 * block_stride + (k_segment + t) / 2 * 32;
-              if (t + 32 <= run) {
-                _tile_loadd(4, a_segment + t, stride);
-                _tile_loadd(6, bb, 64);
-                _tile_dpbf16ps(0, 4, 6);
-                if (nb > 1) { _tile_loadd(6, bb + block_stride, 64); _tile_dpbf16ps(1, 4, 6); }
-                if (nb > 2) { _tile_loadd(6, bb + 2 * block_stride, 64); _tile_dpbf16ps(2, 4, 6); }
-                if (nb > 3) { _tile_loadd(6, bb + 3 * block_stride, 64); _tile_dpbf16ps(3, 4, 6); }
-              } else {  // the run's last 16 elements
-                _tile_loadd(5, a_segment + t, stride);
-                _tile_loadd(7, bb, 64);
-                _tile_dpbf16ps(0, 5, 7);
-                if (nb > 1) { _tile_loadd(7, bb + block_stride, 64); _tile_dpbf16ps(1, 5, 7); }
-                if (nb > 2) { _tile_loadd(7, bb + 2 * block_stride, 64); _tile_dpbf16ps(2, 5, 7); }
-                if (nb > 3) { _tile_loadd(7, bb + 3 * block_stride, 64); _tile_dpbf16ps(3, 5, 7); }
-              }
-            }
+      for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kRows)
+        for (int64_t cb = 0; cb < blocks; cb += 4) {
+          const int col_blocks = static_cast<int>(std::min<int64_t>(4, blocks - cb));
+          forward_wide_pass(plan, xp, w, cb, od, r0, col_blocks, sums);
+          for (int i = 0; i < col_blocks; ++i) {
+            const int64_t col0 = (cb + i) * 16;
+            store_rows(plan, sums + i * 256, r0, kRows, col0, std::min<int64_t>(16, n - col0), bias, relu, od, ys);
           }
-          _tile_stored(0, sums, kBlocks * 64);
-          _tile_stored(1, sums + 16, kBlocks * 64);
-          _tile_stored(2, sums + 32, kBlocks * 64);
-          _tile_stored(3, sums + 48, kBlocks * 64);
-          store_rows(plan, sums, kBlocks * 16, r0, kRows, b0 * 16, std::min<int64_t>(nb * 16, n - b0 * 16), bias, relu, od, ys);
         }
-      }
     }
   }
   _tile_release();
@@ -197,87 +215,145 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
 
 bool supports_weight_gradient(const ConvGeometry& g) { return supports(g) && g.c_out % 16 == 0; }
 
-TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw) {
+namespace {
+
+// r[i][j] -> r[j][i] for 16 rows of 16 floats, in registers.
+TAPEGRAD_AMX inline void transpose16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int i = 0; i < 2; ++i)
+    for (int k = 0; k < 4; ++k) {
+      t[8 * i + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0x88);
+      t[8 * i + 4 + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0xDD);
+    }
+  for (int k = 0; k < 8; ++k) {
+    r[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);
+    r[8 + k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xDD);
+  }
+}
+
+// The output gradient of plane od on the linear rows, transposed and in bf16, as A tiles:
+// dy_t[o * rows + r] = dy at linear row r (zero where r is not an output or is past the plane).
+// rows is a multiple of 32, so every tile starts on a cache line.
+TAPEGRAD_AMX void transpose_output_gradient(const conv_direct::Plan& plan, const float* dy, int64_t od, int64_t rows,
+                                            uint16_t* dy_t) {
   const ConvGeometry& g = plan.g;
-  const int64_t c = g.c_in, n = g.c_out, kw_n = g.kernel[2];
-  const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
-  const int64_t rows = (plan.rows_per_plane + 31) / 32 * 32;  // linear rows per plane, whole K steps
-  const int64_t positions = plan.padded[0] * plan.plane;
-  // Transposed input: channel-major rows over every framed position, with slack for the last K
-  // step's rows past the plane plus the widest kernel offset.
-  const int64_t max_offset = plan.segment_offset.back() / c + kw_n;
-  const int64_t row_length = (positions + rows + max_offset + 31) / 32 * 32;
-  thread_local std::vector<uint16_t> transposed;
-  thread_local std::vector<const float*> linear_dy;  // the output gradient's row per linear row
-  thread_local PackedBf16Matrix b;                    // those rows packed, storage reused per sample
-  transposed.assign(static_cast<size_t>(c * row_length), 0);
-  linear_dy.resize(static_cast<size_t>(rows));
-  // dw's 16 x 16 tiles, one per (column block, tap, channel block), in that order, taken 4 at a
-  // time (tmm0-3); consecutive tiles mostly share their column block, whose B tile is then
-  // loaded once per K step.
-  struct Block {
-    int64_t tap_offset;  // positions from a linear row to the tap's pixel
-    int64_t ch0, col0;   // first channel (dw row within the tap) and first column
-    float* c;            // dw + (tap * c + ch0) * n + col0
-  };
-  std::vector<Block> blocks;
-  for (int64_t col0 = 0; col0 < n; col0 += 16)
-    for (size_t p = 0; p < plan.segment_offset.size(); ++p)
-      for (int64_t kw = 0; kw < kw_n; ++kw)
-        for (int64_t ch0 = 0; ch0 < c; ch0 += 16) {
-          const int64_t tap = static_cast<int64_t>(p) * kw_n + kw;
-          blocks.push_back({plan.segment_offset[p] / c + kw, ch0, col0, dw + (tap * c + ch0) * n + col0});
-        }
-  load_config();
-  const int64_t c_stride = n * 4, a_stride = row_length * 2;
-  for (int64_t s = 0; s < samples; ++s) {
-    const uint16_t* xp = framed_bf16(x + s * in_size, plan, 0);
-    // Transposed 16 positions at a time, so that each channel row gets them as one run.
-    for (int64_t pos0 = 0; pos0 < positions; pos0 += 16) {
-      const int64_t run = std::min<int64_t>(16, positions - pos0);
-      for (int64_t ch = 0; ch < c; ++ch) {
-        uint16_t* dst = transposed.data() + ch * row_length + pos0;
-        const uint16_t* src = xp + pos0 * c + ch;
-        for (int64_t q = 0; q < run; ++q) dst[q] = src[q * c];
+  const int64_t n = g.c_out, plane_outputs = g.out[1] * g.out[2];
+  __m512 v[16];
+  for (int64_t r0 = 0; r0 < rows; r0 += 16)
+    for (int64_t o0 = 0; o0 < n; o0 += 16) {
+      for (int64_t i = 0; i < 16; ++i) {
+        const int64_t r = r0 + i, pos = r < plan.rows_per_plane ? plan.row_position[static_cast<size_t>(r)] : -1;
+        v[i] = pos < 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(dy + (od * plane_outputs + pos) * n + o0);
+      }
+      transpose16x16(v);
+      for (int64_t j = 0; j < 16; ++j)
+        _mm256_store_si256(reinterpret_cast<__m256i*>(dy_t + (o0 + j) * rows + r0), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v[j])));
+    }
+}
+
+// One sample's framed bf16 input as B tiles, per parity of the first position: pair j of
+// channel block cb in copy `parity` is positions 2j + parity and 2j + parity + 1 interleaved
+// channel by channel (VNNI), 64 bytes; a tile is 16 consecutive pairs, one contiguous 1 KiB.
+// `positions` counts the framed positions plus the zero slack after them.
+TAPEGRAD_AMX void interleave_positions(const uint16_t* xp, int64_t positions, int64_t c, int64_t pairs, uint16_t* xv) {
+  alignas(64) static constexpr uint16_t kOrder[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                                      8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i order = _mm512_load_si512(kOrder);
+  const int64_t channel_blocks = c / 16;
+  for (int64_t parity = 0; parity < 2; ++parity)
+    for (int64_t cb = 0; cb < channel_blocks; ++cb) {
+      uint16_t* dst = xv + (parity * channel_blocks + cb) * pairs * 32;
+      for (int64_t j = 0; j < pairs; ++j) {
+        const int64_t q = 2 * j + parity;
+        const __m256i lo = q < positions ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + q * c + cb * 16)) : _mm256_setzero_si256();
+        const __m256i hi = q + 1 < positions ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + (q + 1) * c + cb * 16))
+                                             : _mm256_setzero_si256();
+        _mm512_store_si512(dst + j * 32, _mm512_permutexvar_epi16(order, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)));
       }
     }
+}
+
+}  // namespace
+
+TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy,
+                                              float* dw_t) {
+  const ConvGeometry& g = plan.g;
+  const int64_t c = g.c_in, n = g.c_out, kw_n = g.kernel[2], kc = g.kernel_positions() * c;
+  const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
+  const int64_t rows = (plan.rows_per_plane + 31) / 32 * 32;  // linear rows per plane, whole K steps
+  // B tiles read positions up to the last plane's start + rows + the widest tap + 1 (parity).
+  const int64_t framed = plan.padded[0] * plan.plane;
+  const int64_t widest_tap = plan.segment_offset.back() / c + kw_n - 1;
+  const int64_t needed = (g.out[0] - 1) * plan.plane + rows + widest_tap + 2;
+  const int64_t positions = std::max(framed, needed), pairs = (positions + 1) / 2;
+  thread_local AlignedVector<uint16_t> dy_t, xv;
+  dy_t.resize(static_cast<size_t>(n * rows));
+  xv.resize(static_cast<size_t>(2 * c * pairs * 2));
+  // dw^T's 16 x 16 tiles, one per (output block, tap, channel block), in that order, taken 4 at a
+  // time (tmm0-3): consecutive tiles mostly share their output block, whose A tile (the output
+  // gradient, transposed) is then loaded once per K step for all four.
+  struct Block {
+    int64_t tap_offset;  // positions from a linear row to the tap's pixel
+    int64_t o0, cb;      // first output channel, channel block
+    float* c;            // dw_t + o0 * kc + tap * c + cb * 16
+  };
+  std::vector<Block> blocks;
+  for (int64_t o0 = 0; o0 < n; o0 += 16)
+    for (size_t p = 0; p < plan.segment_offset.size(); ++p)
+      for (int64_t kw = 0; kw < kw_n; ++kw)
+        for (int64_t cb = 0; cb < c / 16; ++cb) {
+          const int64_t tap = static_cast<int64_t>(p) * kw_n + kw;
+          blocks.push_back({plan.segment_offset[p] / c + kw, o0, cb, dw_t + o0 * kc + tap * c + cb * 16});
+        }
+  load_square_config();
+  const int64_t c_stride = kc * 4, a_stride = rows * 2, copy = c / 16 * pairs * 32;  // one parity's copy
+  for (int64_t s = 0; s < samples; ++s) {
+    interleave_positions(framed_bf16(x + s * in_size, plan, (positions - framed) * c + 32), positions, c, pairs, xv.data());
     for (int64_t od = 0; od < g.out[0]; ++od) {
-      // dy on the linear rows of plane od (zero where a row is not an output), in VNNI layout.
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t pos = r < plan.rows_per_plane ? plan.row_position[static_cast<size_t>(r)] : -1;
-        linear_dy[static_cast<size_t>(r)] = pos < 0 ? nullptr : dy + s * out_size + (od * g.out[1] * g.out[2] + pos) * n;
-      }
-      pack_bf16_b_rows(linear_dy.data(), rows, n, b);
-      const int64_t pairs = b.k_padded / 2, plane_start = od * plan.plane;
+      transpose_output_gradient(plan, dy + s * out_size, od, rows, dy_t.data());
+      const int64_t plane_start = od * plan.plane;
       for (size_t i0 = 0; i0 < blocks.size(); i0 += 4) {
         const size_t nb = std::min<size_t>(4, blocks.size() - i0);
         const Block* k = blocks.data() + i0;
-        bool shared = true;
-        for (size_t i = 1; i < nb; ++i) shared = shared && k[i].col0 == k[0].col0;
         if (nb > 0) _tile_loadd(0, k[0].c, c_stride);
         if (nb > 1) _tile_loadd(1, k[1].c, c_stride);
         if (nb > 2) _tile_loadd(2, k[2].c, c_stride);
         if (nb > 3) _tile_loadd(3, k[3].c, c_stride);
         for (int64_t r0 = 0; r0 < rows; r0 += 32) {
-          auto a_tile = [&](size_t i) { return transposed.data() + k[i].ch0 * row_length + plane_start + r0 + k[i].tap_offset; };
-          auto b_tile = [&](size_t i) { return b.data.data() + (k[i].col0 / 16) * pairs * 32 + r0 * 16; };
-          _tile_loadd(6, b_tile(0), 64);
+          auto a_tile = [&](size_t i) { return dy_t.data() + k[i].o0 * rows + r0; };
+          auto b_tile = [&](size_t i) {
+            const int64_t q = plane_start + r0 + k[i].tap_offset, parity = q & 1;
+            return xv.data() + parity * copy + k[i].cb * pairs * 32 + (q - parity) / 2 * 32;
+          };
           _tile_loadd(4, a_tile(0), a_stride);
-          _tile_dpbf16ps(0, 4, 6);
+          _tile_loadd(5, b_tile(0), 64);
+          _tile_dpbf16ps(0, 4, 5);
           if (nb > 1) {
-            if (!shared) _tile_loadd(6, b_tile(1), 64);
-            _tile_loadd(4, a_tile(1), a_stride);
+            if (k[1].o0 != k[0].o0) _tile_loadd(4, a_tile(1), a_stride);
+            _tile_loadd(6, b_tile(1), 64);
             _tile_dpbf16ps(1, 4, 6);
           }
           if (nb > 2) {
-            if (!shared) _tile_loadd(6, b_tile(2), 64);
-            _tile_loadd(4, a_tile(2), a_stride);
-            _tile_dpbf16ps(2, 4, 6);
+            if (k[2].o0 != k[1].o0) _tile_loadd(4, a_tile(2), a_stride);
+            _tile_loadd(7, b_tile(2), 64);
+            _tile_dpbf16ps(2, 4, 7);
           }
           if (nb > 3) {
-            if (!shared) _tile_loadd(6, b_tile(3), 64);
-            _tile_loadd(4, a_tile(3), a_stride);
-            _tile_dpbf16ps(3, 4, 6);
+            if (k[3].o0 != k[2].o0) _tile_loadd(4, a_tile(3), a_stride);
+            _tile_loadd(5, b_tile(3), 64);
+            _tile_dpbf16ps(3, 4, 5);
           }
         }
         if (nb > 0) _tile_stored(0, k[0].c, c_stride);

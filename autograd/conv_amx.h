@@ -21,11 +21,12 @@ bool supports(const ConvGeometry& g);
 void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
                      const float* bias, bool relu, float* y);
 
-// dw (kernel positions * c_in, c_out) += the kernel gradient of `samples` consecutive samples, for
-// geometries supports() takes with c_out % 16 == 0 as well: per kernel position, 16 x 16 blocks
-// of dw = x^T (channels x linear rows, the input transposed once per sample) times the output
-// gradient laid on the linear rows (zero on the rows that are not outputs).
+// dw^T (c_out, kernel positions * c_in) += the kernel gradient of `samples` consecutive samples,
+// for geometries supports() takes with c_out % 16 == 0 as well: per kernel position, 16 x 16
+// tiles of dw^T = dy^T (output channels x linear rows: the output gradient transposed per
+// plane, zero on the rows that are not outputs) times the input at the tap's offset from those
+// rows (pairs of positions interleaved, one copy per parity of the offset).
 bool supports_weight_gradient(const ConvGeometry& g);
-void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw);
+void add_weight_gradient_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const float* dy, float* dw_t);
 
 }  // namespace tapegrad::conv_amx

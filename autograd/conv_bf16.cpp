@@ -68,7 +68,7 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
   const Bf16Isa isa = bf16_isa();
   conv_engine::Gradients out;
   // Per-chunk dw^T (n x kc) and bias sums, added in chunk order below. At stride 1 on AMX the
-  // chunks' kernel gradients come straight from the input, as dw (kc x n).
+  // chunks' kernel gradients come straight from the input (no patches).
   const bool amx_dw = want.dw && isa == Bf16Isa::amx && conv_amx::supports_weight_gradient(g);
   const conv_direct::Plan dw_plan(amx_dw ? g : ConvGeometry{});
   std::vector<float> partials(want.dw ? static_cast<size_t>(chunks * n * kc) : 0);
@@ -122,7 +122,7 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
         for (int64_t o = 0; o < n; ++o) {
           float s = 0.0f;
           for (int64_t c = 0; c < chunks; ++c)
-            s += partials[static_cast<size_t>(c * n * kc + (amx_dw ? i * n + o : o * kc + i))];
+            s += partials[static_cast<size_t>(c * n * kc + o * kc + i)];
           dw[i * n + o] = s;
         }
     });

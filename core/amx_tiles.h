@@ -6,8 +6,10 @@
 #include <cstdint>
 
 // The target attribute lets a build without -march=native call the tile intrinsics
-// (_tile_loadconfig and _tile_release are target-specific inline functions).
-#define TAPEGRAD_AMX __attribute__((target("amx-tile,amx-bf16")))
+// (_tile_loadconfig and _tile_release are target-specific inline functions). The kernels also
+// use AVX-512 (F, BW, VL, BF16) around the tiles: every CPU with AMX-BF16 has them, and
+// cpu::amx_usable() checks AVX512-BF16 as well.
+#define TAPEGRAD_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16")))
 
 namespace tapegrad::amx {
 

@@ -33,7 +33,8 @@ Features read_features() {
 }
 
 bool request_amx() {
-  if (!features().amx_bf16) return false;
+  // The AMX kernels convert with AVX512-BF16 around the tiles (every AMX-BF16 CPU has it).
+  if (!features().amx_bf16 || !features().avx512_bf16) return false;
   constexpr long kGetPermission = 0x1022, kRequestPermission = 0x1023;  // ARCH_GET/REQ_XCOMP_PERM
   constexpr int kTileData = 18;                                         // XFEATURE_XTILEDATA
   if (syscall(SYS_arch_prctl, kRequestPermission, kTileData) != 0) return false;

@@ -48,7 +48,7 @@ namespace {
 
 // op(A) (m x k) rounded to bf16, row-major with row stride k_padded, zero past k.
 const uint16_t* pack_a(const GemmOperand& a, int64_t m, int64_t k, int64_t k_padded) {
-  thread_local std::vector<uint16_t> buffer;
+  thread_local AlignedVector<uint16_t> buffer;
   buffer.resize(static_cast<size_t>(m * k_padded));
   uint16_t* out = buffer.data();
   for (int64_t i = 0; i < m; ++i) {
@@ -124,7 +124,7 @@ constexpr std::array<AvxTileFn, sizeof...(R)> avx_tiles(std::index_sequence<R...
 
 // A single last block of 16 columns is paired with zeros.
 const uint16_t* zero_block(int64_t pairs) {
-  thread_local std::vector<uint16_t> zeros;
+  thread_local AlignedVector<uint16_t> zeros;
   if (zeros.size() < static_cast<size_t>(pairs * 32)) zeros.assign(static_cast<size_t>(pairs * 32), 0);
   return zeros.data();
 }
@@ -153,7 +153,7 @@ TAPEGRAD_AMX void gemm_amx(Bf16Rows a, const PackedBf16Matrix& b, float* c, int6
   for (int t = 0; t < 8; ++t) config.tile(t, 16, 64);  // tmm0-3: C, tmm4-5: A, tmm6-7: B
   _tile_loadconfig(&config);
   alignas(64) float sums[32 * 32];
-  thread_local std::vector<uint16_t> ragged;  // a last block of fewer than 32 rows, zero-padded
+  thread_local AlignedVector<uint16_t> ragged;  // a last block of fewer than 32 rows, zero-padded
   for (int64_t i0 = 0; i0 < m; i0 += 32) {  // row blocks outer, as above
     const int64_t rows = std::min<int64_t>(32, m - i0);
     const uint16_t* a0 = a.data + i0 * a.ld;

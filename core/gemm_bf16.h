@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/aligned_vector.h"
 #include "core/gemm.h"
 #include "tapegrad/core/bf16.h"
 
@@ -23,7 +24,7 @@ namespace tapegrad {
 // rows to a multiple of 32 and n with zero columns to a multiple of 16. Pack once, multiply many.
 struct PackedBf16Matrix {
   int64_t k = 0, n = 0, k_padded = 0, n_padded = 0;
-  std::vector<uint16_t> data;  // [n_padded / 16][k_padded / 2][16][2]
+  AlignedVector<uint16_t> data;  // [n_padded / 16][k_padded / 2][16][2], tile loads read whole lines
 };
 PackedBf16Matrix pack_bf16_b(GemmOperand b, int64_t k, int64_t n);
 // The same from k row pointers of n floats each (a null row is a row of zeros), into `packed`,
