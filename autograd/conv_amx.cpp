@@ -1,6 +1,7 @@
 #include "autograd/conv_amx.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -15,12 +16,12 @@ namespace tapegrad::conv_amx {
 
 namespace {
 
-// The forward's tiles: tmm0-3: C (16 rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k (the last
-// step of a run that is 16 mod 32); tmm6: B, 16 pairs of k; tmm7: B, 8 pairs.
-TAPEGRAD_AMX void load_forward_config() {
+// The forward's tiles: tmm0-3: C (`rows` rows x 16 floats); tmm4: A, 32 k; tmm5: A, 16 k (the
+// last step of a run that is 16 mod 32); tmm6: B, 16 pairs of k; tmm7: B, 8 pairs.
+TAPEGRAD_AMX void load_forward_config(int rows = 16) {
   amx::TileConfig c;
-  for (int t = 0; t < 4; ++t) c.tile(t, 16, 64);
-  c.tile(4, 16, 64).tile(5, 16, 32).tile(6, 16, 64).tile(7, 8, 64);
+  for (int t = 0; t < 4; ++t) c.tile(t, rows, 64);
+  c.tile(4, rows, 64).tile(5, rows, 32).tile(6, 16, 64).tile(7, 8, 64);
   _tile_loadconfig(&c);
 }
 
@@ -33,18 +34,17 @@ TAPEGRAD_AMX void load_square_config() {
 
 constexpr int64_t kRows = 16;    // linear rows per tile
 
-// One sample of x (in positions, c) converted to bf16 inside its zero frame of `padded` extents,
-// with zeros after it for the last tile's rows that run past the frame.
-const uint16_t* framed_bf16(const float* x, const conv_direct::Plan& plan, int64_t slack) {
-  const ConvGeometry& g = plan.g;
-  const int64_t c = g.c_in, row = plan.padded[2] * c, run = g.in[2] * c;
-  const int64_t total = plan.padded[0] * plan.padded[1] * row;
+// One sample of x (in positions, c) converted to bf16 inside its zero frame of `padded` extents
+// (x at g.pad_before), with `slack` zeros after it for the last tile's rows that run past the frame.
+const uint16_t* framed_bf16(const float* x, const ConvGeometry& g, const std::array<int64_t, 3>& padded, int64_t slack) {
+  const int64_t c = g.c_in, row = padded[2] * c, run = g.in[2] * c;
+  const int64_t total = padded[0] * padded[1] * row;
   thread_local AlignedVector<uint16_t> buffer;  // tile rows are whole lines when c_in % 32 == 0
   buffer.resize(static_cast<size_t>(total + slack));
   uint16_t* xp = buffer.data();
-  for (int64_t pd = 0; pd < plan.padded[0]; ++pd)
-    for (int64_t ph = 0; ph < plan.padded[1]; ++ph) {
-      uint16_t* dst = xp + (pd * plan.padded[1] + ph) * row;
+  for (int64_t pd = 0; pd < padded[0]; ++pd)
+    for (int64_t ph = 0; ph < padded[1]; ++ph) {
+      uint16_t* dst = xp + (pd * padded[1] + ph) * row;
       const int64_t d = pd - g.pad_before[0], h = ph - g.pad_before[1];
       if (d < 0 || d >= g.in[0] || h < 0 || h >= g.in[1]) {
         std::fill(dst, dst + row, uint16_t{0});
@@ -57,6 +57,10 @@ const uint16_t* framed_bf16(const float* x, const conv_direct::Plan& plan, int64
     }
   std::fill(xp + total, xp + total + slack, uint16_t{0});
   return xp;
+}
+
+const uint16_t* framed_bf16(const float* x, const conv_direct::Plan& plan, int64_t slack) {
+  return framed_bf16(x, plan.g, plan.padded, slack);
 }
 
 }  // namespace
@@ -72,22 +76,32 @@ namespace {
 
 constexpr int64_t kPassRows = 4 * kRows;  // a pass: up to four row blocks share each B tile
 
-// Rows r0 .. r0 + rows of a pass (row i at sums + i * 16) to y's columns col0 .. col0 + cols
+// One C tile row (16 floats) + bias, relu, to the `mask`ed columns at dst.
+TAPEGRAD_AMX inline void store_row(const float* sum, __m512 bias, bool relu, __mmask16 mask, float* dst) {
+  __m512 v = _mm512_add_ps(_mm512_load_ps(sum), bias);
+  if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);  // v > 0 ? v : 0
+  _mm512_mask_storeu_ps(dst, mask, v);
+}
+
+TAPEGRAD_AMX inline __mmask16 column_mask(int64_t cols) { return static_cast<__mmask16>((1u << cols) - 1u); }
+
+TAPEGRAD_AMX inline __m512 bias_columns(const float* bias, int64_t col0, __mmask16 mask) {
+  return bias ? _mm512_maskz_loadu_ps(mask, bias + col0) : _mm512_setzero_ps();
+}
+
+// Rows r0 .. r0 + rows of a tile (row i at sums + i * 16) to y's columns col0 .. col0 + cols
 // (at most 16), with the bias and relu. Rows that are not outputs (padding columns of the linear
 // walk, or past the plane) are dropped.
 TAPEGRAD_AMX void store_rows(const conv_direct::Plan& plan, const float* sums, int64_t r0, int64_t rows, int64_t col0,
                              int64_t cols, const float* bias, bool relu, int64_t od, float* ys) {
   const ConvGeometry& g = plan.g;
   const int64_t n = g.c_out;
-  const __mmask16 mask = static_cast<__mmask16>((1u << cols) - 1u);
-  const __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias + col0) : _mm512_setzero_ps();
+  const __mmask16 mask = column_mask(cols);
+  const __m512 b = bias_columns(bias, col0, mask);
   rows = std::min<int64_t>(rows, plan.rows_per_plane - r0);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
-    if (pos < 0) continue;
-    __m512 v = _mm512_add_ps(_mm512_load_ps(sums + i * 16), b);
-    if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);  // v > 0 ? v : 0
-    _mm512_mask_storeu_ps(ys + (od * g.out[1] * g.out[2] + pos) * n + col0, mask, v);
+    if (pos >= 0) store_row(sums + i * 16, b, relu, mask, ys + (od * g.out[1] * g.out[2] + pos) * n + col0);
   }
 }
 
@@ -132,22 +146,29 @@ TAPEGRAD_AMX void forward_tall_pass(const conv_direct::Plan& plan, const uint16_
   if (row_blocks > 3) _tile_stored(3, sums + 3 * kRows * 16, 64);
 }
 
-// A wide pass: row block r0 times column blocks cb .. cb + col_blocks - 1 (1 to 4). Each K step
+// A tile's rows: row i of A starts at a + i * a_stride (elements), and K runs over the
+// segments (kernel rows, at `segment_offset` from a) of `run` elements each.
+struct RowWalk {
+  const uint16_t* a;
+  int64_t a_stride;
+  const std::vector<int64_t>& segment_offset;
+  int64_t run;
+};
+
+// A wide pass: one row block times column blocks cb .. cb + col_blocks - 1 (1 to 4). Each K step
 // loads the A tile once and the B tiles of the column blocks (measured faster, for two or more
 // column blocks, than 2 x 2 blocking, although that loads fewer tiles per product); C tile i
 // goes to sums + i * 256.
-TAPEGRAD_AMX void forward_wide_pass(const conv_direct::Plan& plan, const uint16_t* xp, const PackedBf16Matrix& w, int64_t cb,
-                                    int64_t od, int64_t r0, int col_blocks, float* sums) {
-  const int64_t c = plan.g.c_in, run = plan.segment_steps, stride = c * 2;
+TAPEGRAD_AMX void forward_wide_pass(const RowWalk& walk, const PackedBf16Matrix& w, int64_t cb, int col_blocks, float* sums) {
+  const int64_t run = walk.run, stride = walk.a_stride * 2;
   const int64_t block_stride = w.k_padded / 2 * 32;  // a column block: k / 2 pairs x 32
   const uint16_t* b_block = w.data.data() + cb * block_stride;
-  const uint16_t* a_rows = xp + (od * plan.plane + r0) * c;
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
-  for (size_t p = 0; p < plan.segment_offset.size(); ++p) {
-    const uint16_t* a = a_rows + plan.segment_offset[p];
+  for (size_t p = 0; p < walk.segment_offset.size(); ++p) {
+    const uint16_t* a = walk.a + walk.segment_offset[p];
     const int64_t k_segment = static_cast<int64_t>(p) * run;
     for (int64_t t = 0; t < run; t += 32) {
       const uint16_t* bb = b_block + (k_segment + t) / 2 * 32;
@@ -202,13 +223,65 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
       for (int64_t r0 = 0; r0 < plan.rows_per_plane; r0 += kRows)
         for (int64_t cb = 0; cb < blocks; cb += 4) {
           const int col_blocks = static_cast<int>(std::min<int64_t>(4, blocks - cb));
-          forward_wide_pass(plan, xp, w, cb, od, r0, col_blocks, sums);
+          forward_wide_pass({xp + (od * plan.plane + r0) * c, c, plan.segment_offset, run}, w, cb, col_blocks, sums);
           for (int i = 0; i < col_blocks; ++i) {
             const int64_t col0 = (cb + i) * 16;
             store_rows(plan, sums + i * 256, r0, kRows, col0, std::min<int64_t>(16, n - col0), bias, relu, od, ys);
           }
         }
     }
+  }
+  _tile_release();
+}
+
+bool supports_strided(const ConvGeometry& g) {
+  if (!bf16_isa_available(Bf16Isa::amx) || g.c_in % 16 != 0) return false;
+  bool strided = false;
+  for (int d = 0; d < 3; ++d) {
+    if (g.dilation[d] != 1) return false;
+    strided = strided || g.stride[d] > 1;
+  }
+  return strided;
+}
+
+TAPEGRAD_AMX void forward_strided_samples(const ConvGeometry& g, int64_t samples, const float* x, const PackedBf16Matrix& w,
+                                          const float* bias, bool relu, float* y) {
+  const int64_t c = g.c_in, n = g.c_out, blocks = w.n_padded / 16;
+  // The frame holds every window: at least pad_before + in, and the last window's end.
+  std::array<int64_t, 3> padded{};
+  for (int d = 0; d < 3; ++d) padded[d] = std::max(g.pad_before[d] + g.in[d], (g.out[d] - 1) * g.stride[d] + g.kernel[d]);
+  const int64_t plane = padded[1] * padded[2];
+  std::vector<int64_t> segment_offset;  // per kernel row (kd, kh): its offset from the window's start
+  for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
+    for (int64_t kh = 0; kh < g.kernel[1]; ++kh) segment_offset.push_back((kd * plane + kh * padded[2]) * c);
+  const int64_t run = g.kernel[2] * c;
+  // A tile's rows are up to 16 outputs of one output row, their windows stride[2] * c apart;
+  // narrower rows take narrower tiles (no wasted products).
+  const int rows = static_cast<int>(std::min<int64_t>(kRows, g.out[2]));
+  const int64_t in_size = g.in_positions() * c, out_size = g.out_positions() * n;
+  const int64_t slack = kRows * g.stride[2] * c + run + 64;  // a last row block's windows past the frame
+  alignas(64) float sums[4 * 256];
+  load_forward_config(rows);
+  for (int64_t s = 0; s < samples; ++s) {
+    const uint16_t* xp = framed_bf16(x + s * in_size, g, padded, slack);
+    float* ys = y + s * out_size;
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh)
+        for (int64_t ow0 = 0; ow0 < g.out[2]; ow0 += rows) {
+          const int64_t m = std::min<int64_t>(rows, g.out[2] - ow0);
+          const uint16_t* a = xp + ((od * g.stride[0]) * plane + (oh * g.stride[1]) * padded[2] + ow0 * g.stride[2]) * c;
+          float* dst = ys + ((od * g.out[1] + oh) * g.out[2] + ow0) * n;
+          for (int64_t cb = 0; cb < blocks; cb += 4) {
+            const int col_blocks = static_cast<int>(std::min<int64_t>(4, blocks - cb));
+            forward_wide_pass({a, g.stride[2] * c, segment_offset, run}, w, cb, col_blocks, sums);
+            for (int i = 0; i < col_blocks; ++i) {
+              const int64_t col0 = (cb + i) * 16;
+              const __mmask16 mask = column_mask(std::min<int64_t>(16, n - col0));
+              const __m512 b = bias_columns(bias, col0, mask);
+              for (int64_t r = 0; r < m; ++r) store_row(sums + i * 256 + r * 16, b, relu, mask, dst + r * n + col0);
+            }
+          }
+        }
   }
   _tile_release();
 }

@@ -21,6 +21,13 @@ bool supports(const ConvGeometry& g);
 void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
                      const float* bias, bool relu, float* y);
 
+// The forward of a strided convolution (any stride above 1 in some dim, dilation 1, c_in a
+// multiple of 16): per output row, up to 16 outputs as the rows of a tile, their windows
+// stride * c_in apart in the framed bf16 input; each kernel row's (kw, c_in) run as tile steps.
+bool supports_strided(const ConvGeometry& g);
+void forward_strided_samples(const ConvGeometry& g, int64_t samples, const float* x, const PackedBf16Matrix& w,
+                             const float* bias, bool relu, float* y);
+
 // dw^T (c_out, kernel positions * c_in) += the kernel gradient of `samples` consecutive samples,
 // for geometries supports() takes with c_out % 16 == 0 as well: per kernel position, 16 x 16
 // tiles of dw^T = dy^T (output channels x linear rows: the output gradient transposed per

@@ -49,6 +49,14 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const co
     });
     return y;
   }
+  if (isa == Bf16Isa::amx && conv_amx::supports_strided(g)) {
+    const int64_t in_size = g.in_positions() * g.c_in;
+    parallel_chunks(g.batch, 1, [&](int64_t, int64_t b0, int64_t b1) {
+      conv_amx::forward_strided_samples(g, b1 - b0, x.data() + b0 * in_size, packed_w, epilogue.bias, epilogue.relu,
+                                        y.data() + b0 * rows_per_sample * n);
+    });
+    return y;
+  }
   parallel_chunks(g.batch, samples_per_chunk(g), [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = (b1 - b0) * rows_per_sample;
     float* out = y.data() + b0 * rows_per_sample * n;
@@ -115,17 +123,19 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
     }
   });
   if (want.dw) {
+    // dw^T = the chunks' partials added in chunk order (each a contiguous n x kc run, read
+    // sequentially), then transposed once into dw (kc x n).
+    std::vector<float> dw_t(partials.begin(), partials.begin() + n * kc);
+    parallel_for(0, n * kc, 4096, [&](int64_t lo, int64_t hi) {
+      for (int64_t c = 1; c < chunks; ++c) {
+        const float* partial = partials.data() + c * n * kc;
+        for (int64_t i = lo; i < hi; ++i) dw_t[static_cast<size_t>(i)] += partial[i];
+      }
+    });
     out.dw = Tensor::empty(w.shape());
     float* dw = out.dw.data();
-    parallel_for(0, kc, 64, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i)
-        for (int64_t o = 0; o < n; ++o) {
-          float s = 0.0f;
-          for (int64_t c = 0; c < chunks; ++c)
-            s += partials[static_cast<size_t>(c * n * kc + o * kc + i)];
-          dw[i * n + o] = s;
-        }
-    });
+    for (int64_t i = 0; i < kc; ++i)
+      for (int64_t o = 0; o < n; ++o) dw[i * n + o] = dw_t[static_cast<size_t>(o * kc + i)];
   }
   if (want.db) {
     out.db = Tensor::zeros({n});

@@ -136,19 +136,25 @@ TEST(MixedPrecision, DenseComputesOnRoundedOperandsOnEveryIsa) {
 
 TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCount) {
   PolicyReset reset;
-  // im2col + GEMM (strided, few channels), and on AMX the direct stride-1 kernel (c_in a
-  // multiple of 16): kernel rows of 32 + 16, 16 alone (1x1), 32 + 32 + 16 (5x5); 1 to 5 column
-  // blocks; 1-D and 3-D; the input gradient through it when c_out is a multiple of 16 too.
+  // im2col + GEMM (few channels), and on AMX the direct stride-1 kernel (c_in a multiple of
+  // 16): kernel rows of 32 + 16, 16 alone (1x1), 32 + 32 + 16 (5x5); 1 to 5 column blocks; 1-D
+  // and 3-D; the input gradient through it when c_out is a multiple of 16 too. Strided, AMX's
+  // forward by output rows: a 16 + 4 row split, narrow rows (5 outputs), a 1x1 window (a 16-element
+  // run), 48 channels (a 32 + 16 run per kernel column), stride in one dim only, 1-D at stride 3, 3-D.
   struct Case {
     std::vector<int64_t> spatial, kernel;
-    int64_t c_in, c_out, stride;
+    int64_t c_in, c_out;
+    std::vector<int64_t> strides;
     std::string padding;
   };
-  for (const Case& c : {Case{{9, 9}, {3, 3}, 5, 20, 1, "same"}, Case{{10, 10}, {3, 3}, 16, 33, 2, "same"},
-                        Case{{8, 8}, {3, 3}, 3, 16, 1, "valid"}, Case{{9, 7}, {3, 3}, 16, 16, 1, "same"},
-                        Case{{6, 6}, {3, 3}, 32, 48, 1, "valid"}, Case{{7, 5}, {1, 1}, 16, 80, 1, "same"},
-                        Case{{8, 8}, {5, 5}, 16, 32, 1, "same"}, Case{{20}, {3}, 32, 16, 1, "causal"},
-                        Case{{4, 5, 4}, {3, 3, 3}, 16, 16, 1, "same"}}) {
+  for (const Case& c : {Case{{9, 9}, {3, 3}, 5, 20, {1, 1}, "same"}, Case{{10, 10}, {3, 3}, 16, 33, {2, 2}, "same"},
+                        Case{{8, 8}, {3, 3}, 3, 16, {1, 1}, "valid"}, Case{{9, 7}, {3, 3}, 16, 16, {1, 1}, "same"},
+                        Case{{6, 6}, {3, 3}, 32, 48, {1, 1}, "valid"}, Case{{7, 5}, {1, 1}, 16, 80, {1, 1}, "same"},
+                        Case{{8, 8}, {5, 5}, 16, 32, {1, 1}, "same"}, Case{{20}, {3}, 32, 16, {1}, "causal"},
+                        Case{{4, 5, 4}, {3, 3, 3}, 16, 16, {1, 1, 1}, "same"},
+                        Case{{9, 40}, {3, 3}, 16, 32, {2, 2}, "same"}, Case{{9, 9}, {1, 1}, 16, 32, {2, 2}, "valid"},
+                        Case{{7, 7}, {3, 3}, 48, 64, {2, 2}, "valid"}, Case{{6, 9}, {3, 3}, 32, 16, {1, 2}, "same"},
+                        Case{{21}, {5}, 32, 16, {3}, "valid"}, Case{{4, 6, 5}, {3, 3, 3}, 16, 16, {2, 2, 2}, "same"}}) {
     tg::Shape xs{3};
     for (int64_t d : c.spatial) xs.push_back(d);
     xs.push_back(c.c_in);
@@ -156,8 +162,8 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
     ws.push_back(c.c_in);
     ws.push_back(c.c_out);
     const Tensor x = make(xs, 3), w = make(ws, 4), bias = make({c.c_out}, 5);
-    const std::vector<int64_t> strides(c.spatial.size(), c.stride), dilation(c.spatial.size(), 1);
-    const tg::ConvParams params{strides, dilation, c.padding};
+    const std::vector<int64_t> dilation(c.spatial.size(), 1);
+    const tg::ConvParams params{c.strides, dilation, c.padding};
     const Tensor want_y = tg::conv(Variable(rounded(x)), Variable(rounded(w)), params, Variable(bias)).value();
     const Tensor dy = make(want_y.shape(), 6);
     EXPECT_GT(relative_difference(tg::conv(Variable(x), Variable(w), params, Variable(bias)).value(), want_y), 1e-4)
@@ -178,7 +184,7 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
         }
         y.backward(dy);  // outside the scope: runs in the dtype the forward recorded
         const std::string what = std::string(tg::bf16_isa_name(isa)) + " " + x.shape().str() + " * " + w.shape().str() +
-                                 " stride " + std::to_string(c.stride) + ", " + std::to_string(threads) + " threads";
+                                 " strides " + tg::Shape(c.strides).str() + ", " + std::to_string(threads) + " threads";
         EXPECT_LT(relative_difference(y.value(), want_y), 1e-5) << what;
         EXPECT_LT(relative_difference(xv.grad(), rx.grad()), 1e-5) << what << " input gradient";
         EXPECT_LT(relative_difference(wv.grad(), rw.grad()), 1e-5) << what << " kernel gradient";
