@@ -76,9 +76,11 @@ namespace {
 
 constexpr int64_t kPassRows = 4 * kRows;  // a pass: up to four row blocks share each B tile
 
-// One C tile row (16 floats) + bias, relu, to the `mask`ed columns at dst.
-TAPEGRAD_AMX inline void store_row(const float* sum, __m512 bias, bool relu, __mmask16 mask, float* dst) {
+// One C tile row (16 floats) + bias, relu, to the `mask`ed columns at dst (added to what dst
+// holds with accumulate).
+TAPEGRAD_AMX inline void store_row(const float* sum, __m512 bias, bool relu, __mmask16 mask, float* dst, bool accumulate = false) {
   __m512 v = _mm512_add_ps(_mm512_load_ps(sum), bias);
+  if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, dst));
   if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), v);  // v > 0 ? v : 0
   _mm512_mask_storeu_ps(dst, mask, v);
 }
@@ -93,7 +95,7 @@ TAPEGRAD_AMX inline __m512 bias_columns(const float* bias, int64_t col0, __mmask
 // (at most 16), with the bias and relu. Rows that are not outputs (padding columns of the linear
 // walk, or past the plane) are dropped.
 TAPEGRAD_AMX void store_rows(const conv_direct::Plan& plan, const float* sums, int64_t r0, int64_t rows, int64_t col0,
-                             int64_t cols, const float* bias, bool relu, int64_t od, float* ys) {
+                             int64_t cols, const float* bias, bool relu, int64_t od, float* ys, bool accumulate) {
   const ConvGeometry& g = plan.g;
   const int64_t n = g.c_out;
   const __mmask16 mask = column_mask(cols);
@@ -101,7 +103,7 @@ TAPEGRAD_AMX void store_rows(const conv_direct::Plan& plan, const float* sums, i
   rows = std::min<int64_t>(rows, plan.rows_per_plane - r0);
   for (int64_t i = 0; i < rows; ++i) {
     const int64_t pos = plan.row_position[static_cast<size_t>(r0 + i)];
-    if (pos >= 0) store_row(sums + i * 16, b, relu, mask, ys + (od * g.out[1] * g.out[2] + pos) * n + col0);
+    if (pos >= 0) store_row(sums + i * 16, b, relu, mask, ys + (od * g.out[1] * g.out[2] + pos) * n + col0, accumulate);
   }
 }
 
@@ -198,7 +200,7 @@ TAPEGRAD_AMX void forward_wide_pass(const RowWalk& walk, const PackedBf16Matrix&
 }  // namespace
 
 TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
-                     const float* bias, bool relu, float* y) {
+                     const float* bias, bool relu, float* y, bool accumulate) {
   const ConvGeometry& g = plan.g;
   const int64_t c = g.c_in, n = g.c_out, run = plan.segment_steps;  // a kernel row: kw * c_in elements
   const int64_t blocks = w.n_padded / 16;
@@ -216,7 +218,7 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
           const int row_blocks = static_cast<int>(std::min<int64_t>(4, (plan.rows_per_plane - r0 + kRows - 1) / kRows));
           forward_tall_pass(plan, xp, w, od, r0, row_blocks, sums);
           for (int i = 0; i < row_blocks; ++i)
-            store_rows(plan, sums + i * 256, r0 + i * kRows, kRows, 0, n, bias, relu, od, ys);
+            store_rows(plan, sums + i * 256, r0 + i * kRows, kRows, 0, n, bias, relu, od, ys, accumulate);
         }
         continue;
       }
@@ -226,7 +228,7 @@ TAPEGRAD_AMX void forward_samples(const conv_direct::Plan& plan, int64_t samples
           forward_wide_pass({xp + (od * plan.plane + r0) * c, c, plan.segment_offset, run}, w, cb, col_blocks, sums);
           for (int i = 0; i < col_blocks; ++i) {
             const int64_t col0 = (cb + i) * 16;
-            store_rows(plan, sums + i * 256, r0, kRows, col0, std::min<int64_t>(16, n - col0), bias, relu, od, ys);
+            store_rows(plan, sums + i * 256, r0, kRows, col0, std::min<int64_t>(16, n - col0), bias, relu, od, ys, accumulate);
           }
         }
     }

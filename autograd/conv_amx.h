@@ -18,8 +18,9 @@ bool supports(const ConvGeometry& g);
 
 // y (samples, out positions, c_out) = x * w for `samples` consecutive samples, + bias, relu;
 // `w` is the kernel matrix (kernel positions * c_in, c_out) packed by pack_bf16_b.
+// With accumulate, y += x * w instead (an input gradient added into one already summed).
 void forward_samples(const conv_direct::Plan& plan, int64_t samples, const float* x, const PackedBf16Matrix& w,
-                     const float* bias, bool relu, float* y);
+                     const float* bias, bool relu, float* y, bool accumulate = false);
 
 // The forward of a strided convolution (any stride above 1 in some dim, dilation 1, c_in a
 // multiple of 16): per output row, up to 16 outputs as the rows of a tile, their windows

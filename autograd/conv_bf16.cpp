@@ -86,15 +86,19 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
   const bool amx_dx = want.dx && isa == Bf16Isa::amx && conv_direct::supports(g) && conv_amx::supports(dx_geometry);
   PackedBf16Matrix packed_wt;  // w^T (n x kc) for dpatches, or the flipped kernel (kc x c_in)
   const conv_direct::Plan dx_plan(amx_dx ? dx_geometry : ConvGeometry{});
+  // dx into want.dx_into (adding) or a new tensor: the AMX kernel writes every position, col2im
+  // adds onto zeros.
+  const bool add_dx = want.dx && want.dx_into;
   if (amx_dx) {
     std::vector<float> flipped(static_cast<size_t>(kc * n));
     conv_direct::flip_kernel(w.data(), g, flipped.data());
     packed_wt = pack_bf16_b({flipped.data(), g.c_in}, g.kernel_positions() * n, g.c_in);
-    out.dx = Tensor::empty(g.input_shape());
+    if (!add_dx) out.dx = Tensor::empty(g.input_shape());
   } else if (want.dx) {
     packed_wt = pack_bf16_b({w.data(), n, true}, n, kc);
-    out.dx = Tensor::zeros(g.input_shape());
+    if (!add_dx) out.dx = Tensor::zeros(g.input_shape());
   }
+  float* dx = add_dx ? want.dx_into->data() : want.dx ? out.dx.data() : nullptr;
   const float* relu_y = want.relu_output ? want.relu_output->data() : nullptr;
   parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
     const int64_t rows = (b1 - b0) * rows_per_sample, offset = b0 * rows_per_sample * n;
@@ -115,11 +119,11 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
       gemm_bf16({g_out, n, true}, packed_col, partials.data() + chunk * n * kc, kc, n, false, isa);
     }
     if (amx_dx) {
-      conv_amx::forward_samples(dx_plan, b1 - b0, g_out, packed_wt, nullptr, false, out.dx.data() + b0 * in_size);
+      conv_amx::forward_samples(dx_plan, b1 - b0, g_out, packed_wt, nullptr, false, dx + b0 * in_size, add_dx);
     } else if (want.dx) {
       float* dcol = scratch(static_cast<size_t>(rows * kc));
       gemm_bf16({g_out, n}, packed_wt, dcol, kc, rows, false, isa);
-      for (int64_t b = b0; b < b1; ++b) conv_engine::col2im_add(dcol + (b - b0) * rows_per_sample * kc, g, out.dx.data() + b * in_size);
+      for (int64_t b = b0; b < b1; ++b) conv_engine::col2im_add(dcol + (b - b0) * rows_per_sample * kc, g, dx + b * in_size);
     }
   });
   if (want.dw) {

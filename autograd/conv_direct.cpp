@@ -103,7 +103,7 @@ bool supports(const ConvGeometry& g) {
   return true;
 }
 
-void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y) {
+void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y, bool accumulate) {
   const ConvGeometry& g = plan.g;
   const float* xp = padded_input(x, plan);
   const int64_t c = g.c_in, n = g.c_out, steps = plan.segment_steps;
@@ -128,7 +128,7 @@ void forward_sample(const Plan& plan, const float* x, const float* w, const floa
             c_rows[static_cast<size_t>(i)] = pos < 0 ? nullptr : y_plane + pos * n;
           }
           const Tile tile{xp + (od * plan.plane + r0) * c, c, 1, plan.segment_offset.data() + p0, segment_b.data() + p0,
-                          group_segments, steps, n, c_rows.data(), cols.last_mask, !first, last && bias ? bias + cols.begin : nullptr, last && relu};
+                          group_segments, steps, n, c_rows.data(), cols.last_mask, !first || accumulate, last && bias ? bias + cols.begin : nullptr, last && relu};
           run(tile, rows, cols.vectors);
         }
       }
@@ -181,7 +181,7 @@ void add_weight_gradient_sample(const Plan& plan, const float* x, const float* d
 #else  // no AVX-512: conv_engine keeps to im2col + GEMM
 
 bool supports(const ConvGeometry&) { return false; }
-void forward_sample(const Plan&, const float*, const float*, const float*, bool, float*) {
+void forward_sample(const Plan&, const float*, const float*, const float*, bool, float*, bool) {
   fail("conv", "the direct kernels need AVX-512");
 }
 void add_weight_gradient_sample(const Plan&, const float*, const float*, float*) {

@@ -45,8 +45,10 @@ struct Plan {
 // Only the frame is zeroed.
 const float* framed_input(const float* x, const ConvGeometry& g, const std::array<int64_t, 3>& padded, ScratchBuffer& buffer);
 
-// y (out positions, c_out) = x * w for one sample, then + bias and relu when given.
-void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y);
+// y (out positions, c_out) = x * w for one sample, then + bias and relu when given; with
+// accumulate, y += x * w (an input gradient added into one already summed).
+void forward_sample(const Plan& plan, const float* x, const float* w, const float* bias, bool relu, float* y,
+                    bool accumulate = false);
 
 // The geometry and kernel whose forward is g's input gradient: output gradient in, input
 // gradient out, kernel (*window reversed, c_out, c_in).

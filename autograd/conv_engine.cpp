@@ -9,8 +9,9 @@
 #include "autograd/conv_strided.h"
 #include "autograd/conv_winograd.h"
 #include "core/gemm.h"
-#include "tapegrad/core/parallel.h"
 #include "core/scratch.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
 
 namespace tapegrad::conv_engine {
 
@@ -126,14 +127,15 @@ class StrideOneForward {
       : plan_(g), w_(w), winograd_(conv_winograd::supports(g)) {
     if (winograd_) winograd_w_ = conv_winograd::transform_kernel(w, g);
   }
-  // y = x * w for `samples` consecutive samples.
-  void run(int64_t samples, const float* x, const float* bias, bool relu, float* y) const {
+  // y = x * w (y += x * w with accumulate) for `samples` consecutive samples.
+  void run(int64_t samples, const float* x, const float* bias, bool relu, float* y, bool accumulate = false) const {
     if (winograd_) {
-      conv_winograd::forward_samples(plan_.g, samples, x, winograd_w_.data(), bias, relu, y);
+      conv_winograd::forward_samples(plan_.g, samples, x, winograd_w_.data(), bias, relu, y, accumulate);
       return;
     }
     const int64_t in_size = plan_.g.in_positions() * plan_.g.c_in, out_size = plan_.g.out_positions() * plan_.g.c_out;
-    for (int64_t b = 0; b < samples; ++b) conv_direct::forward_sample(plan_, x + b * in_size, w_, bias, relu, y + b * out_size);
+    for (int64_t b = 0; b < samples; ++b)
+      conv_direct::forward_sample(plan_, x + b * in_size, w_, bias, relu, y + b * out_size, accumulate);
   }
   // Samples per call that keep the kernel busy (Winograd: enough tiles for one block).
   int64_t samples_per_call() const { return winograd_ ? conv_winograd::samples_per_block(plan_.g) : 1; }
@@ -207,7 +209,14 @@ float* scratch_dy(size_t n) {
 }
 }  // namespace
 
+bool adds_input_gradient(const ConvGeometry& g, Dtype compute) {
+  return compute == Dtype::bfloat16 || conv_direct::supports(g) || !conv_strided::supports(g);
+}
+
 Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want) {
+  if (want.dx && want.dx_into && (!adds_input_gradient(g, want.compute) || want.dx_into->shape() != g.input_shape()))
+    fail("conv", "cannot add the input gradient into a tensor of shape " + want.dx_into->shape().str() + " for input " +
+                     g.input_shape().str() + " on this path");
   if (want.compute == Dtype::bfloat16) return conv_bf16::backward(x, w, dy, g, want);
   const int64_t per = samples_per_chunk(g), kc = g.kernel_positions() * g.c_in;
   const int64_t in_size = g.in_positions() * g.c_in, rows_per_sample = g.out_positions();
@@ -230,13 +239,14 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
   const conv_strided::Plan strided_plan(strided ? g : ConvGeometry{});
   std::vector<float> transposed(strided && want.dx ? static_cast<size_t>(w_size) : 0);
   if (!transposed.empty()) conv_strided::transpose_kernel(w.data(), g, transposed.data());
-  // The direct kernels write every input position; col2im adds onto zeros.
-  if (want.dx) out.dx = direct || strided ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
+  // The direct kernels write every input position; col2im adds onto zeros (or onto dx_into).
+  const bool add_dx = want.dx && want.dx_into;
+  if (want.dx && !add_dx) out.dx = direct || strided ? Tensor::empty(g.input_shape()) : Tensor::zeros(g.input_shape());
   const float* px = x.data();
   const float* pw = w.data();
   const float* pdy = dy.data();
   const float* relu_y = want.relu_output ? want.relu_output->data() : nullptr;
-  float* pdx = want.dx ? out.dx.data() : nullptr;
+  float* pdx = add_dx ? want.dx_into->data() : want.dx ? out.dx.data() : nullptr;
   parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
     const int64_t rows = (b1 - b0) * rows_per_sample, offset = b0 * rows_per_sample * g.c_out;
     const float* dy_chunk = pdy + offset;
@@ -254,7 +264,7 @@ Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Con
         for (int64_t b = b0; b < b1; ++b)
           conv_direct::add_weight_gradient_sample(dw_plan, px + b * in_size, dy_chunk + (b - b0) * out_size, dw);
       }
-      if (want.dx) input_gradient.run(b1 - b0, dy_chunk, nullptr, false, pdx + b0 * in_size);
+      if (want.dx) input_gradient.run(b1 - b0, dy_chunk, nullptr, false, pdx + b0 * in_size, add_dx);
       return;
     }
     if (strided) {

@@ -28,6 +28,9 @@ struct BackwardRequest {
   bool dx = false, dw = false, db = false;
   const Tensor* relu_output = nullptr;  // the forward's output when it fused a relu
   Dtype compute = Dtype::float32;
+  // With dx: add the input gradient into this input-shaped tensor as it is written, instead of
+  // returning it (Gradients::dx stays undefined). Only where adds_input_gradient(g, compute).
+  Tensor* dx_into = nullptr;
 };
 struct Gradients {
   Tensor dx, dw, db;
@@ -36,6 +39,9 @@ struct Gradients {
 // fused relu's mask and the bias sums are applied chunk by chunk. x is only read for dw (it may
 // be undefined otherwise).
 Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g, const BackwardRequest& want);
+// Whether backward can add the input gradient into a tensor (every path but the float32 strided
+// kernels, whose input gradient writes each position once by phases).
+bool adds_input_gradient(const ConvGeometry& g, Dtype compute);
 
 // The patches of one sample: row p (output position), column (kernel position, channel); zero
 // where the window hangs over the padding. `col` holds out_positions * kernel_positions * c_in.

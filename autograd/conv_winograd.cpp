@@ -398,7 +398,7 @@ inline void prefetch_tile(const ConvGeometry& g, const float* x, const float* dy
 // (4 tiles of an 8x8 output) still give the GEMMs full blocks of rows.
 template <int M, int64_t kC, int64_t kN>
 void forward_samples_for(const ConvGeometry& g, int64_t samples, const float* x, const float* transformed_w, const float* bias,
-                         bool relu, float* y) {
+                         bool relu, float* y, bool accumulate) {
   const Layout<M> l(g);
   constexpr int A = Layout<M>::kA, kElements = A * A;
   const int64_t c = kC ? kC : g.c_in, n = kN ? kN : g.c_out, tiles = samples * l.tiles();
@@ -442,7 +442,11 @@ void forward_samples_for(const ConvGeometry& g, int64_t samples, const float* x,
         transform_output<M>(m + i * n + n0, m_stride, lanes, b, relu, out);
         for (int a = 0; a < M; ++a)
           for (int q = 0; q < M; ++q)
-            if (a < rows_inside && q < cols_inside) _mm512_mask_storeu_ps(y_tile + (a * ow + q) * n + n0, lanes, out[a][q]);
+            if (a < rows_inside && q < cols_inside) {
+              float* dst = y_tile + (a * ow + q) * n + n0;
+              const __m512 v = accumulate ? _mm512_add_ps(out[a][q], _mm512_maskz_loadu_ps(lanes, dst)) : out[a][q];
+              _mm512_mask_storeu_ps(dst, lanes, v);
+            }
       }
     }
   }
@@ -593,9 +597,9 @@ int64_t samples_per_block(const ConvGeometry& g) {
 }
 
 void forward_samples(const ConvGeometry& g, int64_t samples, const float* x, const float* transformed_w, const float* bias,
-                     bool relu, float* y) {
+                     bool relu, float* y, bool accumulate) {
   dispatch(g, Pass::kForward, [&]<int M, int64_t kC, int64_t kN>() {
-    forward_samples_for<M, kC, kN>(g, samples, x, transformed_w, bias, relu, y);
+    forward_samples_for<M, kC, kN>(g, samples, x, transformed_w, bias, relu, y, accumulate);
   });
 }
 
@@ -607,7 +611,7 @@ void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, con
 
 bool supports(const ConvGeometry&) { return false; }
 int64_t samples_per_block(const ConvGeometry&) { return 1; }
-void forward_samples(const ConvGeometry&, int64_t, const float*, const float*, const float*, bool, float*) {
+void forward_samples(const ConvGeometry&, int64_t, const float*, const float*, const float*, bool, float*, bool) {
   fail("conv", "the Winograd kernels need AVX-512");
 }
 void weight_gradient(const ConvGeometry&, const float*, const float*, const float*, float*) {

@@ -25,10 +25,10 @@ bool supports(const ConvGeometry& g);
 std::vector<float> transform_kernel(const float* w, const ConvGeometry& g);
 
 // y (samples, out positions, c_out) = x * w for `samples` consecutive samples, then + bias and
-// relu when given. Single-threaded; the caller runs groups of samples_per_block(g) samples (what
-// fills one block of tiles) in parallel.
+// relu when given; with accumulate, y += x * w. Single-threaded; the caller runs groups of
+// samples_per_block(g) samples (what fills one block of tiles) in parallel.
 void forward_samples(const ConvGeometry& g, int64_t samples, const float* x, const float* transformed_w, const float* bias,
-                     bool relu, float* y);
+                     bool relu, float* y, bool accumulate = false);
 int64_t samples_per_block(const ConvGeometry& g);
 
 // dw (3, 3, c_in, c_out): the kernel gradient over all g.batch samples of x and dy, where dy is

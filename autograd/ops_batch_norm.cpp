@@ -104,17 +104,18 @@ struct Saved {
   int gamma_index, beta_index;
 };
 
-// The gradients for the output gradient grad(i) (a template, so that the fused relu's masking
-// is inlined into both passes rather than being a pass of its own).
-template <class Grad>
-void backward_pass(const Saved& sv, Grad grad, GradSink& s) {
+// The gradients for the output gradient, read as sum_grad(i) by the sums pass and dx_grad(i) by
+// the dx pass (templates, so that the fused relu's masking is inlined into the passes rather than
+// being a pass of its own).
+template <class SumGrad, class DxGrad>
+void backward_pass(const Saved& sv, SumGrad sum_grad, DxGrad dx_grad, GradSink& s) {
   const int64_t C = sv.geo.channels;
   const float* px = sv.x.data();
   const float *pm = sv.mean.data(), *pi = sv.invstd.data();
   auto xhat = [px, pm, pi](int64_t i, int64_t c) { return (px[i] - pm[c]) * pi[c]; };
   // sum(g) and sum(g * xhat) per channel, in one pass.
-  const std::vector<double> sums = channel_sums<2>(sv.geo, [grad, xhat](int64_t i, int64_t c, double* t) {
-    const double g = static_cast<double>(grad(i));
+  const std::vector<double> sums = channel_sums<2>(sv.geo, [sum_grad, xhat](int64_t i, int64_t c, double* t) {
+    const double g = static_cast<double>(sum_grad(i));
     t[0] = g;
     t[1] = g * xhat(i, c);
   });
@@ -132,7 +133,7 @@ void backward_pass(const Saved& sv, Grad grad, GradSink& s) {
     Tensor dx = Tensor::empty(sv.x.shape());
     const float *pk = k.data(), *pmg = mg.data(), *pmgh = mgh.data();
     for_each_element(sv.geo, dx.data(),
-                     [=](int64_t i, int64_t c) { return pk[c] * (grad(i) - pmg[c] - xhat(i, c) * pmgh[c]); });
+                     [=](int64_t i, int64_t c) { return pk[c] * (dx_grad(i) - pmg[c] - xhat(i, c) * pmgh[c]); });
     s.set(0, std::move(dx));
   }
   auto to_tensor = [C](const std::vector<double>& v) {
@@ -235,22 +236,28 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   const Tensor relu_output = relu ? y : Tensor();
   Variable out = record(op, y, inputs, [saved = std::move(saved), relu_output, residual_index](const Tensor& g, GradSink& s) {
     const float* pg = g.data();
-    if (residual_index >= 0) {
-      // y's gradient before the relu is also the residual's: made once, used by both.
-      const Tensor before_relu = relu_output.defined() ? relu_backward(g, relu_output) : g;
-      const float* pb = before_relu.data();
-      backward_pass(saved, [pb](int64_t i) { return pb[i]; }, s);
-      if (s.needs(static_cast<size_t>(residual_index))) s.set(static_cast<size_t>(residual_index), before_relu);
-    } else if (relu_output.defined()) {
-      const float* py = relu_output.data();
-      // g where y > 0, else 0, as a bit mask: written as a select, GCC branches around the whole
-      // sum instead and the loop no longer vectorises (5x slower).
-      backward_pass(saved, [pg, py](int64_t i) {
-        const uint32_t keep = 0u - static_cast<uint32_t>(py[i] > 0.0f);
-        return std::bit_cast<float>(std::bit_cast<uint32_t>(pg[i]) & keep);
-      }, s);
+    const float* py = relu_output.defined() ? relu_output.data() : nullptr;
+    // g where y > 0, else 0, as a bit mask: written as a select, GCC branches around the whole
+    // sum instead and the loop no longer vectorises (5x slower).
+    auto masked = [pg, py](int64_t i) {
+      const uint32_t keep = 0u - static_cast<uint32_t>(py[i] > 0.0f);
+      return std::bit_cast<float>(std::bit_cast<uint32_t>(pg[i]) & keep);
+    };
+    auto plain = [pg](int64_t i) { return pg[i]; };
+    if (residual_index >= 0 && py) {
+      // y's gradient before the relu is also the residual's: the sums pass writes it as it
+      // makes it (no pass of its own), the dx pass reads it.
+      Tensor before_relu = Tensor::empty(g.shape());
+      float* pb = before_relu.data();
+      backward_pass(saved, [masked, pb](int64_t i) { return pb[i] = masked(i); }, [pb](int64_t i) { return pb[i]; }, s);
+      if (s.needs(static_cast<size_t>(residual_index))) s.set(static_cast<size_t>(residual_index), std::move(before_relu));
+    } else if (residual_index >= 0) {
+      backward_pass(saved, plain, plain, s);
+      if (s.needs(static_cast<size_t>(residual_index))) s.set(static_cast<size_t>(residual_index), g);
+    } else if (py) {
+      backward_pass(saved, masked, masked, s);
     } else {
-      backward_pass(saved, [pg](int64_t i) { return pg[i]; }, s);
+      backward_pass(saved, plain, plain, s);
     }
   });
   return {out, mean_t, var_t};

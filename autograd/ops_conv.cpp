@@ -51,8 +51,13 @@ Variable conv(const Variable& x, const Variable& w, const ConvParams& params, co
   const Tensor y = conv_engine::forward(xv, wv, g, {bias.defined() ? bias.value().data() : nullptr, relu}, dt);
   auto backward = [xv, wv, g, y, relu, dt, with_bias = bias.defined()](const Tensor& dy, GradSink& s) {
     const bool has_bias = with_bias && s.needs(2);
-    auto grads = conv_engine::backward(xv, wv, dy, g, {s.needs(0), s.needs(1), has_bias, relu ? &y : nullptr, dt});
-    if (s.needs(0)) s.set(0, grads.dx);
+    // The input's gradient from its other consumers, when the tape lets it be added into.
+    Tensor* dx_into = s.needs(0) && conv_engine::adds_input_gradient(g, dt) ? s.accumulator(0) : nullptr;
+    auto grads = conv_engine::backward(xv, wv, dy, g, {s.needs(0), s.needs(1), has_bias, relu ? &y : nullptr, dt, dx_into});
+    if (dx_into)
+      s.added(0);
+    else if (s.needs(0))
+      s.set(0, grads.dx);
     if (s.needs(1)) s.set(1, grads.dw);
     if (has_bias) s.set(2, grads.db);
   };

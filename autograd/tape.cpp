@@ -197,6 +197,7 @@ void run_graph(const std::vector<std::shared_ptr<VariableImpl>>& roots, std::vec
 
   std::vector<Tensor> grads;
   std::vector<bool> needed;
+  std::vector<Tensor*> accumulators;
   for (const auto& node_ptr : order) {
     Node* node = node_ptr.get();
     auto it = pending.find(node);
@@ -208,8 +209,21 @@ void run_graph(const std::vector<std::shared_ptr<VariableImpl>>& roots, std::vec
       accumulate((*targets.results)[t->second], grad_output);
     grads.assign(node->inputs.size(), Tensor());
     needed.assign(node->inputs.size(), false);
-    for (size_t k = 0; k < node->inputs.size(); ++k) needed[k] = node->inputs[k]->requires_grad;
-    GradSink sink(grads, needed);
+    accumulators.assign(node->inputs.size(), nullptr);
+    for (size_t k = 0; k < node->inputs.size(); ++k) {
+      needed[k] = node->inputs[k]->requires_grad;
+      // An intermediate input's gradient summed so far, if nothing else holds it (it may be
+      // another input's gradient too, or a seed the caller kept): the backward may add into it.
+      const auto& in = node->inputs[k];
+      if (!needed[k] || !in->node) continue;
+      const auto p = pending.find(in->node.get());
+      if (p != pending.end() && p->second.defined() && p->second.owns_storage_alone()) accumulators[k] = &p->second;
+    }
+    // An input listed twice would hand out one accumulator for both: none then.
+    for (size_t k = 0; k < accumulators.size(); ++k)
+      for (size_t j = k + 1; j < accumulators.size(); ++j)
+        if (accumulators[k] && accumulators[k] == accumulators[j]) accumulators[k] = accumulators[j] = nullptr;
+    GradSink sink(grads, needed, accumulators);
     if (profiler::enabled()) {
       const auto start = std::chrono::steady_clock::now();
       node->backward(grad_output, sink);
@@ -218,6 +232,12 @@ void run_graph(const std::vector<std::shared_ptr<VariableImpl>>& roots, std::vec
       node->backward(grad_output, sink);
     }
     for (size_t k = 0; k < node->inputs.size(); ++k) {
+      if (sink.was_added(k)) {
+        if (!accumulators[k] || grads[k].defined())
+          fail(node->name, "backward both added into and set the gradient of input " + std::to_string(k) +
+                               ", or added without an accumulator");
+        continue;  // already in pending
+      }
       if (!needed[k] || !grads[k].defined()) continue;
       const auto& in = node->inputs[k];
       if (grads[k].shape() != in->value.shape())

@@ -18,15 +18,27 @@ namespace tapegrad {
 // What a backward closure sees: which inputs want a gradient, and where to put it.
 class GradSink {
  public:
-  explicit GradSink(std::vector<Tensor>& grads, const std::vector<bool>& needed) : grads_(grads), needed_(needed) {}
+  GradSink(std::vector<Tensor>& grads, const std::vector<bool>& needed, const std::vector<Tensor*>& accumulators)
+      : grads_(grads), needed_(needed), accumulators_(accumulators), added_(needed.size(), false) {}
   // Whether input i requires a gradient (skip computing it otherwise).
   bool needs(size_t i) const { return needed_[i]; }
   // The gradient with respect to input i; its shape must be input i's shape.
   void set(size_t i, Tensor grad) { grads_[i] = std::move(grad); }
 
+  // The gradient already summed for input i, from the consumers whose backward ran before this
+  // one, when this backward may add its own gradient into it in place (the tape holds the only
+  // reference to it); else null. A kernel that adds as it writes saves the tape a pass over
+  // memory (read both, write the sum): a ResNet block's input gets its shortcut's gradient first,
+  // then the first convolution's. After adding into it, call added(i) instead of set(i, ...).
+  Tensor* accumulator(size_t i) const { return accumulators_[i]; }
+  void added(size_t i) { added_[i] = true; }
+  bool was_added(size_t i) const { return added_[i]; }
+
  private:
   std::vector<Tensor>& grads_;
   const std::vector<bool>& needed_;
+  const std::vector<Tensor*>& accumulators_;
+  std::vector<bool> added_;
 };
 
 using BackwardFn = std::function<void(const Tensor& grad_output, GradSink& sink)>;

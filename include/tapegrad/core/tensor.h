@@ -68,6 +68,8 @@ class Tensor {
   // says that a different order of the same elements is meant).
   void copy_from(const Tensor& src);
   bool shares_storage(const Tensor& other) const { return storage_ == other.storage_; }
+  // Whether this tensor holds the only reference to its storage (no other tensor or view has it).
+  bool owns_storage_alone() const { return storage_ && storage_.use_count() == 1; }
 
   // How many times the storage was changed in place (fill_, copy_from, axpy_, an optimizer's
   // update, ...), shared by every view of it. An op records the version of each tensor it saves
