@@ -338,24 +338,43 @@ TAPEGRAD_AMX void transpose_output_gradient(const conv_direct::Plan& plan, const
     }
 }
 
-// One sample's framed bf16 input as B tiles, per parity of the first position: pair j of
-// channel block cb in copy `parity` is positions 2j + parity and 2j + parity + 1 interleaved
+// Per framed position of one sample (padded extents, then zero slack up to `positions`): the
+// offset of its channels in the sample's float32 input, or -1 for the zero frame and the slack.
+std::vector<int64_t> framed_sources(const conv_direct::Plan& plan, int64_t positions) {
+  const ConvGeometry& g = plan.g;
+  std::vector<int64_t> source(static_cast<size_t>(positions), -1);
+  int64_t q = 0;
+  for (int64_t pd = 0; pd < plan.padded[0]; ++pd)
+    for (int64_t ph = 0; ph < plan.padded[1]; ++ph)
+      for (int64_t pw = 0; pw < plan.padded[2]; ++pw, ++q) {
+        const int64_t d = pd - g.pad_before[0], h = ph - g.pad_before[1], w = pw - g.pad_before[2];
+        if (d >= 0 && d < g.in[0] && h >= 0 && h < g.in[1] && w >= 0 && w < g.in[2])
+          source[static_cast<size_t>(q)] = ((d * g.in[1] + h) * g.in[2] + w) * g.c_in;
+      }
+  return source;
+}
+
+// One sample's framed input as B tiles, per parity of the first position: pair j of channel
+// block cb in copy `parity` is framed positions 2j + parity and 2j + parity + 1 interleaved
 // channel by channel (VNNI), 64 bytes; a tile is 16 consecutive pairs, one contiguous 1 KiB.
-// `positions` counts the framed positions plus the zero slack after them.
-TAPEGRAD_AMX void interleave_positions(const uint16_t* xp, int64_t positions, int64_t c, int64_t pairs, uint16_t* xv) {
+// Converted to bf16 straight from the float32 input (`source` says where each position is).
+TAPEGRAD_AMX void interleave_positions(const float* x, const std::vector<int64_t>& source, int64_t c, int64_t pairs,
+                                       uint16_t* xv) {
   alignas(64) static constexpr uint16_t kOrder[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
                                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i order = _mm512_load_si512(kOrder);
-  const int64_t channel_blocks = c / 16;
+  const int64_t channel_blocks = c / 16, positions = static_cast<int64_t>(source.size());
+  auto channels = [&](int64_t q, int64_t cb) {
+    const int64_t at = q < positions ? source[static_cast<size_t>(q)] : -1;
+    return at < 0 ? _mm256_setzero_si256() : reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_loadu_ps(x + at + cb * 16)));
+  };
   for (int64_t parity = 0; parity < 2; ++parity)
     for (int64_t cb = 0; cb < channel_blocks; ++cb) {
       uint16_t* dst = xv + (parity * channel_blocks + cb) * pairs * 32;
       for (int64_t j = 0; j < pairs; ++j) {
         const int64_t q = 2 * j + parity;
-        const __m256i lo = q < positions ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + q * c + cb * 16)) : _mm256_setzero_si256();
-        const __m256i hi = q + 1 < positions ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + (q + 1) * c + cb * 16))
-                                             : _mm256_setzero_si256();
-        _mm512_store_si512(dst + j * 32, _mm512_permutexvar_epi16(order, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)));
+        const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(channels(q, cb)), channels(q + 1, cb), 1);
+        _mm512_store_si512(dst + j * 32, _mm512_permutexvar_epi16(order, both));
       }
     }
 }
@@ -373,6 +392,7 @@ TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int
   const int64_t widest_tap = plan.segment_offset.back() / c + kw_n - 1;
   const int64_t needed = (g.out[0] - 1) * plan.plane + rows + widest_tap + 2;
   const int64_t positions = std::max(framed, needed), pairs = (positions + 1) / 2;
+  const std::vector<int64_t> source = framed_sources(plan, positions);
   thread_local AlignedVector<uint16_t> dy_t, xv;
   dy_t.resize(static_cast<size_t>(n * rows));
   xv.resize(static_cast<size_t>(2 * c * pairs * 2));
@@ -395,7 +415,7 @@ TAPEGRAD_AMX void add_weight_gradient_samples(const conv_direct::Plan& plan, int
   load_square_config();
   const int64_t c_stride = kc * 4, a_stride = rows * 2, copy = c / 16 * pairs * 32;  // one parity's copy
   for (int64_t s = 0; s < samples; ++s) {
-    interleave_positions(framed_bf16(x + s * in_size, plan, (positions - framed) * c + 32), positions, c, pairs, xv.data());
+    interleave_positions(x + s * in_size, source, c, pairs, xv.data());
     for (int64_t od = 0; od < g.out[0]; ++od) {
       transpose_output_gradient(plan, dy + s * out_size, od, rows, dy_t.data());
       const int64_t plane_start = od * plan.plane;

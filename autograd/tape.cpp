@@ -219,10 +219,17 @@ void run_graph(const std::vector<std::shared_ptr<VariableImpl>>& roots, std::vec
       const auto p = pending.find(in->node.get());
       if (p != pending.end() && p->second.defined() && p->second.owns_storage_alone()) accumulators[k] = &p->second;
     }
-    // An input listed twice would hand out one accumulator for both: none then.
-    for (size_t k = 0; k < accumulators.size(); ++k)
+    // An input listed more than once would hand out one accumulator twice: none for it then.
+    for (size_t k = 0; k < accumulators.size(); ++k) {
+      if (!accumulators[k]) continue;
+      bool repeated = false;
       for (size_t j = k + 1; j < accumulators.size(); ++j)
-        if (accumulators[k] && accumulators[k] == accumulators[j]) accumulators[k] = accumulators[j] = nullptr;
+        if (accumulators[j] == accumulators[k]) {
+          repeated = true;
+          accumulators[j] = nullptr;
+        }
+      if (repeated) accumulators[k] = nullptr;
+    }
     GradSink sink(grads, needed, accumulators);
     if (profiler::enabled()) {
       const auto start = std::chrono::steady_clock::now();
