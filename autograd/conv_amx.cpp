@@ -354,6 +354,13 @@ std::vector<int64_t> framed_sources(const conv_direct::Plan& plan, int64_t posit
   return source;
 }
 
+// 16 channels of block cb at x + at in bf16, or zeros when at < 0 (a function, not a lambda: a
+// lambda would not inherit the target attribute, and the portable build could not inline the
+// intrinsics into it).
+TAPEGRAD_AMX inline __m256i bf16_channels(const float* x, int64_t at, int64_t cb) {
+  return at < 0 ? _mm256_setzero_si256() : reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_loadu_ps(x + at + cb * 16)));
+}
+
 // One sample's framed input as B tiles, per parity of the first position: pair j of channel
 // block cb in copy `parity` is framed positions 2j + parity and 2j + parity + 1 interleaved
 // channel by channel (VNNI), 64 bytes; a tile is 16 consecutive pairs, one contiguous 1 KiB.
@@ -364,16 +371,14 @@ TAPEGRAD_AMX void interleave_positions(const float* x, const std::vector<int64_t
                                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i order = _mm512_load_si512(kOrder);
   const int64_t channel_blocks = c / 16, positions = static_cast<int64_t>(source.size());
-  auto channels = [&](int64_t q, int64_t cb) {
-    const int64_t at = q < positions ? source[static_cast<size_t>(q)] : -1;
-    return at < 0 ? _mm256_setzero_si256() : reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_loadu_ps(x + at + cb * 16)));
-  };
   for (int64_t parity = 0; parity < 2; ++parity)
     for (int64_t cb = 0; cb < channel_blocks; ++cb) {
       uint16_t* dst = xv + (parity * channel_blocks + cb) * pairs * 32;
       for (int64_t j = 0; j < pairs; ++j) {
         const int64_t q = 2 * j + parity;
-        const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(channels(q, cb)), channels(q + 1, cb), 1);
+        const int64_t lo = q < positions ? source[static_cast<size_t>(q)] : -1;
+        const int64_t hi = q + 1 < positions ? source[static_cast<size_t>(q + 1)] : -1;
+        const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(bf16_channels(x, lo, cb)), bf16_channels(x, hi, cb), 1);
         _mm512_store_si512(dst + j * 32, _mm512_permutexvar_epi16(order, both));
       }
     }

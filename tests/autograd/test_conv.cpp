@@ -186,6 +186,54 @@ TEST(DepthwiseConv, ForwardMatchesNaiveAndGradcheck) {
                      {normal({2, 7, 3}, 422), normal({2, 3, 1}, 423)}));
 }
 
+TEST(DepthwiseConv, ChannelBlocksMatchTheDefinitionExactly) {
+  // Multiplier 1 runs by blocks of 64 channels in registers: a whole block, a block and a tail,
+  // several blocks, a tail alone; strides, dilation, 'valid'; 1-D and 3-D. Integer data makes
+  // the sums exact, so the forward and the input gradient must equal the definitions (the input
+  // gradient is the transposed convolution of dy with the diagonal kernel) at 1 and 2 threads.
+  struct Case {
+    Shape x;
+    std::vector<int64_t> kernel, stride, dilation;
+    std::string padding;
+  };
+  for (const Case& c : {Case{{2, 9, 8, 64}, {3, 3}, {1, 1}, {1, 1}, "same"}, Case{{2, 9, 9, 70}, {3, 3}, {2, 2}, {1, 1}, "same"},
+                        Case{{1, 8, 7, 130}, {3, 3}, {1, 2}, {1, 1}, "valid"}, Case{{2, 10, 9, 20}, {3, 3}, {1, 1}, {2, 2}, "same"},
+                        Case{{2, 12, 40}, {5}, {2}, {1}, "same"}, Case{{1, 4, 5, 4, 33}, {3, 3, 3}, {2, 1, 2}, {1, 1, 1}, "same"}}) {
+    const int64_t channels = c.x[c.x.rank() - 1];
+    Shape ws(c.kernel);
+    ws.push_back(channels);
+    ws.push_back(1);
+    const Tensor x = tapegrad::testing::make(c.x, 7, -3.0f, 3.0f, true), w = tapegrad::testing::make(ws, 8, -3.0f, 3.0f, true);
+    const tg::ConvParams params{c.stride, c.dilation, c.padding};
+    const auto g = tg::conv_geometry("test", c.x, c.kernel, channels, params);
+    std::vector<int64_t> pad, out, in;
+    for (size_t d = 0; d < c.kernel.size(); ++d) {
+      pad.push_back(g.pad_before[3 - c.kernel.size() + d]);
+      out.push_back(g.out[3 - c.kernel.size() + d]);
+      in.push_back(c.x[1 + d]);
+    }
+    const Tensor want_y = naive::conv(x, w, c.stride, c.dilation, pad, out, true);
+    Shape full(c.kernel);  // the diagonal kernel (*window, channels, channels) of the transposed convolution
+    full.push_back(channels);
+    full.push_back(channels);
+    Tensor diagonal = Tensor::zeros(full);
+    const int64_t taps = w.numel() / channels;
+    for (int64_t k = 0; k < taps; ++k)
+      for (int64_t ch = 0; ch < channels; ++ch) diagonal.data()[(k * channels + ch) * channels + ch] = w.data()[k * channels + ch];
+    const Tensor dy = tapegrad::testing::make(want_y.shape(), 9, -3.0f, 3.0f, true);
+    const Tensor want_dx = naive::conv_transpose(dy, diagonal, c.stride, c.dilation, pad, in);
+    for (int threads : {1, 2}) {
+      tg::set_num_threads(threads);
+      Variable xv(x, true), wv(w, true);
+      const Variable y = tg::depthwise_conv(xv, wv, params);
+      y.backward(dy);
+      EXPECT_EQ(y.value().to_vector(), want_y.to_vector()) << c.x.str() << ", " << threads << " threads";
+      EXPECT_EQ(xv.grad().to_vector(), want_dx.to_vector()) << c.x.str() << " input gradient, " << threads << " threads";
+    }
+  }
+  tg::set_num_threads(2);
+}
+
 TEST(LocallyConnected, UnsharedWeightsAndGradcheck) {
   // With every position's weights equal, it is a valid convolution.
   const Tensor x = normal({2, 6, 5, 2}, 500), w = normal({3, 3, 2, 4}, 501);
