@@ -107,6 +107,10 @@ TAPEGRAD_AMX void store_rows(const conv_direct::Plan& plan, const float* sums, i
   }
 }
 
+// The passes below write the 32-k step and the 16-k half step out twice: the tile intrinsics
+// stringify their register numbers (in a build without -march=native), so a template over the
+// tile numbers does not assemble.
+
 // A tall pass, for at most 16 output columns: row blocks r0, r0 + 16, ... (row_blocks of them,
 // 1 to 4) of plane od. Each K step loads the B tile once for all the row blocks' A tiles; C tile
 // i goes to sums + i * 256.

@@ -81,31 +81,22 @@ inline void block_multiply_add(float* __restrict acc, const float* __restrict a,
   for (int64_t i = 0; i < n; ++i) acc[i] += a[i] * b[i];
 }
 
-// Per spatial dim, for each output coordinate and kernel offset: the input coordinate it reads,
-// or -1 in the padding.
-std::array<std::vector<int64_t>, 3> input_coordinates(const ConvGeometry& g) {
+// Per spatial dim, the taps' coordinate pairs: with by_input false, for each output coordinate
+// and kernel offset the input coordinate it reads (table[o * k + kk] = i); with by_input true
+// the converse, for each input coordinate and offset the output coordinate that reads it
+// (table[i * k + kk] = o). -1 where there is none (the padding).
+std::array<std::vector<int64_t>, 3> tap_coordinates(const ConvGeometry& g, bool by_input) {
   std::array<std::vector<int64_t>, 3> table;
   for (int d = 0; d < 3; ++d) {
-    table[d].assign(static_cast<size_t>(g.out[d] * g.kernel[d]), -1);
+    table[d].assign(static_cast<size_t>((by_input ? g.in[d] : g.out[d]) * g.kernel[d]), -1);
     for (int64_t o = 0; o < g.out[d]; ++o)
       for (int64_t k = 0; k < g.kernel[d]; ++k) {
         const int64_t i = o * g.stride[d] - g.pad_before[d] + k * g.dilation[d];
-        if (i >= 0 && i < g.in[d]) table[d][static_cast<size_t>(o * g.kernel[d] + k)] = i;
-      }
-  }
-  return table;
-}
-
-// The converse: for each input coordinate and kernel offset, the output coordinate that reads
-// it through that offset, or -1.
-std::array<std::vector<int64_t>, 3> output_coordinates(const ConvGeometry& g) {
-  std::array<std::vector<int64_t>, 3> table;
-  for (int d = 0; d < 3; ++d) {
-    table[d].assign(static_cast<size_t>(g.in[d] * g.kernel[d]), -1);
-    for (int64_t o = 0; o < g.out[d]; ++o)
-      for (int64_t k = 0; k < g.kernel[d]; ++k) {
-        const int64_t i = o * g.stride[d] - g.pad_before[d] + k * g.dilation[d];
-        if (i >= 0 && i < g.in[d]) table[d][static_cast<size_t>(i * g.kernel[d] + k)] = o;
+        if (i < 0 || i >= g.in[d]) continue;
+        if (by_input)
+          table[d][static_cast<size_t>(i * g.kernel[d] + k)] = o;
+        else
+          table[d][static_cast<size_t>(o * g.kernel[d] + k)] = i;
       }
   }
   return table;
@@ -176,7 +167,7 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, int64_t 
   const float* pw = w.data();
   if (mult == 1) {
     Tensor y = Tensor::empty(g.output_shape(g.c_out));
-    const auto in_of = input_coordinates(g);
+    const auto in_of = tap_coordinates(g, false);
     parallel_for(0, g.batch, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) forward_sample_by_blocks(px + b * in_size, pw, g, in_of, y.data() + b * out_size);
     });
@@ -202,7 +193,7 @@ Tensor backward_data(const Tensor& dy, const Tensor& w, const ConvGeometry& g, i
   const float* pw = w.data();
   if (mult == 1) {
     Tensor dx = Tensor::empty(g.input_shape());
-    const auto out_of = output_coordinates(g);
+    const auto out_of = tap_coordinates(g, true);
     parallel_for(0, g.batch, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b)
         input_gradient_sample_by_blocks(pdy + b * out_size, pw, g, out_of, dx.data() + b * in_size);
