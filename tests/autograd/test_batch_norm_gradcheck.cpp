@@ -155,6 +155,54 @@ TEST(BatchNormOp, FusedAddIsBatchNormThenAddThenRelu) {
     }
 }
 
+// Channels last, the passes take 16 channels at a time in vector lanes and the rest one by one:
+// 16, 21 (a block and 5) and 35 channels, each variant (plain, relu, add, add + relu), forward
+// and every gradient against the formulas evaluated in double.
+TEST(BatchNormOp, ChannelsLastLaneBlocksMatchTheFormulaInDouble) {
+  for (int64_t C : {16, 21, 35})
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool relu = variant & 1, add = variant & 2;
+      const std::string what = "C " + std::to_string(C) + ", relu " + std::to_string(relu) + ", add " + std::to_string(add);
+      const int64_t rows = 5 * 3 * 2;
+      const Shape shape{5, 3, 2, C};
+      const Tensor x = normal(shape, 31, 0.5f, 2.0f), r = normal(shape, 32), dy = normal(shape, 33);
+      const Tensor gamma = normal({C}, 34), beta = normal({C}, 35);
+      Vars v{Variable(x, true), Variable(gamma, true), Variable(beta, true), Variable(r, true)};
+      const Variable y = tg::batch_norm_train(v[0], v[1], v[2], -1, 1e-3f, relu, add ? v[3] : Variable()).y;
+      y.backward(dy);
+      for (int64_t c = 0; c < C; ++c) {
+        double m = 0, var = 0;
+        for (int64_t i = 0; i < rows; ++i) m += x.data()[i * C + c];
+        m /= rows;
+        for (int64_t i = 0; i < rows; ++i) var += (x.data()[i * C + c] - m) * (x.data()[i * C + c] - m);
+        var /= rows;
+        const double invstd = 1.0 / std::sqrt(var + 1e-3), gm = gamma.data()[c];
+        std::vector<double> xhat(rows), g(rows);
+        double sum_g = 0, sum_gh = 0;
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t at = i * C + c;
+          xhat[i] = (x.data()[at] - m) * invstd;
+          double out = gm * xhat[i] + beta.data()[c] + (add ? r.data()[at] : 0.0);
+          g[i] = dy.data()[at];
+          if (relu && out <= 0) out = 0, g[i] = 0;
+          ASSERT_NEAR(y.value().data()[at], out, 1e-5 * (1 + std::abs(out))) << what << ", element " << at;
+          sum_g += g[i];
+          sum_gh += g[i] * xhat[i];
+        }
+        EXPECT_NEAR(v[1].grad().data()[c], sum_gh, 1e-4 * (1 + std::abs(sum_gh))) << what << ", gamma " << c;
+        EXPECT_NEAR(v[2].grad().data()[c], sum_g, 1e-4 * (1 + std::abs(sum_g))) << what << ", beta " << c;
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t at = i * C + c;
+          const double dx = gm * invstd * (g[i] - sum_g / rows - xhat[i] * sum_gh / rows);
+          ASSERT_NEAR(v[0].grad().data()[at], dx, 1e-4 * (1 + std::abs(dx))) << what << ", dx " << at;
+          if (add) {
+            ASSERT_NEAR(v[3].grad().data()[at], g[i], 1e-6) << what << ", residual " << at;
+          }
+        }
+      }
+    }
+}
+
 TEST(BatchNormOp, DoesNotDependOnTheThreadCount) {
   const Tensor x = normal({64, 9, 9, 8}, 6);
   const Tensor g = normal({64, 9, 9, 8}, 7);
