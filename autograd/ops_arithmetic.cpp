@@ -1,4 +1,4 @@
-// add, sub, mul, div, neg, pow: forward and backward. Broadcast inputs get their gradient summed
+// add, sub, mul, div, neg, pow, maximum, minimum: forward and backward. Broadcast inputs get their gradient summed
 // back to their own shape (sum_to).
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/autograd/tape.h"
@@ -66,6 +66,29 @@ Variable pow(const Variable& a, const Variable& e) {
   return record("pow", out, {a, e}, [x, y, out](const Tensor& g, GradSink& s) {
     if (s.needs(0)) s.set(0, sum_to(mul(g, mul(y, pow(x, add(y, -1.0f)))), x.shape()));
     if (s.needs(1)) s.set(1, sum_to(mul(g, mul(out, log(x))), y.shape()));
+  });
+}
+
+namespace {
+// The gradient of an elementwise choice between a and b: to a where `a_wins` is 1, else to b.
+void choice_backward(const Tensor& g, const Tensor& a_wins, const Shape& sa, const Shape& sb, GradSink& s) {
+  if (s.needs(0)) s.set(0, sum_to(mul(g, a_wins), sa));
+  if (s.needs(1)) s.set(1, sum_to(mul(g, add(neg(a_wins), 1.0f)), sb));
+}
+}  // namespace
+
+// Ties go to a, as TensorFlow's gradients of maximum and minimum do.
+Variable maximum(const Variable& a, const Variable& b) {
+  const Tensor x = a.value(), y = b.value();
+  return record("maximum", maximum(x, y), {a, b}, [x, y](const Tensor& g, GradSink& s) {
+    choice_backward(g, add(neg(greater(y, x)), 1.0f), x.shape(), y.shape(), s);  // x >= y
+  });
+}
+
+Variable minimum(const Variable& a, const Variable& b) {
+  const Tensor x = a.value(), y = b.value();
+  return record("minimum", minimum(x, y), {a, b}, [x, y](const Tensor& g, GradSink& s) {
+    choice_backward(g, add(neg(greater(x, y)), 1.0f), x.shape(), y.shape(), s);  // x <= y
   });
 }
 

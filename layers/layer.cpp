@@ -197,12 +197,68 @@ Variable Layer::operator()(const Variable& x, bool training) {
   CallDepth depth;
   const ComputeDtypeScope compute(policy_.compute_dtype());
   Variable y = forward(x, training);
-  if (activity_regularizer_) {
-    // Keras 2 divides the activity penalty by the batch size.
-    const float batch = static_cast<float>(std::max<int64_t>(1, y.dim(0)));
-    add_loss(mul(activity_regularizer_->penalty(y), 1.0f / batch));
-  }
+  regularize_activity(y);
   return y;
+}
+
+void Layer::regularize_activity(const Variable& y) {
+  if (!activity_regularizer_) return;
+  // Keras 2 divides the activity penalty by the batch size.
+  const float batch = static_cast<float>(std::max<int64_t>(1, y.rank() ? y.dim(0) : 1));
+  add_loss(mul(activity_regularizer_->penalty(y), 1.0f / batch));
+}
+
+Variable Layer::operator()(const std::vector<Variable>& inputs, bool training) {
+  std::vector<Variable> ys = call_list(inputs, training);
+  if (ys.size() != 1)
+    fail(label(), "has " + std::to_string(ys.size()) + " outputs; call it as a Model to get them all");
+  return ys[0];
+}
+
+std::vector<Variable> Layer::call_list(const std::vector<Variable>& inputs, bool training) {
+  if (inputs.empty()) fail(label(), "was called on an empty list of inputs");
+  std::vector<Shape> shapes;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) fail(label(), "input " + std::to_string(i) + " is undefined");
+    if (inputs[i].rank() < 1) fail(label(), "input " + std::to_string(i) + " " + inputs[i].shape().str() + " has no batch dim");
+    if (inputs[i].dim(0) != inputs[0].dim(0))
+      fail(label(), "inputs have different batch sizes: " + inputs[0].shape().str() + " and " + inputs[i].shape().str());
+    shapes.push_back(inputs[i].shape().drop(0, 1));
+  }
+  if (!takes_input_list()) {
+    if (inputs.size() != 1)
+      fail(label(), "takes one input, got a list of " + std::to_string(inputs.size()));
+    return {(*this)(inputs[0], training)};
+  }
+  const std::vector<Shape> out = output_shapes_list(shapes);  // validates
+  if (!built_) mark_built(out.at(0));
+  if (call_depth == 0) clear_losses();
+  CallDepth depth;
+  const ComputeDtypeScope compute(policy_.compute_dtype());
+  std::vector<Variable> ys = forward_list(inputs, training);
+  for (const Variable& y : ys) regularize_activity(y);
+  return ys;
+}
+
+std::vector<Variable> Layer::forward_list(const std::vector<Variable>& inputs, bool training) {
+  if (inputs.size() != 1) fail(label(), "takes one input, got a list of " + std::to_string(inputs.size()));
+  return {forward(inputs[0], training)};
+}
+
+std::vector<Shape> Layer::output_shapes_list(const std::vector<Shape>& input_shapes) const {
+  if (input_shapes.size() != 1) fail(label(), "takes one input, got a list of " + std::to_string(input_shapes.size()));
+  return {output_shape(input_shapes[0])};
+}
+
+void Layer::mark_built(const Shape& output_shape) {
+  built_ = true;
+  output_shape_ = output_shape;
+  has_output_shape_ = true;
+}
+
+std::shared_ptr<Layer> Layer::moved_to_shared() && {
+  fail(label(), "cannot move into a graph: its class does not declare TAPEGRAD_LAYER(" + type_ +
+                    "). Make it with std::make_shared<" + type_ + ">(...) and call (*layer)(x) instead");
 }
 
 void Layer::add_loss(const Variable& penalty) {

@@ -18,6 +18,9 @@ Variable add(const Variable& a, float s);
 Variable mul(const Variable& a, float s);
 Variable pow(const Variable& a, float exponent);
 Variable pow(const Variable& a, const Variable& exponent);
+// Elementwise larger / smaller of a and b; where they tie, the gradient goes to a.
+Variable maximum(const Variable& a, const Variable& b);
+Variable minimum(const Variable& a, const Variable& b);
 
 inline Variable operator+(const Variable& a, const Variable& b) { return add(a, b); }
 inline Variable operator-(const Variable& a, const Variable& b) { return sub(a, b); }

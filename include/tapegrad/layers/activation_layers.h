@@ -18,6 +18,7 @@ namespace tapegrad {
 // Applies an Activation (by name, factory or callable): ActivationLayer("relu").
 class ActivationLayer : public Layer {
  public:
+  TAPEGRAD_LAYER(ActivationLayer)
   explicit ActivationLayer(Activation activation, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   const Activation& activation() const { return activation_; }
@@ -38,6 +39,7 @@ struct ReLUOptions {
 
 class ReLU : public Layer {
  public:
+  TAPEGRAD_LAYER(ReLU)
   explicit ReLU(ReLUOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   // max(x, 0) and nothing else: no slope, cap or threshold, no activity regularizer (the ReLU
@@ -54,6 +56,7 @@ class ReLU : public Layer {
 // x for x > 0, alpha * x otherwise; Keras' default alpha 0.3.
 class LeakyReLU : public Layer {
  public:
+  TAPEGRAD_LAYER(LeakyReLU)
   explicit LeakyReLU(float alpha = 0.3f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float alpha() const { return alpha_; }
@@ -79,6 +82,7 @@ struct PReLUOptions {
 // along shared_axes.
 class PReLU : public Layer {
  public:
+  TAPEGRAD_LAYER(PReLU)
   explicit PReLU(PReLUOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& alpha() const { return alpha_; }
@@ -94,6 +98,7 @@ class PReLU : public Layer {
 
 class ELU : public Layer {
  public:
+  TAPEGRAD_LAYER(ELU)
   explicit ELU(float alpha = 1.0f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
 
@@ -106,6 +111,7 @@ class ELU : public Layer {
 
 class Softmax : public Layer {
  public:
+  TAPEGRAD_LAYER(Softmax)
   explicit Softmax(int axis = -1, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
 

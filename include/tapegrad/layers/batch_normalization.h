@@ -35,6 +35,7 @@ struct BatchNormalizationOptions {
 
 class BatchNormalization : public Layer {
  public:
+  TAPEGRAD_LAYER(BatchNormalization)
   explicit BatchNormalization(BatchNormalizationOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

@@ -40,31 +40,37 @@ class Conv : public Layer {
 
 class Conv1D : public Conv {
  public:
+  TAPEGRAD_LAYER(Conv1D)
   Conv1D(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : Conv("Conv1D", 1, false, filters, kernel_size, std::move(options)) {}
 };
 class Conv2D : public Conv {
  public:
+  TAPEGRAD_LAYER(Conv2D)
   Conv2D(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : Conv("Conv2D", 2, false, filters, kernel_size, std::move(options)) {}
 };
 class Conv3D : public Conv {
  public:
+  TAPEGRAD_LAYER(Conv3D)
   Conv3D(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : Conv("Conv3D", 3, false, filters, kernel_size, std::move(options)) {}
 };
 class Conv1DTranspose : public Conv {
  public:
+  TAPEGRAD_LAYER(Conv1DTranspose)
   Conv1DTranspose(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : Conv("Conv1DTranspose", 1, true, filters, kernel_size, std::move(options)) {}
 };
 class Conv2DTranspose : public Conv {
  public:
+  TAPEGRAD_LAYER(Conv2DTranspose)
   Conv2DTranspose(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : Conv("Conv2DTranspose", 2, true, filters, kernel_size, std::move(options)) {}
 };
 class Conv3DTranspose : public Conv {
  public:
+  TAPEGRAD_LAYER(Conv3DTranspose)
   Conv3DTranspose(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : Conv("Conv3DTranspose", 3, true, filters, kernel_size, std::move(options)) {}
 };

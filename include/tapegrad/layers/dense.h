@@ -27,6 +27,7 @@ struct DenseOptions {
 
 class Dense : public Layer {
  public:
+  TAPEGRAD_LAYER(Dense)
   explicit Dense(int64_t units, DenseOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

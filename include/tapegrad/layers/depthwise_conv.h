@@ -29,11 +29,13 @@ class DepthwiseConv : public Layer {
 
 class DepthwiseConv1D : public DepthwiseConv {
  public:
+  TAPEGRAD_LAYER(DepthwiseConv1D)
   explicit DepthwiseConv1D(const IntTuple& kernel_size, DepthwiseConvOptions options = {})
       : DepthwiseConv("DepthwiseConv1D", 1, kernel_size, std::move(options)) {}
 };
 class DepthwiseConv2D : public DepthwiseConv {
  public:
+  TAPEGRAD_LAYER(DepthwiseConv2D)
   explicit DepthwiseConv2D(const IntTuple& kernel_size, DepthwiseConvOptions options = {})
       : DepthwiseConv("DepthwiseConv2D", 2, kernel_size, std::move(options)) {}
 };
@@ -61,11 +63,13 @@ class SeparableConv : public Layer {
 
 class SeparableConv1D : public SeparableConv {
  public:
+  TAPEGRAD_LAYER(SeparableConv1D)
   SeparableConv1D(int64_t filters, const IntTuple& kernel_size, SeparableConvOptions options = {})
       : SeparableConv("SeparableConv1D", 1, filters, kernel_size, std::move(options)) {}
 };
 class SeparableConv2D : public SeparableConv {
  public:
+  TAPEGRAD_LAYER(SeparableConv2D)
   SeparableConv2D(int64_t filters, const IntTuple& kernel_size, SeparableConvOptions options = {})
       : SeparableConv("SeparableConv2D", 2, filters, kernel_size, std::move(options)) {}
 };

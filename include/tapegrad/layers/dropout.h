@@ -22,6 +22,7 @@ struct DropoutOptions {
 
 class Dropout : public Layer {
  public:
+  TAPEGRAD_LAYER(Dropout)
   explicit Dropout(float rate, DropoutOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }

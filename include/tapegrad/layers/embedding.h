@@ -25,6 +25,7 @@ struct EmbeddingOptions {
 
 class Embedding : public Layer {
  public:
+  TAPEGRAD_LAYER(Embedding)
   Embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

@@ -28,13 +28,15 @@
 
 namespace tapegrad {
 
+class SymbolicTensor;  // layers/functional.h
+
 // The options of layers whose other arguments are positional (Permute(dims, {.name = "p"}),
 // Sequential(layers, {.name = "mlp"})); every other layer has `.name` in its own XOptions.
 struct LayerOptions {
   std::string name = "";  // empty: an automatic name
 };
 
-class Layer {
+class Layer : public std::enable_shared_from_this<Layer> {
  public:
   // `type` is the class name ("Dense"); an empty `name` gets an automatic one: the type in snake
   // case ("dense"), numbered among its siblings when it joins a model ("dense_1").
@@ -62,6 +64,18 @@ class Layer {
   // Builds on first use from x's shape, then runs forward. x is (batch, ...input_shape). Later
   // calls accept any shape that output_shape() and the weights accept (as Keras' input_spec).
   Variable operator()(const Variable& x, bool training = false);
+  // A list of inputs: merge layers and graph models take several; other layers a list of one.
+  Variable operator()(const std::vector<Variable>& inputs, bool training = false);
+
+  // The functional API (layers/functional.h): called on symbolic tensors, a layer records a node
+  // of a graph. Its weights are built and its output shape inferred now, so a bad shape is an
+  // error here, naming the layer and the shapes. A temporary layer moves into the graph (its class
+  // declares TAPEGRAD_LAYER(Class)); a layer held by a std::shared_ptr stays shared: each call is
+  // a node of its own, the weights are one (a siamese tower).
+  SymbolicTensor operator()(const SymbolicTensor& x) &;
+  SymbolicTensor operator()(const SymbolicTensor& x) &&;
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &;
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &&;
 
   // The output shape for an input shape (both without batch). Throws a clear error when the input
   // shape is invalid for this layer. Layers with weights or fixed rules override it (and then it
@@ -133,6 +147,21 @@ class Layer {
   // Creates weights; runs once, with an input shape output_shape() accepted.
   virtual void build_impl(const Shape& input_shape) {}
   virtual Variable forward(const Variable& x, bool training) = 0;
+  // Whether the layer takes a list of inputs (merge layers, graph models).
+  virtual bool takes_input_list() const { return false; }
+  // A call with a list of inputs, and its output shapes: by default exactly one input, given to
+  // forward() and output_shape(). Layers of several inputs (merge layers, graph models) override
+  // both; a graph model returns one output per model output.
+  virtual std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training);
+  virtual std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const;
+  // Layers built by a list call (they have no input_shape of one input) record the output shape
+  // it found, so that summary() shows it.
+  void mark_built(const Shape& output_shape);
+  // The list call: shapes checked, losses and dtype scoped as for one input; every output.
+  std::vector<Variable> call_list(const std::vector<Variable>& inputs, bool training);
+  // This layer moved into a new heap object of its own class: TAPEGRAD_LAYER(Class) defines it.
+  // The default refuses, saying how to call the layer instead.
+  virtual std::shared_ptr<Layer> moved_to_shared() &&;
   // The generators this layer itself draws from; random layers override it.
   virtual std::vector<Rng*> own_generators() { return {}; }
 
@@ -180,11 +209,18 @@ class Layer {
   std::vector<Variable> losses_;
 
   void add_named_sublayer(const std::string& name, std::shared_ptr<Layer> layer);
+  SymbolicTensor call_symbolic(std::shared_ptr<Layer> self, const std::vector<SymbolicTensor>& inputs);
+  void regularize_activity(const Variable& y);
   void clear_losses();
   // Every layer under this one (itself first), each once, with its path prefix ("" or "a/b/").
   std::vector<std::pair<std::string, Layer*>> unique_layers() const;
   Shape dry_run_output_shape(const Shape& input_shape) const;
 };
+
+// In the public part of a layer class: lets a temporary of the class be called on symbolic
+// tensors (Layer::moved_to_shared()).
+#define TAPEGRAD_LAYER(Class) \
+  std::shared_ptr<::tapegrad::Layer> moved_to_shared() && override { return std::make_shared<Class>(std::move(*this)); }
 
 // Keras' automatic name for a layer of `type`: its snake case ("BatchNormalization" ->
 // "batch_normalization", "Conv2DTranspose" -> "conv2d_transpose").

@@ -29,6 +29,7 @@ struct LayerNormalizationOptions {
 
 class LayerNormalization : public Layer {
  public:
+  TAPEGRAD_LAYER(LayerNormalization)
   explicit LayerNormalization(LayerNormalizationOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

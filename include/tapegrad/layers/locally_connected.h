@@ -29,11 +29,13 @@ class LocallyConnected : public Layer {
 
 class LocallyConnected1D : public LocallyConnected {
  public:
+  TAPEGRAD_LAYER(LocallyConnected1D)
   LocallyConnected1D(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : LocallyConnected("LocallyConnected1D", 1, filters, kernel_size, std::move(options)) {}
 };
 class LocallyConnected2D : public LocallyConnected {
  public:
+  TAPEGRAD_LAYER(LocallyConnected2D)
   LocallyConnected2D(int64_t filters, const IntTuple& kernel_size, ConvOptions options = {})
       : LocallyConnected("LocallyConnected2D", 2, filters, kernel_size, std::move(options)) {}
 };

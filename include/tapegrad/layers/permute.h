@@ -10,6 +10,7 @@ namespace tapegrad {
 
 class Permute : public Layer {
  public:
+  TAPEGRAD_LAYER(Permute)
   explicit Permute(std::vector<int> dims, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
   const std::vector<int>& dims() const { return dims_; }

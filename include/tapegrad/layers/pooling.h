@@ -32,6 +32,7 @@ class Pooling : public Layer {
 #define TAPEGRAD_POOLING_LAYER(Name, rank, is_max, default_pool)                                 \
   class Name : public Pooling {                                                                  \
    public:                                                                                       \
+    TAPEGRAD_LAYER(Name)                                                                         \
     explicit Name(const IntTuple& pool_size = default_pool, PoolingOptions options = {})         \
         : Pooling(#Name, rank, is_max, pool_size, std::move(options)) {}                         \
   };
@@ -67,6 +68,7 @@ class GlobalPooling : public Layer {
 #define TAPEGRAD_GLOBAL_POOLING_LAYER(Name, rank, is_max)                                                      \
   class Name : public GlobalPooling {                                                                          \
    public:                                                                                                     \
+    TAPEGRAD_LAYER(Name)                                                                                       \
     explicit Name(GlobalPoolingOptions options = {}) : GlobalPooling(#Name, rank, is_max, std::move(options)) {} \
   };
 TAPEGRAD_GLOBAL_POOLING_LAYER(GlobalMaxPooling1D, 1, true)

@@ -9,6 +9,7 @@ namespace tapegrad {
 
 class RepeatVector : public Layer {
  public:
+  TAPEGRAD_LAYER(RepeatVector)
   explicit RepeatVector(int64_t n, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
   int64_t n() const { return n_; }

@@ -74,6 +74,7 @@ class UpSampling : public Layer {
 #define TAPEGRAD_SPATIAL_LAYER(Name, Base, rank, Arg, default_value)                                       \
   class Name : public Base {                                                                              \
    public:                                                                                                \
+    TAPEGRAD_LAYER(Name)                                                                                  \
     explicit Name(const Arg& amount = default_value, SpatialOptions options = {})                         \
         : Base(#Name, rank, amount, std::move(options)) {}                                                \
   };
@@ -87,16 +88,19 @@ TAPEGRAD_SPATIAL_LAYER(Cropping3D, Cropping, 3, SpatialAmounts, 1)
 
 class UpSampling1D : public UpSampling {
  public:
+  TAPEGRAD_LAYER(UpSampling1D)
   explicit UpSampling1D(const IntTuple& size = 2, SpatialOptions options = {})
       : UpSampling("UpSampling1D", 1, size, std::move(options), "nearest") {}
 };
 class UpSampling2D : public UpSampling {
  public:
+  TAPEGRAD_LAYER(UpSampling2D)
   explicit UpSampling2D(const IntTuple& size = 2, SpatialOptions options = {}, std::string interpolation = "nearest")
       : UpSampling("UpSampling2D", 2, size, std::move(options), std::move(interpolation)) {}
 };
 class UpSampling3D : public UpSampling {
  public:
+  TAPEGRAD_LAYER(UpSampling3D)
   explicit UpSampling3D(const IntTuple& size = 2, SpatialOptions options = {})
       : UpSampling("UpSampling3D", 3, size, std::move(options), "nearest") {}
 };
@@ -105,6 +109,7 @@ class UpSampling3D : public UpSampling {
 // to keep weight order when switching formats.
 class Flatten : public Layer {
  public:
+  TAPEGRAD_LAYER(Flatten)
   explicit Flatten(SpatialOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
 
@@ -118,6 +123,7 @@ class Flatten : public Layer {
 // Reshapes each sample to target_shape; one extent may be -1.
 class Reshape : public Layer {
  public:
+  TAPEGRAD_LAYER(Reshape)
   explicit Reshape(std::vector<int64_t> target_shape, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
 

@@ -12,6 +12,7 @@ namespace tapegrad {
 
 class Sequential : public Layer {
  public:
+  TAPEGRAD_LAYER(Sequential)
   explicit Sequential(std::initializer_list<LayerRef> layers = {}, LayerOptions options = {});
   explicit Sequential(const std::vector<LayerRef>& layers, LayerOptions options = {});
 

@@ -42,18 +42,21 @@ class SpatialDropout : public Layer {
 
 class SpatialDropout1D : public SpatialDropout {
  public:
+  TAPEGRAD_LAYER(SpatialDropout1D)
   explicit SpatialDropout1D(float rate, SpatialDropoutOptions options = {})
       : SpatialDropout("SpatialDropout1D", 1, rate, std::move(options)) {}
 };
 
 class SpatialDropout2D : public SpatialDropout {
  public:
+  TAPEGRAD_LAYER(SpatialDropout2D)
   explicit SpatialDropout2D(float rate, SpatialDropoutOptions options = {})
       : SpatialDropout("SpatialDropout2D", 2, rate, std::move(options)) {}
 };
 
 class SpatialDropout3D : public SpatialDropout {
  public:
+  TAPEGRAD_LAYER(SpatialDropout3D)
   explicit SpatialDropout3D(float rate, SpatialDropoutOptions options = {})
       : SpatialDropout("SpatialDropout3D", 3, rate, std::move(options)) {}
 };

@@ -12,6 +12,7 @@ namespace tapegrad {
 
 class TimeDistributed : public Layer {
  public:
+  TAPEGRAD_LAYER(TimeDistributed)
   explicit TimeDistributed(LayerRef layer, LayerOptions options = {});
 
   // (time, ...) -> (time, ...inner output for (...)).

@@ -1,0 +1,72 @@
+#pragma once
+// Keras' merge layers: called on a list of inputs (layer({a, b}), symbolic or not). The
+// elementwise ones take inputs of one rank whose dims match or are 1 (broadcast, as Keras);
+// Subtract takes exactly two; Concatenate joins along an axis where the other dims match.
+#include <string>
+#include <vector>
+
+#include "tapegrad/layers/layer.h"
+
+namespace tapegrad {
+
+// Elementwise merges: the inputs combined left to right.
+class ElementwiseMerge : public Layer {
+ public:
+  ElementwiseMerge(std::string type, LayerOptions options);
+  Shape output_shape(const Shape& input_shape) const override;
+
+ protected:
+  bool takes_input_list() const override { return true; }
+  Variable forward(const Variable& x, bool training) override;
+  std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
+  std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
+  virtual Variable combine(const Variable& a, const Variable& b) const = 0;
+  // Applied to the combination of all n inputs (Average divides by n).
+  virtual Variable finish(const Variable& combined, size_t n) const { return combined; }
+  // Subtract takes exactly two inputs; the others any number from one.
+  virtual bool exactly_two() const { return false; }
+};
+
+#define TAPEGRAD_ELEMENTWISE_MERGE(Name)                                          \
+  class Name : public ElementwiseMerge {                                          \
+   public:                                                                        \
+    explicit Name(LayerOptions options = {}) : ElementwiseMerge(#Name, options) {} \
+    TAPEGRAD_LAYER(Name)                                                          \
+                                                                                  \
+   protected:                                                                     \
+    Variable combine(const Variable& a, const Variable& b) const override;       \
+    Variable finish(const Variable& combined, size_t n) const override;          \
+    bool exactly_two() const override;                                            \
+  };
+
+TAPEGRAD_ELEMENTWISE_MERGE(Add)
+TAPEGRAD_ELEMENTWISE_MERGE(Subtract)
+TAPEGRAD_ELEMENTWISE_MERGE(Multiply)
+TAPEGRAD_ELEMENTWISE_MERGE(Average)
+TAPEGRAD_ELEMENTWISE_MERGE(Maximum)
+TAPEGRAD_ELEMENTWISE_MERGE(Minimum)
+#undef TAPEGRAD_ELEMENTWISE_MERGE
+
+struct ConcatenateOptions {
+  int axis = -1;  // counted with the batch dim, as Keras' (0 is the batch and not allowed)
+  std::string name = "";
+};
+
+class Concatenate : public Layer {
+ public:
+  explicit Concatenate(ConcatenateOptions options = {});
+  TAPEGRAD_LAYER(Concatenate)
+  int axis() const { return axis_; }
+  Shape output_shape(const Shape& input_shape) const override;
+
+ protected:
+  bool takes_input_list() const override { return true; }
+  Variable forward(const Variable& x, bool training) override;
+  std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
+  std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
+
+ private:
+  int axis_;
+};
+
+}  // namespace tapegrad

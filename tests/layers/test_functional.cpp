@@ -1,0 +1,182 @@
+// The functional API: Input, layers called on symbolic tensors, merge layers, shared layers,
+// several inputs and outputs, nested models; shapes, names and parameter counts at graph-building
+// time, errors there, values and gradients equal to the same layers called by hand.
+#include <gtest/gtest.h>
+
+#include "../autograd/gradcheck_strength.h"
+#include "../error_matchers.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/rng.h"
+#include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/layers/conv.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/functional.h"
+#include "tapegrad/layers/merge.h"
+#include "tapegrad/layers/pooling.h"
+#include "tapegrad/optim/adam.h"
+
+namespace tg = tapegrad;
+using gradcheck_strength::detects_10_percent_error;
+using gradcheck_strength::passes;
+using tg::Shape;
+using tg::Tensor;
+using tg::Variable;
+using Vars = std::vector<Variable>;
+
+namespace {
+Tensor normal(const Shape& s, uint64_t seed) {
+  tg::Rng rng(seed);
+  return Tensor::randn(s, rng);
+}
+std::vector<std::string> parameter_names(const tg::Layer& l) {
+  std::vector<std::string> names;
+  for (const auto& p : l.parameters()) names.push_back(p->name);
+  return names;
+}
+}  // namespace
+
+// The (and README's) example: two convolutions of one input added, pooled, classified.
+TEST(Functional, TinyResNetHasKerasShapesNamesAndParameterCounts) {
+  auto in = tg::Input({8, 8, 3}, {.name = "image"});
+  EXPECT_EQ(in.shape(), Shape({8, 8, 3}));
+  auto x = tg::Conv2D(16, 3, {.padding = "same"})(in);
+  EXPECT_EQ(x.shape(), Shape({8, 8, 16}));  // known as soon as the layer is called
+  auto y = tg::Add()({x, tg::Conv2D(16, 1)(in)});
+  auto out = tg::Dense(10)(tg::GlobalAveragePooling2D()(y));
+  EXPECT_EQ(out.shape(), Shape({10}));
+  tg::Model model({in}, {out}, "tiny_resnet");
+  EXPECT_EQ(model.name(), "tiny_resnet");
+  EXPECT_EQ(model.type(), "Functional");
+  EXPECT_EQ(model.count_params(), (3 * 3 * 3 * 16 + 16) + (3 * 16 + 16) + (16 * 10 + 10));
+  std::vector<std::string> layers;
+  for (size_t i = 0; i < model.sublayers().size(); ++i) layers.push_back(model.sublayer_name(i));
+  EXPECT_EQ(layers, (std::vector<std::string>{"image", "conv2d", "conv2d_1", "add", "global_average_pooling2d", "dense"}));
+  EXPECT_EQ(parameter_names(model), (std::vector<std::string>{"conv2d/kernel", "conv2d/bias", "conv2d_1/kernel",
+                                                              "conv2d_1/bias", "dense/kernel", "dense/bias"}));
+  EXPECT_EQ(model.output_shape({8, 8, 3}), Shape({10}));
+  const std::string summary = model.summary_string();
+  EXPECT_NE(summary.find("add (Add)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("Total params: 682"), std::string::npos) << summary;
+
+  // The model's output is the same layers called by hand, to the bit.
+  const Tensor batch = normal({2, 8, 8, 3}, 1);
+  const Variable got = model(Variable(batch));
+  auto& a = *model.get_layer("conv2d");
+  auto& b = *model.get_layer("conv2d_1");
+  auto& pool = *model.get_layer("global_average_pooling2d");
+  auto& dense = *model.get_layer("dense");
+  const Variable want = dense(pool(tg::add(a(Variable(batch)), b(Variable(batch)))));
+  EXPECT_EQ(got.shape(), Shape({2, 10}));
+  EXPECT_EQ(got.value().to_vector(), want.value().to_vector());
+}
+
+// A siamese pair: one Dense called on two inputs is one layer with one set of weights, whose
+// gradient is the sum over both calls.
+TEST(Functional, SharedLayerHasOneSetOfWeightsAndSumsItsGradients) {
+  auto tower = std::make_shared<tg::Dense>(4, tg::DenseOptions{.activation = "tanh"});
+  auto left = tg::Input({3}, {.name = "left"}), right = tg::Input({3}, {.name = "right"});
+  auto diff = tg::Subtract()({(*tower)(left), (*tower)(right)});
+  tg::Model model({left, right}, {diff}, "siamese");
+  EXPECT_EQ(model.count_params(), 3 * 4 + 4);
+  EXPECT_EQ(parameter_names(model), (std::vector<std::string>{"dense/kernel", "dense/bias"}));
+
+  const Tensor x1 = normal({5, 3}, 2), x2 = normal({5, 3}, 3);
+  tg::sum(model({Variable(x1), Variable(x2)})[0]).backward();
+  const Tensor got = tower->parameters()[0]->var.grad();
+  tower->parameters()[0]->var.zero_grad();
+  tg::sum(tg::sub((*tower)(Variable(x1)), (*tower)(Variable(x2)))).backward();
+  EXPECT_EQ(got.to_vector(), tower->parameters()[0]->var.grad().to_vector());
+  EXPECT_GT(tg::sum(tg::abs(got)).item(), 0.0f);
+}
+
+// Gradcheck through a graph with every elementwise merge, a concatenation and a shared layer.
+TEST(Functional, GradientsThroughMergesAndASharedLayerPassGradcheck) {
+  auto shared = std::make_shared<tg::Dense>(3, tg::DenseOptions{.activation = "tanh"});
+  auto a = tg::Input({2}), b = tg::Input({2});
+  auto sa = (*shared)(a), sb = (*shared)(b);
+  auto merged = tg::Concatenate()({tg::Add()({sa, sb}), tg::Multiply()({sa, sb}), tg::Average()({sa, sb, sa}),
+                                   tg::Maximum()({sa, sb}), tg::Minimum()({sa, sb}), tg::Subtract()({sa, sb})});
+  EXPECT_EQ(merged.shape(), Shape({18}));
+  auto model = std::make_shared<tg::Model>(std::vector{a, b}, std::vector{tg::Dense(1)(merged)});
+  const auto f = [model](const Vars& v) { return (*model)(v)[0]; };
+  const Tensor x1 = normal({4, 2}, 4), x2 = normal({4, 2}, 5);
+  EXPECT_TRUE(passes(f, {x1, x2}));
+  EXPECT_TRUE(detects_10_percent_error(f, {x1, x2}));
+}
+
+TEST(Functional, MaximumAndMinimumOpsPassGradcheckAndBroadcast) {
+  // Values kept apart so that finite differences never cross a tie.
+  const Tensor a = Tensor::from({2, 3}, {0.1f, 2.0f, -1.0f, 3.0f, -2.0f, 0.5f});
+  const Tensor b = Tensor::from({1, 3}, {1.0f, 0.0f, -0.2f});
+  for (bool max : {true, false}) {
+    const auto f = [max](const Vars& v) { return max ? tg::maximum(v[0], v[1]) : tg::minimum(v[0], v[1]); };
+    EXPECT_TRUE(passes(f, {a, b})) << max;
+    EXPECT_TRUE(detects_10_percent_error(f, {a, b})) << max;
+  }
+  EXPECT_EQ(tg::maximum(Variable(a), Variable(b)).value().to_vector(),
+            (std::vector<float>{1.0f, 2.0f, -0.2f, 3.0f, 0.0f, 0.5f}));
+}
+
+TEST(Functional, SeveralOutputsAndANestedModel) {
+  auto in = tg::Input({6});
+  auto h = tg::Dense(5, {.activation = "relu"})(in);
+  auto inner = std::make_shared<tg::Model>(std::vector{in}, std::vector{tg::Dense(2)(h), tg::Dense(3)(h)}, "heads");
+  // One input in a list: a braced {x} alone would pick the one-Variable call.
+  const auto outs = (*inner)(std::vector<Variable>{Variable(normal({4, 6}, 6))});
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_EQ(outs[0].shape(), Shape({4, 2}));
+  EXPECT_EQ(outs[1].shape(), Shape({4, 3}));
+  EXPECT_ERROR(inner->output_shape({6}), {"heads", "2 outputs"});
+
+  // A one-output model inside another, as a layer: its weights are listed under its name.
+  auto in2 = tg::Input({4});
+  auto body = std::make_shared<tg::Model>(std::vector{in2}, std::vector{tg::Dense(6)(in2)}, "body");
+  auto outer_in = tg::Input({4});
+  tg::Model outer({outer_in}, {tg::Dense(1)((*body)(outer_in))}, "outer");
+  EXPECT_EQ(outer.count_params(), (4 * 6 + 6) + (6 + 1));
+  EXPECT_EQ(parameter_names(outer), (std::vector<std::string>{"body/dense/kernel", "body/dense/bias", "dense/kernel", "dense/bias"}));
+  EXPECT_EQ(outer(Variable(normal({3, 4}, 7))).shape(), Shape({3, 1}));
+}
+
+// Bad graphs fail while they are built, naming the layer and the shapes.
+TEST(Functional, ErrorsAtGraphBuildingTime) {
+  auto a = tg::Input({3}, {.name = "a"}), b = tg::Input({5}, {.name = "b"});
+  auto da = tg::Dense(4)(a);
+  EXPECT_ERROR(tg::Add()({da, b}), {"Add", "(None, 4)", "(None, 5)"});
+  EXPECT_ERROR(tg::Add()({da, tg::Input({2, 4})}), {"Add", "one rank"});
+  EXPECT_ERROR(tg::Subtract()({da, da, da}), {"Subtract", "exactly 2 inputs"});
+  EXPECT_ERROR(tg::Concatenate()({tg::Input({2, 3}), tg::Input({4, 5})}), {"Concatenate", "(None, 2, 3)", "(None, 4, 5)"});
+  EXPECT_ERROR(tg::Concatenate({.axis = 0})({a, a}), {"Concatenate", "axis 0"});
+  EXPECT_ERROR(tg::Conv2D(2, 3)(a), {"Conv2D", "(None, 3)"});
+  EXPECT_ERROR(tg::Add()(Variable(normal({2, 3}, 1))), {"Add", "list"});
+  EXPECT_ERROR(tg::Model({a}, {tg::Add()({da, tg::Dense(4)(b)})}), {"Input 'b'", "not among the model's inputs"});
+  EXPECT_ERROR(tg::Model({da}, {da}), {"must be tg::Input"});
+  EXPECT_ERROR(tg::Model({a, a}, {da}), {"listed twice"});
+  tg::Dense on_the_stack(2);
+  EXPECT_ERROR(on_the_stack(a), {"Dense", "std::make_shared<Dense>"});
+  tg::Model model({a}, {da});
+  EXPECT_ERROR(model(Variable(normal({2, 5}, 1))), {"input 0", "(None, 3)", "(None, 5)"});
+  EXPECT_ERROR(model({Variable(normal({2, 3}, 1)), Variable(normal({2, 3}, 1))}), {"takes 1 inputs, got 2"});
+}
+
+// A two-branch model learns a target that needs both branches (Adam, raw loop).
+TEST(Functional, TwoInputModelLearns) {
+  auto a = tg::Input({4}), b = tg::Input({4});
+  auto h = tg::Concatenate()({tg::Dense(8, {.activation = "tanh"})(a), tg::Dense(8, {.activation = "tanh"})(b)});
+  tg::Model model({a, b}, {tg::Dense(1)(h)});
+  const Tensor xa = normal({64, 4}, 8), xb = normal({64, 4}, 9);
+  Tensor target = Tensor::zeros({64, 1});
+  for (int64_t i = 0; i < 64; ++i) target.data()[i] = xa.data()[i * 4] - 0.5f * xb.data()[i * 4 + 1];
+  tg::Adam opt(model.parameters(), {.learning_rate = 0.02f});
+  auto loss = [&] {
+    const Variable d = tg::sub(model({Variable(xa), Variable(xb)})[0], Variable(target));
+    return tg::mean(tg::mul(d, d));
+  };
+  const float first = loss().value().item();
+  for (int step = 0; step < 200; ++step) {
+    opt.zero_grad();
+    loss().backward();
+    opt.step();
+  }
+  EXPECT_LT(loss().value().item(), 0.05f * first);
+}
