@@ -61,7 +61,8 @@ SymbolicTensor Layer::call_symbolic(std::shared_ptr<Layer> self, const std::vect
     out = outs[0];
     if (!built_) mark_built(out);
   }
-  return SymbolicTensor(std::make_shared<const GraphNode>(GraphNode{std::move(self), inputs, out}));
+  const int call_index = graph_calls_++;
+  return SymbolicTensor(std::make_shared<const GraphNode>(GraphNode{std::move(self), inputs, out, call_index}));
 }
 
 // ---- Input ----
@@ -130,6 +131,7 @@ Model::Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> out
   std::unordered_set<const Layer*> registered;
   for (const GraphNode* n : order_)
     if (registered.insert(n->layer.get()).second) register_layer(n->layer);
+  count_graph_calls_from(1);
   if (inputs_.size() == 1 && outputs_.size() == 1)
     build(inputs_[0].shape());  // a model of one input and output is also a layer of one input
   else

@@ -41,6 +41,7 @@ Layer::Layer(Layer&& o) noexcept
       input_shape_(std::move(o.input_shape_)),
       output_shape_(std::move(o.output_shape_)),
       has_output_shape_(o.has_output_shape_),
+      graph_calls_(o.graph_calls_),
       weights_(std::move(o.weights_)),
       sublayers_(std::move(o.sublayers_)),
       sublayer_names_(std::move(o.sublayer_names_)),
@@ -83,9 +84,11 @@ void Layer::add_named_sublayer(const std::string& given, std::shared_ptr<Layer> 
   std::string name = !given.empty() ? given : layer->name_given_ ? layer->name_ : std::string();
   if (name.empty()) {
     // Automatic: the type's name, numbered among this layer's children ("dense", "dense_1", ...).
-    const std::string base = automatic_layer_name(layer->type());
-    name = base;
-    for (int n = 1; taken(name); ++n) name = base + "_" + std::to_string(n);
+    // Inputs as Keras 2 names them: "input_1", "input_2", ...
+    const bool input = layer->type() == "InputLayer";
+    const std::string base = input ? "input" : automatic_layer_name(layer->type());
+    name = input ? base + "_1" : base;
+    for (int n = input ? 2 : 1; taken(name); ++n) name = base + "_" + std::to_string(n);
   } else if (name.find('/') != std::string::npos) {
     fail(label(), "sub-layer name '" + name + "' contains '/', which separates the parts of a path");
   } else if (taken(name)) {

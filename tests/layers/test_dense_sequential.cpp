@@ -116,9 +116,10 @@ TEST(Sequential, SummaryPrintsKerasTable) {
       " hidden (Dense)              (None, 64)                50240     \n"
       "                                                                 \n"
       " logits (Dense)              (None, 10)                650       \n"
+      "                                                                 \n"
       "=================================================================\n"
-      "Total params: 50,890 (198.79 KB)\n"
-      "Trainable params: 50,240 (196.25 KB)\n"
+      "Total params: 50890 (198.79 KB)\n"
+      "Trainable params: 50240 (196.25 KB)\n"
       "Non-trainable params: 650 (2.54 KB)\n"
       "_________________________________________________________________\n";
   EXPECT_EQ(model.summary_string(), expected);

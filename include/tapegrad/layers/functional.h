@@ -38,15 +38,17 @@ class SymbolicTensor {
 };
 
 // One call of a layer: the layer, the symbolic tensors it was called on (none for an Input),
-// and the shape of its output (without batch).
+// the shape of its output (without batch), and which call of the layer it is (Keras' node index:
+// "conv2d[1][0]" in a summary is conv2d's second call).
 struct GraphNode {
   std::shared_ptr<Layer> layer;
   std::vector<SymbolicTensor> inputs;
   Shape shape;
+  int call_index = 0;
 };
 
 struct InputOptions {
-  std::string name = "";  // empty: "input_layer", numbered in the model ("input_layer_1")
+  std::string name = "";  // empty: "input_1", "input_2", ... in the model, as Keras 2 names them
 };
 
 // Keras' keras.Input: a symbolic batch of `shape` (without the batch dim).
@@ -82,6 +84,10 @@ class Model : public Layer {
   const std::vector<SymbolicTensor>& outputs() const { return outputs_; }
   // A model of one input and one output: its output shape (the input must be the Input's).
   Shape output_shape(const Shape& input_shape) const override;
+  // Keras 2.15's table: its layers in Keras' order (by depth from the inputs), and, unless the
+  // graph is a plain chain, the "Connected to" column.
+  void summary(std::ostream& os) const override;
+  using Layer::summary;
 
  protected:
   Variable forward(const Variable& x, bool training) override;

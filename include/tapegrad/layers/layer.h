@@ -102,7 +102,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // Keras' table: each direct sub-layer once (name and type, output shape, parameter count), then
   // the totals (shared weights counted once). Needs a built layer.
-  void summary(std::ostream& os) const;
+  // A graph Model prints Keras' graph table instead ("Connected to"), unless it is a plain chain.
+  virtual void summary(std::ostream& os) const;
   void summary() const;
   std::string summary_string() const;
 
@@ -188,6 +189,11 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Adds a scalar penalty to this call's losses().
   void add_loss(const Variable& penalty);
 
+  // summary()'s line naming the dtype policies, when any is not float32.
+  void print_dtype_policies(std::ostream& os) const;
+  // Models count the nodes of their graph from 1: node 0 is the model's own (Keras' numbering).
+  void count_graph_calls_from(int first) { graph_calls_ = first; }
+
   // "Dense 'block1/dense'", the prefix of this layer's error messages.
   std::string label() const { return type_ + " '" + path() + "'"; }
 
@@ -202,6 +208,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   Shape input_shape_;
   Shape output_shape_;           // for input_shape_, as found by build() or the first call
   bool has_output_shape_ = false;
+  int graph_calls_ = 0;          // symbolic calls so far: the next node's index (Keras' node_index)
   std::vector<ParameterPtr> weights_;
   std::vector<std::shared_ptr<Layer>> sublayers_;
   std::vector<std::string> sublayer_names_;
