@@ -25,6 +25,8 @@ void usage(std::ostream& os, const std::string& program, const std::string& desc
      << "  --no-augment        no random crops/flips\n"
      << "  --profile           print the time spent in each op at the end\n"
      << "  --mixed-precision   Keras' mixed_bfloat16 policy: float32 weights, bf16 products\n"
+     << (d.model.empty() ? "" : "  --model NAME        which network (default: " + d.model + ")\n")
+     << (d.model.empty() ? "" : "  --dot FILE          write the model's graph to FILE (Graphviz DOT) and stop\n")
      << "  --help              this text\n";
 }
 
@@ -63,6 +65,8 @@ Args parse_args(int argc, char** argv, Args a, const std::string& program, const
       else if (flag == "--train-limit") a.train_limit = to_int(flag, v);
       else if (flag == "--test-limit") a.test_limit = to_int(flag, v);
       else if (flag == "--seed") a.seed = static_cast<uint64_t>(to_int(flag, v));
+      else if (flag == "--model" && !defaults.model.empty()) a.model = v;
+      else if (flag == "--dot" && !defaults.model.empty()) a.dot = v;
       else throw std::invalid_argument("unknown option " + flag);
     }
     if (a.epochs < 1 || a.batch_size < 1) throw std::invalid_argument("--epochs and --batch-size must be positive");

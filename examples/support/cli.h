@@ -22,6 +22,8 @@ struct Args {
   bool augment = true;
   bool profile = false;
   bool mixed_precision = false;  // build the model under Keras' mixed_bfloat16 policy
+  std::string model;             // programs with several networks: which one
+  std::string dot;               // write the model's graph there (Graphviz DOT); empty: none
 };
 
 // Parses argv over `defaults`; prints usage and exits on --help (0) or a bad argument (2).

@@ -201,3 +201,31 @@ TEST(Examples, ResumingWithOtherLoaderOptionsSaysWhichChanged) {
   EXPECT_NE(out3.find("stopped after 30 steps"), std::string::npos) << "20 saved + 10 more:\n" << out3;
   fs::remove_all(dir);
 }
+
+// The functional-API programs: each model's summary and graph without data; the siamese pair
+// (two inputs, one shared tower) learns on a short budget.
+TEST(Examples, FunctionalModelsPrintTheirGraphs) {
+  const fs::path dir = temp_dir("functional");
+  for (const char* model : {"toy_resnet", "resnet20", "inception", "siamese"}) {
+    const fs::path dot = dir / (std::string(model) + ".dot");
+    auto [rc, out] = run(kBin + "/functional --model " + model + " --dot " + dot.string());
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("Connected to"), std::string::npos) << out;
+    std::ifstream in(dot);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.rfind("digraph \"" + std::string(model) + "\"", 0), 0u) << text;
+  }
+  auto [rc, out] = run(kBin + "/functional --model lenet");
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("--model must be toy_resnet, resnet20, inception or siamese"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+TEST(Examples, FunctionalSiamesePairLearns) {
+  if (!fs::exists(td::kFashionMnistDir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
+  auto [rc, out] = run(kBin + "/functional --model siamese --steps 150 --threads 2");
+  ASSERT_EQ(rc, 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("test pair accuracy: ([0-9.]+)"))) << out;
+  EXPECT_GT(std::stod(m[1]), 0.75) << out;  // chance is 0.5
+}

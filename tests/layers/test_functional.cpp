@@ -214,3 +214,35 @@ TEST(Functional, SummaryIsKerasTableForTheGuidesModels) {
   tg::Model siamese({left, right}, {tg::Subtract()({(*tower)(left), (*tower)(right)})}, "siamese");
   EXPECT_EQ(siamese.summary_string(), expected.at("siamese").get<std::string>());
 }
+
+// to_dot(): Keras' plot_model graph (record nodes "name|Class", one edge per connection).
+TEST(Functional, ToDotDrawsEveryLayerAndConnection) {
+  auto in = tg::Input({8, 8, 3}, {.name = "image"});
+  auto x = tg::Conv2D(16, 3, {.padding = "same"})(in);
+  auto y = tg::Add()({x, tg::Conv2D(16, 1)(in)});
+  tg::Model model({in}, {tg::Dense(10)(tg::GlobalAveragePooling2D()(y))}, "tiny_resnet");
+  EXPECT_EQ(model.to_dot(),
+            "digraph \"tiny_resnet\" {\n"
+            "  graph [rankdir=TB];\n"
+            "  node [shape=record];\n"
+            "  \"image\" [label=\"image|InputLayer\"];\n"
+            "  \"conv2d\" [label=\"conv2d|Conv2D\"];\n"
+            "  \"conv2d_1\" [label=\"conv2d_1|Conv2D\"];\n"
+            "  \"add\" [label=\"add|Add\"];\n"
+            "  \"global_average_pooling2d\" [label=\"global_average_pooling2d|GlobalAveragePooling2D\"];\n"
+            "  \"dense\" [label=\"dense|Dense\"];\n"
+            "  \"image\" -> \"conv2d\";\n"
+            "  \"image\" -> \"conv2d_1\";\n"
+            "  \"conv2d\" -> \"add\";\n"
+            "  \"conv2d_1\" -> \"add\";\n"
+            "  \"add\" -> \"global_average_pooling2d\";\n"
+            "  \"global_average_pooling2d\" -> \"dense\";\n"
+            "}\n");
+  const std::string shapes = model.to_dot({.show_shapes = true, .rankdir = "LR"});
+  EXPECT_NE(shapes.find("graph [rankdir=LR]"), std::string::npos) << shapes;
+  EXPECT_NE(shapes.find("\"add\" [label=\"{add|Add}|{input:|output:}|{{[(None, 8, 8, 16), (None, 8, 8, 16)]}|{(None, 8, 8, 16)}}\"]"),
+            std::string::npos)
+      << shapes;
+  EXPECT_NE(shapes.find("{{[(None, 8, 8, 3)]}|{[(None, 8, 8, 3)]}}"), std::string::npos) << shapes;
+  EXPECT_ERROR(model.to_dot({.rankdir = "up"}), {"to_dot", "rankdir"});
+}

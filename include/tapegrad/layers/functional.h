@@ -47,6 +47,13 @@ struct GraphNode {
   int call_index = 0;
 };
 
+// What to_dot() draws, as Keras' plot_model.
+struct DotOptions {
+  bool show_shapes = false;       // each layer's input and output shapes
+  bool show_layer_names = true;
+  std::string rankdir = "TB";     // "TB" top to bottom, "LR" left to right
+};
+
 struct InputOptions {
   std::string name = "";  // empty: "input_1", "input_2", ... in the model, as Keras 2 names them
 };
@@ -88,6 +95,9 @@ class Model : public Layer {
   // graph is a plain chain, the "Connected to" column.
   void summary(std::ostream& os) const override;
   using Layer::summary;
+  // The graph in Graphviz's DOT language, as Keras' plot_model draws it (a record per layer,
+  // "name|Class", an edge per connection): `dot -Tpng model.dot -o model.png`.
+  std::string to_dot(const DotOptions& options = {}) const;
 
  protected:
   Variable forward(const Variable& x, bool training) override;
