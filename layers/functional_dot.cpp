@@ -22,7 +22,7 @@ std::string escaped(const std::string& s) {
 }
 }  // namespace
 
-std::string Model::to_dot(const DotOptions& options) const {
+std::string Model::to_dot(const ToDotOptions& options) const {
   if (options.rankdir != "TB" && options.rankdir != "LR" && options.rankdir != "BT" && options.rankdir != "RL")
     fail(label(), "to_dot: rankdir must be \"TB\", \"LR\", \"BT\" or \"RL\", got \"" + options.rankdir + "\"");
   const graph_order::KerasOrder order = graph_order::keras_order(inputs_, outputs_);

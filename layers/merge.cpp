@@ -102,4 +102,67 @@ std::vector<Variable> Concatenate::forward_list(const std::vector<Variable>& inp
   return {concat(inputs, axis_ < 0 ? axis_ + rank : axis_)};
 }
 
+Dot::Dot(DotOptions options) : Layer("Dot", options.name), options_(std::move(options)) {
+  if (options_.axes.size() == 1) options_.axes.push_back(options_.axes[0]);
+  if (options_.axes.size() != 2)
+    fail(label(), "axes must be one axis or two (one per input), got " + std::to_string(options_.axes.size()));
+}
+
+Shape Dot::output_shape(const Shape& input_shape) const {
+  fail(label(), "takes a list of two inputs (layer({a, b})); it was given one input of shape " + with_batch_str(input_shape));
+}
+
+Variable Dot::forward(const Variable& x, bool) {
+  fail(label(), "takes a list of two inputs (layer({a, b})); it was given one input of shape " + x.shape().str());
+}
+
+std::pair<int, int> Dot::axes_for(int rank_a, int rank_b) const {
+  const int a = options_.axes[0] < 0 ? options_.axes[0] + rank_a : options_.axes[0];
+  const int b = options_.axes[1] < 0 ? options_.axes[1] + rank_b : options_.axes[1];
+  return {a, b};
+}
+
+std::vector<Shape> Dot::output_shapes_list(const std::vector<Shape>& shapes) const {
+  if (shapes.size() != 2) fail(label(), "takes exactly 2 inputs, got " + std::to_string(shapes.size()) + ": " + shapes_str(shapes));
+  const int ra = shapes[0].rank() + 1, rb = shapes[1].rank() + 1;  // with the batch dim
+  if (ra > 3 || rb > 3)
+    fail(label(), "takes inputs of rank 2 or 3 (with the batch dim), got " + shapes_str(shapes));
+  const auto [a, b] = axes_for(ra, rb);
+  if (a <= 0 || a >= ra || b <= 0 || b >= rb)
+    fail(label(), "axes {" + std::to_string(options_.axes[0]) + ", " + std::to_string(options_.axes[1]) +
+                      "} are not non-batch axes of inputs " + shapes_str(shapes));
+  if (shapes[0][a - 1] != shapes[1][b - 1])
+    fail(label(), "incompatible input shapes: axis values " + std::to_string(shapes[0][a - 1]) +
+                      " != " + std::to_string(shapes[1][b - 1]) + ". Full input shapes: " + shapes_str(shapes));
+  // Keras' compute_output_shape: each shape without its summed axis, the second also without
+  // its batch; a lone batch dim gets a 1.
+  std::vector<int64_t> out;
+  for (int d = 0; d < shapes[0].rank(); ++d)
+    if (d != a - 1) out.push_back(shapes[0][d]);
+  for (int d = 0; d < shapes[1].rank(); ++d)
+    if (d != b - 1) out.push_back(shapes[1][d]);
+  if (out.empty()) out.push_back(1);
+  return {Shape(out)};
+}
+
+std::vector<Variable> Dot::forward_list(const std::vector<Variable>& inputs, bool) {
+  Variable x = inputs[0], y = inputs[1];
+  const int64_t batch = x.dim(0);
+  const auto [a, b] = axes_for(x.rank(), y.rank());
+  if (options_.normalize) {  // tf.linalg.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
+    const Variable floor(Tensor::scalar(1e-12f));
+    x = div(x, sqrt(maximum(sum(mul(x, x), {a}, true), floor)));
+    y = div(y, sqrt(maximum(sum(mul(y, y), {b}, true), floor)));
+  }
+  // As one batched product: x to (batch, rows, n) with its summed axis last, y to (batch, n, cols).
+  if (x.rank() == 3 && a == 1) x = permute(x, {0, 2, 1});
+  if (y.rank() == 3 && b == 2) y = permute(y, {0, 2, 1});
+  const int64_t n = x.dim(-1);
+  const Variable product = matmul(reshape(x, {batch, -1, n}), reshape(y, {batch, n, -1}));
+  std::vector<int64_t> out{batch};
+  const Shape per_sample = output_shapes_list({inputs[0].shape().drop(0, 1), inputs[1].shape().drop(0, 1)})[0];
+  for (int64_t d : per_sample) out.push_back(d);
+  return {reshape(product, out)};
+}
+
 }  // namespace tapegrad

@@ -6,6 +6,7 @@
 #include "../autograd/gradcheck_strength.h"
 #include "../error_matchers.h"
 #include "../json_data.h"
+#include "../temp_dir.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor_ops.h"
@@ -16,6 +17,7 @@
 #include "tapegrad/layers/merge.h"
 #include "tapegrad/layers/pooling.h"
 #include "tapegrad/optim/adam.h"
+#include "tapegrad/train/checkpoint.h"
 
 namespace tg = tapegrad;
 using gradcheck_strength::detects_10_percent_error;
@@ -245,4 +247,83 @@ TEST(Functional, ToDotDrawsEveryLayerAndConnection) {
       << shapes;
   EXPECT_NE(shapes.find("{{[(None, 8, 8, 3)]}|{[(None, 8, 8, 3)]}}"), std::string::npos) << shapes;
   EXPECT_ERROR(model.to_dot({.rankdir = "up"}), {"to_dot", "rankdir"});
+}
+
+// Dot: batchwise dot products (keras.backend.batch_dot), against loops; cosine with normalize.
+TEST(Functional, DotMatchesLoopsAndPassesGradcheck) {
+  const Tensor a = normal({3, 4}, 11), b = normal({3, 4}, 12);
+  const Variable d = tg::Dot({.axes = {1}})({Variable(a), Variable(b)});
+  ASSERT_EQ(d.shape(), Shape({3, 1}));
+  const Variable cos = tg::Dot({.axes = {1}, .normalize = true})({Variable(a), Variable(b)});
+  for (int64_t i = 0; i < 3; ++i) {
+    double dot = 0, na = 0, nb = 0;
+    for (int64_t k = 0; k < 4; ++k) {
+      dot += a.at({i, k}) * b.at({i, k});
+      na += a.at({i, k}) * a.at({i, k});
+      nb += b.at({i, k}) * b.at({i, k});
+    }
+    EXPECT_NEAR(d.value().at({i, 0}), dot, 1e-5);
+    EXPECT_NEAR(cos.value().at({i, 0}), dot / std::sqrt(na * nb), 1e-5);
+  }
+  // (batch, 2, 4) . (batch, 5, 4) over the last axes -> (batch, 2, 5); over axis 1 of (batch, 4, 2)
+  // and (batch, 4, 5) -> (batch, 2, 5) as well.
+  const Tensor x = normal({3, 2, 4}, 13), y = normal({3, 5, 4}, 14);
+  const Variable last = tg::Dot({.axes = {2, 2}})({Variable(x), Variable(y)});
+  ASSERT_EQ(last.shape(), Shape({3, 2, 5}));
+  const Tensor xt = tg::permute(x, {0, 2, 1}), yt = tg::permute(y, {0, 2, 1});
+  const Variable first = tg::Dot({.axes = {1, 1}})({Variable(xt), Variable(yt)});
+  ASSERT_EQ(first.shape(), Shape({3, 2, 5}));
+  for (int64_t n = 0; n < 3; ++n)
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 5; ++j) {
+        double want = 0;
+        for (int64_t k = 0; k < 4; ++k) want += x.at({n, i, k}) * y.at({n, j, k});
+        EXPECT_NEAR(last.value().at({n, i, j}), want, 1e-5);
+        EXPECT_NEAR(first.value().at({n, i, j}), want, 1e-5);
+      }
+  for (bool normalize : {false, true}) {
+    const auto f = [normalize](const Vars& v) { return tg::Dot({.axes = {2, 1}, .normalize = normalize})(v); };
+    EXPECT_TRUE(passes(f, {x, normal({3, 4, 5}, 15)})) << normalize;
+    EXPECT_TRUE(detects_10_percent_error(f, {x, normal({3, 4, 5}, 15)})) << normalize;
+  }
+  auto p = tg::Input({4}), q = tg::Input({6});
+  EXPECT_ERROR(tg::Dot({.axes = {1}})({p, q}), {"Dot", "axis values 4 != 6", "(None, 4)", "(None, 6)"});
+  EXPECT_ERROR(tg::Dot({.axes = {1}})({p, p, p}), {"Dot", "exactly 2 inputs"});
+  EXPECT_ERROR(tg::Dot({.axes = {0}})({p, p}), {"Dot", "non-batch axes"});
+  EXPECT_ERROR(tg::Dot({.axes = {1, 1, 1}}), {"Dot", "one axis or two"});
+  EXPECT_EQ(tg::Dot({.axes = {1}})({p, p}).shape(), Shape({1}));
+}
+
+// A graph model checkpoints as any layer: a second model built by the same code has the same
+// names, loads the weights strictly and computes the same outputs; Adam's state resumes too.
+TEST(Functional, CheckpointsLoadIntoAModelBuiltTheSameWay) {
+  auto build = [] {
+    auto a = tg::Input({4}), b = tg::Input({4});
+    auto shared = std::make_shared<tg::Dense>(3, tg::DenseOptions{.activation = "tanh"});
+    auto h = tg::Concatenate()({(*shared)(a), (*shared)(b), tg::Dense(2)(a)});
+    return std::make_shared<tg::Model>(std::vector{a, b}, std::vector{tg::Dense(1)(h)}, "pair");
+  };
+  auto first = build(), second = build();
+  const Tensor xa = normal({5, 4}, 21), xb = normal({5, 4}, 22);
+  tg::Adam opt(first->parameters());
+  for (int i = 0; i < 3; ++i) {
+    opt.zero_grad();
+    tg::sum((*first)({Variable(xa), Variable(xb)})[0]).backward();
+    opt.step();
+  }
+  const auto dir = tg::testing::temp_dir("functional_checkpoint");
+  const std::string path = (dir / "pair.ckpt").string();
+  tg::save_checkpoint(path, {.model = first.get(), .optimizer = &opt});
+  tg::Adam opt2(second->parameters());
+  tg::load_checkpoint(path, {.model = second.get(), .optimizer = &opt2});
+  EXPECT_EQ((*first)({Variable(xa), Variable(xb)})[0].value().to_vector(),
+            (*second)({Variable(xa), Variable(xb)})[0].value().to_vector());
+  for (auto* o : {&opt, &opt2}) {  // one more step each: the same moments give the same weights
+    o->zero_grad();
+    tg::Model& m = o == &opt ? *first : *second;
+    tg::sum(m({Variable(xa), Variable(xb)})[0]).backward();
+    o->step();
+  }
+  EXPECT_EQ(first->get_weights().back().to_vector(), second->get_weights().back().to_vector());
+  std::filesystem::remove_all(dir);
 }

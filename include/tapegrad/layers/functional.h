@@ -48,7 +48,7 @@ struct GraphNode {
 };
 
 // What to_dot() draws, as Keras' plot_model.
-struct DotOptions {
+struct ToDotOptions {
   bool show_shapes = false;       // each layer's input and output shapes
   bool show_layer_names = true;
   std::string rankdir = "TB";     // "TB" top to bottom, "LR" left to right
@@ -97,7 +97,7 @@ class Model : public Layer {
   using Layer::summary;
   // The graph in Graphviz's DOT language, as Keras' plot_model draws it (a record per layer,
   // "name|Class", an edge per connection): `dot -Tpng model.dot -o model.png`.
-  std::string to_dot(const DotOptions& options = {}) const;
+  std::string to_dot(const ToDotOptions& options = {}) const;
 
  protected:
   Variable forward(const Variable& x, bool training) override;

@@ -3,6 +3,7 @@
 // elementwise ones take inputs of one rank whose dims match or are 1 (broadcast, as Keras);
 // Subtract takes exactly two; Concatenate joins along an axis where the other dims match.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tapegrad/layers/layer.h"
@@ -67,6 +68,33 @@ class Concatenate : public Layer {
 
  private:
   int axis_;
+};
+
+struct DotOptions {
+  std::vector<int> axes = {-1, -1};  // the axis of each input that is summed over (with the batch dim;
+                                     // one value for both: {1})
+  bool normalize = false;            // L2-normalize along those axes first: the cosine similarity
+  std::string name = "";
+};
+
+// Keras' Dot: the batchwise dot product of two inputs along one axis each (keras.backend.batch_dot).
+// (batch, n) . (batch, n) -> (batch, 1); (batch, a, n) . (batch, b, n) with axes 2 -> (batch, a, b).
+class Dot : public Layer {
+ public:
+  explicit Dot(DotOptions options = {});
+  TAPEGRAD_LAYER(Dot)
+  Shape output_shape(const Shape& input_shape) const override;
+
+ protected:
+  bool takes_input_list() const override { return true; }
+  Variable forward(const Variable& x, bool training) override;
+  std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
+  std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
+
+ private:
+  DotOptions options_;
+  // The two inputs' summed axes, counted with the batch dim, for inputs of these ranks.
+  std::pair<int, int> axes_for(int rank_a, int rank_b) const;
 };
 
 }  // namespace tapegrad
