@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "tapegrad/layers/functional.h"
 #include "tapegrad/layers/layer.h"
 #include "tapegrad/optim/optimizer.h"
 #include "tapegrad/train/callback.h"
@@ -45,10 +46,30 @@ struct FitOptions {
   // 0 silent, 1 progress bar (a line per epoch when not a terminal), 2 one line per epoch.
   int verbose = 1;
   ProgressBarOptions progress = {};  // where and how the progress prints (tests capture it)
+  // Validation data of a model of several inputs or outputs: one tensor per input, one per output.
+  std::vector<Tensor> validation_inputs = {};
+  std::vector<Tensor> validation_targets = {};
 };
 
 History fit(Layer& model, Optimizer& optimizer, const losses::Loss& loss, const Tensor& x, const Tensor& y,
             FitOptions options = {});
+
+// The loss of one output of a graph Model (tg::Model with several outputs, or inputs): by position
+// (the outputs in order), or by `output`, the name of the layer that makes it. Outputs left out
+// have no loss (as Keras allows). `weight` is Keras' loss_weights; `metrics` are this output's.
+struct OutputLoss {
+  std::string output = "";
+  const losses::Loss* loss = nullptr;
+  float weight = 1.0f;
+  std::vector<MetricPtr> metrics = {};
+};
+
+// Keras' fit for several inputs and outputs: x holds one tensor per model input, y one per output
+// (undefined where an output has no loss). The loss is the weighted sum over the outputs (plus
+// model.losses()); the logs hold "loss", "<output>_loss" per output (unweighted, as Keras) and
+// "<output>_<metric>". class_weight and FitOptions::metrics are for one-output models only.
+History fit(Model& model, Optimizer& optimizer, const std::vector<OutputLoss>& losses, const std::vector<Tensor>& x,
+            const std::vector<Tensor>& y, FitOptions options = {});
 
 struct EvaluateOptions {
   int64_t batch_size = 32;
@@ -60,5 +81,10 @@ Logs evaluate(Layer& model, const losses::Loss& loss, const Tensor& x, const Ten
 
 // The model's outputs for x, batch by batch, in inference mode, concatenated along axis 0.
 Tensor predict(Layer& model, const Tensor& x, int64_t batch_size = 32);
+
+// The same for several inputs and outputs: the logs of fit's, one tensor per output.
+Logs evaluate(Model& model, const std::vector<OutputLoss>& losses, const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+              EvaluateOptions options = {});
+std::vector<Tensor> predict(Model& model, const std::vector<Tensor>& x, int64_t batch_size = 32);
 
 }  // namespace tapegrad
