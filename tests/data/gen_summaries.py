@@ -121,6 +121,27 @@ siamese = [
 ]
 summaries["siamese"] = print_summary("siamese", siamese, 16, 0, False)
 
+# The guide's ticket classifier (three inputs, two outputs) with Conv1D + GlobalMaxPooling1D in
+# place of its LSTM(128) and LSTM(32). Keras' order: by depth from the outputs (title and body 5,
+# the embeddings 4, the convolutions 3, the poolings and tags 2, concatenate 1, the heads 0), ties
+# in the order the walk from the outputs met them.
+ticket = [
+    ("title (InputLayer)", "[(None, 10)]", 0, []),
+    ("body (InputLayer)", "[(None, 20)]", 0, []),
+    ("embedding (Embedding)", "(None, 10, 64)", 640000, ["title[0][0]"]),
+    ("embedding_1 (Embedding)", "(None, 20, 64)", 640000, ["body[0][0]"]),
+    ("conv1d (Conv1D)", "(None, 8, 128)", 3 * 64 * 128 + 128, ["embedding[0][0]"]),
+    ("conv1d_1 (Conv1D)", "(None, 18, 32)", 3 * 64 * 32 + 32, ["embedding_1[0][0]"]),
+    ("global_max_pooling1d (GlobalMaxPooling1D)", "(None, 128)", 0, ["conv1d[0][0]"]),
+    ("global_max_pooling1d_1 (GlobalMaxPooling1D)", "(None, 32)", 0, ["conv1d_1[0][0]"]),
+    ("tags (InputLayer)", "[(None, 12)]", 0, []),
+    ("concatenate (Concatenate)", "(None, 172)", 0,
+     ["global_max_pooling1d[0][0]", "global_max_pooling1d_1[0][0]", "tags[0][0]"]),
+    ("priority (Dense)", "(None, 1)", 173, ["concatenate[0][0]"]),
+    ("department (Dense)", "(None, 4)", 692, ["concatenate[0][0]"]),
+]
+summaries["ticket_classifier"] = print_summary("ticket_classifier", ticket, sum(r[2] for r in ticket), 0, False)
+
 with open("summaries.json", "w") as f:
     json.dump(summaries, f, indent=1)
     f.write("\n")
