@@ -260,8 +260,8 @@ void Layer::mark_built(const Shape& output_shape) {
 }
 
 std::shared_ptr<Layer> Layer::moved_to_shared() && {
-  fail(label(), "cannot move into a graph: its class does not declare TAPEGRAD_LAYER(" + type_ +
-                    "). Make it with std::make_shared<" + type_ + ">(...) and call (*layer)(x) instead");
+  fail(label(), "cannot move into a graph: its class does not declare TAPEGRAD_LAYER(<the class>) in its public "
+                "part. Declare it, or make the layer with std::make_shared and call (*layer)(x) instead");
 }
 
 void Layer::add_loss(const Variable& penalty) {

@@ -155,6 +155,12 @@ TEST(Functional, ErrorsAtGraphBuildingTime) {
   EXPECT_ERROR(tg::Model({a, a}, {da}), {"listed twice"});
   tg::Dense on_the_stack(2);
   EXPECT_ERROR(on_the_stack(a), {"Dense", "std::make_shared<Dense>"});
+  // A subclass without TAPEGRAD_LAYER of its own is refused, not sliced into a Dense.
+  struct Wider : tg::Dense {
+    Wider() : tg::Dense(3) {}
+  };
+  EXPECT_ERROR(Wider()(a), {"TAPEGRAD_LAYER", "std::make_shared"});
+  EXPECT_EQ((*std::make_shared<Wider>())(a).shape(), Shape({3}));
   tg::Model model({a}, {da});
   EXPECT_ERROR(model(Variable(normal({2, 5}, 1))), {"input 0", "(None, 3)", "(None, 5)"});
   EXPECT_ERROR(model({Variable(normal({2, 3}, 1)), Variable(normal({2, 3}, 1))}), {"takes 1 inputs, got 2"});

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "tapegrad/autograd/variable.h"
@@ -225,9 +226,13 @@ class Layer : public std::enable_shared_from_this<Layer> {
 };
 
 // In the public part of a layer class: lets a temporary of the class be called on symbolic
-// tensors (Layer::moved_to_shared()).
-#define TAPEGRAD_LAYER(Class) \
-  std::shared_ptr<::tapegrad::Layer> moved_to_shared() && override { return std::make_shared<Class>(std::move(*this)); }
+// tensors (Layer::moved_to_shared()). A subclass that does not declare it again is refused
+// rather than sliced into its base.
+#define TAPEGRAD_LAYER(Class)                                                                  \
+  std::shared_ptr<::tapegrad::Layer> moved_to_shared() && override {                           \
+    if (typeid(*this) != typeid(Class)) return std::move(*this).::tapegrad::Layer::moved_to_shared(); \
+    return std::make_shared<Class>(std::move(*this));                                          \
+  }
 
 // Keras' automatic name for a layer of `type`: its snake case ("BatchNormalization" ->
 // "batch_normalization", "Conv2DTranspose" -> "conv2d_transpose").
