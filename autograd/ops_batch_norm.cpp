@@ -154,12 +154,29 @@ void for_each_element(const Geometry& geo, float* out, F f) {
   });
 }
 
+// gamma * xhat + beta, from x and the per-channel values: the forward's output before the relu
+// and the residual, and, recomputed from x by the backward, the fused relu's mask. It is one
+// expression for both, so it gives the same bits (this file is compiled without floating-point
+// contraction, so that no call site fuses it differently).
+struct Affine {
+  const float *x, *mean, *invstd, *scale, *shift;
+  template <class At>
+  auto xhat(At at) const {
+    return (load(x, at) - channel(mean, at)) * channel(invstd, at);
+  }
+  template <class At>
+  auto operator()(At at) const {
+    return channel(scale, at) * xhat(at) + channel(shift, at);
+  }
+};
+
 // What the backward needs of the forward.
 struct Saved {
   Geometry geo;
   Tensor x;
-  std::vector<float> mean, invstd, scale;
+  std::vector<float> mean, invstd, scale, shift;
   int gamma_index, beta_index;
+  Affine affine() const { return {x.data(), mean.data(), invstd.data(), scale.data(), shift.data()}; }
 };
 
 // The gradients for the output gradient, read as sum_grad(at) by the sums pass and dx_grad(at) by
@@ -168,9 +185,8 @@ struct Saved {
 template <class SumGrad, class DxGrad>
 void backward_pass(const Saved& sv, SumGrad sum_grad, DxGrad dx_grad, GradSink& s) {
   const int64_t C = sv.geo.channels;
-  const float* px = sv.x.data();
-  const float *pm = sv.mean.data(), *pi = sv.invstd.data();
-  auto xhat = [px, pm, pi](auto at) { return (load(px, at) - channel(pm, at)) * channel(pi, at); };
+  const Affine affine = sv.affine();
+  auto xhat = [affine](auto at) { return affine.xhat(at); };
   // sum(g) and sum(g * xhat) per channel, in one pass.
   const std::vector<double> sums = channel_sums<2>(sv.geo, [sum_grad, xhat](auto at, auto* t) {
     const auto g = widen(sum_grad(at));
@@ -255,11 +271,8 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   if (gamma.defined()) std::copy_n(gamma.value().data(), C, scale.begin());
   if (beta.defined()) std::copy_n(beta.value().data(), C, shift.begin());
   {
-    const float* pi = invstd.data();
-    const float *ps = scale.data(), *pb = shift.data();
+    const Affine affine{px, pm, invstd.data(), scale.data(), shift.data()};
     const float* pr = add ? residual.value().data() : nullptr;
-    auto xhat = [px, pm, pi](auto at) { return (load(px, at) - channel(pm, at)) * channel(pi, at); };
-    auto affine = [xhat, ps, pb](auto at) { return channel(ps, at) * xhat(at) + channel(pb, at); };
     // One loop per variant, so that each vectorises without a branch per element.
     if (add && relu)
       for_each_element(geo, y.data(), [affine, pr](auto at) { return relu_value(affine(at) + load(pr, at)); });
@@ -279,14 +292,18 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   const int residual_index = add ? static_cast<int>(inputs.size()) : -1;
   if (add) inputs.push_back(residual);
 
-  // The fused relu's mask is where the output is positive: the output tensor (kept by the graph
-  // as the next op's input anyway) is captured instead of a mask.
-  Saved saved{geo, x.value(), mean, invstd, scale, gamma_index, beta_index};
-  const Tensor relu_output = relu ? y : Tensor();
-  Variable out = record(op, y, inputs, [saved = std::move(saved), relu_output, residual_index](const Tensor& g, GradSink& s) {
+  // The fused relu's mask is where the output is positive. Alone, the relu's input is recomputed
+  // from x (read by the backward anyway), so the backward does not read the output; after a
+  // residual add, the output tensor (kept by the graph as the next op's input) is read instead
+  // of the residual.
+  Saved saved{geo, x.value(), mean, invstd, scale, shift, gamma_index, beta_index};
+  const Tensor relu_output = relu && add ? y : Tensor();
+  Variable out = record(op, y, inputs, [saved = std::move(saved), relu, relu_output, residual_index](const Tensor& g, GradSink& s) {
     const float* pg = g.data();
     const float* py = relu_output.defined() ? relu_output.data() : nullptr;
+    const Affine affine = saved.affine();
     auto masked = [pg, py](auto at) { return keep_where_positive(load(pg, at), load(py, at)); };
+    auto masked_by_x = [pg, affine](auto at) { return keep_where_positive(load(pg, at), affine(at)); };
     auto plain = [pg](auto at) { return load(pg, at); };
     if (residual_index >= 0 && py) {
       // y's gradient before the relu is also the residual's: the sums pass writes it as it
@@ -305,8 +322,8 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
     } else if (residual_index >= 0) {
       backward_pass(saved, plain, plain, s);
       if (s.needs(static_cast<size_t>(residual_index))) s.set(static_cast<size_t>(residual_index), g);
-    } else if (py) {
-      backward_pass(saved, masked, masked, s);
+    } else if (relu) {
+      backward_pass(saved, masked_by_x, masked_by_x, s);
     } else {
       backward_pass(saved, plain, plain, s);
     }

@@ -104,13 +104,12 @@ Model::Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> out
     if (!listed.insert(&inputs_[i].node()).second)
       fail(label(), "input " + std::to_string(i) + " (" + inputs_[i].str() + ") is listed twice");
   }
-  // Depth first from the outputs: a node goes into order_ after all of its inputs.
-  std::unordered_set<const GraphNode*> done, on_path;
+  // Depth first from the outputs: a node goes into order_ after all of its inputs. (A graph has no
+  // cycles: a node's inputs exist before it.)
+  std::unordered_set<const GraphNode*> done;
   auto visit = [&](auto& self, const GraphNode* n) -> void {
     if (done.count(n)) return;
-    on_path.insert(n);
     for (const SymbolicTensor& in : n->inputs) self(self, &in.node());
-    on_path.erase(n);
     if (is_input(*n) && !listed.count(n))
       fail(label(), "an output depends on the Input '" + n->layer->name() + "' " + with_batch_str(n->shape) +
                         ", which is not among the model's inputs");

@@ -1,5 +1,5 @@
-// The merge layers: Keras' shape rules (keras/layers/merging/base_merge.py, concatenate.py) and
-// their errors, on the tape's broadcasting ops.
+// The merge layers: Keras' shape rules (keras/layers/merging/base_merge.py, concatenate.py,
+// dot.py) and their errors, on the tape's broadcasting ops.
 #include "tapegrad/layers/merge.h"
 
 #include "tapegrad/autograd/ops.h"

@@ -1,7 +1,8 @@
 #pragma once
 // Keras' merge layers: called on a list of inputs (layer({a, b}), symbolic or not). The
 // elementwise ones take inputs of one rank whose dims match or are 1 (broadcast, as Keras);
-// Subtract takes exactly two; Concatenate joins along an axis where the other dims match.
+// Subtract takes exactly two; Concatenate joins along an axis where the other dims match; Dot
+// takes two and sums their product over one axis of each.
 #include <string>
 #include <utility>
 #include <vector>
