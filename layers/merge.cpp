@@ -15,14 +15,12 @@ std::string shapes_str(const std::vector<Shape>& shapes) {
 }
 }  // namespace
 
-ElementwiseMerge::ElementwiseMerge(std::string type, LayerOptions options) : Layer(std::move(type), std::move(options.name)) {}
-
-Shape ElementwiseMerge::output_shape(const Shape& input_shape) const {
-  fail(label(), "merges a list of inputs (layer({a, b})); it was given one input of shape " + with_batch_str(input_shape));
+Shape Merge::output_shape(const Shape& input_shape) const {
+  fail(label(), "takes a list of inputs (layer({a, b})); it was given one input of shape " + with_batch_str(input_shape));
 }
 
-Variable ElementwiseMerge::forward(const Variable& x, bool) {
-  fail(label(), "merges a list of inputs (layer({a, b})); it was given one input of shape " + x.shape().str());
+Variable Merge::forward(const Variable& x, bool) {
+  fail(label(), "takes a list of inputs (layer({a, b})); it was given one input of shape " + x.shape().str());
 }
 
 std::vector<Shape> ElementwiseMerge::output_shapes_list(const std::vector<Shape>& shapes) const {
@@ -68,15 +66,7 @@ TAPEGRAD_MERGE_RULES(Maximum, maximum(a, b), ((void)n, combined), false)
 TAPEGRAD_MERGE_RULES(Minimum, minimum(a, b), ((void)n, combined), false)
 #undef TAPEGRAD_MERGE_RULES
 
-Concatenate::Concatenate(ConcatenateOptions options) : Layer("Concatenate", std::move(options.name)), axis_(options.axis) {}
-
-Shape Concatenate::output_shape(const Shape& input_shape) const {
-  fail(label(), "joins a list of inputs (layer({a, b})); it was given one input of shape " + with_batch_str(input_shape));
-}
-
-Variable Concatenate::forward(const Variable& x, bool) {
-  fail(label(), "joins a list of inputs (layer({a, b})); it was given one input of shape " + x.shape().str());
-}
+Concatenate::Concatenate(ConcatenateOptions options) : Merge("Concatenate", std::move(options.name)), axis_(options.axis) {}
 
 std::vector<Shape> Concatenate::output_shapes_list(const std::vector<Shape>& shapes) const {
   if (shapes.empty()) fail(label(), "needs at least 1 input, got 0");
@@ -102,18 +92,10 @@ std::vector<Variable> Concatenate::forward_list(const std::vector<Variable>& inp
   return {concat(inputs, axis_ < 0 ? axis_ + rank : axis_)};
 }
 
-Dot::Dot(DotOptions options) : Layer("Dot", options.name), options_(std::move(options)) {
+Dot::Dot(DotOptions options) : Merge("Dot", options.name), options_(std::move(options)) {
   if (options_.axes.size() == 1) options_.axes.push_back(options_.axes[0]);
   if (options_.axes.size() != 2)
     fail(label(), "axes must be one axis or two (one per input), got " + std::to_string(options_.axes.size()));
-}
-
-Shape Dot::output_shape(const Shape& input_shape) const {
-  fail(label(), "takes a list of two inputs (layer({a, b})); it was given one input of shape " + with_batch_str(input_shape));
-}
-
-Variable Dot::forward(const Variable& x, bool) {
-  fail(label(), "takes a list of two inputs (layer({a, b})); it was given one input of shape " + x.shape().str());
 }
 
 std::pair<int, int> Dot::axes_for(int rank_a, int rank_b) const {

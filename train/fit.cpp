@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <set>
 
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/autograd/tape.h"
@@ -305,6 +306,13 @@ Problem graph_problem(Model& model, const std::vector<OutputLoss>& output_losses
     taken[at] = true;
     p.heads.push_back({at, names[at] + "_", o.loss, o.weight, o.metrics});
   }
+  // A metric keeps state: one object on two outputs would mix their figures.
+  std::set<const metrics::Metric*> metric_objects;
+  for (const Head& h : p.heads)
+    for (const auto& m : h.metrics)
+      if (!m || !metric_objects.insert(m.get()).second)
+        fail(op, "output '" + h.prefix.substr(0, h.prefix.size() - 1) + "': a metric is null or also given to another output; " +
+                     "give each output metric objects of its own");
   // Keras lists the outputs' losses in the model's output order.
   std::sort(p.heads.begin(), p.heads.end(), [](const Head& a, const Head& b) { return a.output < b.output; });
   return p;

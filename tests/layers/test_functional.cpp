@@ -7,6 +7,7 @@
 #include "../error_matchers.h"
 #include "../json_data.h"
 #include "../temp_dir.h"
+#include "../test_data.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor_ops.h"
@@ -27,11 +28,9 @@ using tg::Tensor;
 using tg::Variable;
 using Vars = std::vector<Variable>;
 
+using tg::testing::normal;
+
 namespace {
-Tensor normal(const Shape& s, uint64_t seed) {
-  tg::Rng rng(seed);
-  return Tensor::randn(s, rng);
-}
 std::vector<std::string> parameter_names(const tg::Layer& l) {
   std::vector<std::string> names;
   for (const auto& p : l.parameters()) names.push_back(p->name);

@@ -116,6 +116,9 @@ TEST(FitSeveralOutputs, Errors) {
   EXPECT_ERROR(tg::fit(*model, opt, {{.loss = &bce}, {.loss = &bce}}, {data.x[0], data.x[1]}, data.y), {"3 inputs, x holds 2"});
   EXPECT_ERROR(tg::fit(*model, opt, {{.loss = &bce}, {.loss = &bce}}, data.x, {data.y[0], Tensor()}), {"'department' has a loss but no target"});
   EXPECT_ERROR(tg::fit(*model, opt, {{.loss = &bce}, {.loss = &bce}}, data.x, data.y, {.class_weight = {{0, 2.0f}}}), {"class_weight"});
+  const auto shared_metric = std::make_shared<tg::metrics::BinaryAccuracy>();
+  EXPECT_ERROR(tg::fit(*model, opt, {{.loss = &bce, .metrics = {shared_metric}}, {.loss = &bce, .metrics = {shared_metric}}}, data.x, data.y),
+               {"also given to another output"});
   EXPECT_ERROR(tg::fit(*model, opt, {{.loss = &bce}, {.loss = &bce}}, {data.x[0], data.x[1], tickets(8, 4).x[2]}, data.y),
                {"different numbers of samples"});
 }

@@ -11,15 +11,23 @@
 
 namespace tapegrad {
 
-// Elementwise merges: the inputs combined left to right.
-class ElementwiseMerge : public Layer {
+// The base of the merge layers: they take a list of inputs, and refuse a single one.
+class Merge : public Layer {
  public:
-  ElementwiseMerge(std::string type, LayerOptions options);
+  Merge(std::string type, std::string name) : Layer(std::move(type), std::move(name)) {}
   Shape output_shape(const Shape& input_shape) const override;
 
  protected:
   bool takes_input_list() const override { return true; }
   Variable forward(const Variable& x, bool training) override;
+};
+
+// Elementwise merges: the inputs combined left to right.
+class ElementwiseMerge : public Merge {
+ public:
+  ElementwiseMerge(std::string type, LayerOptions options) : Merge(std::move(type), std::move(options.name)) {}
+
+ protected:
   std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
   std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
   virtual Variable combine(const Variable& a, const Variable& b) const = 0;
@@ -54,16 +62,13 @@ struct ConcatenateOptions {
   std::string name = "";
 };
 
-class Concatenate : public Layer {
+class Concatenate : public Merge {
  public:
   explicit Concatenate(ConcatenateOptions options = {});
   TAPEGRAD_LAYER(Concatenate)
   int axis() const { return axis_; }
-  Shape output_shape(const Shape& input_shape) const override;
 
  protected:
-  bool takes_input_list() const override { return true; }
-  Variable forward(const Variable& x, bool training) override;
   std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
   std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
 
@@ -80,15 +85,12 @@ struct DotOptions {
 
 // Keras' Dot: the batchwise dot product of two inputs along one axis each (keras.backend.batch_dot).
 // (batch, n) . (batch, n) -> (batch, 1); (batch, a, n) . (batch, b, n) with axes 2 -> (batch, a, b).
-class Dot : public Layer {
+class Dot : public Merge {
  public:
   explicit Dot(DotOptions options = {});
   TAPEGRAD_LAYER(Dot)
-  Shape output_shape(const Shape& input_shape) const override;
 
  protected:
-  bool takes_input_list() const override { return true; }
-  Variable forward(const Variable& x, bool training) override;
   std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
   std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
 
