@@ -68,37 +68,50 @@ Activation::Activation(const std::string& name) : name_(name) {
   plain_relu_ = name == "relu";
 }
 
-Activation::Activation(ActivationFn fn, std::string name) : name_(std::move(name)), fn_(std::move(fn)) {
+Activation::Activation(ActivationFn fn, std::string name) : name_(std::move(name)), named_(false), fn_(std::move(fn)) {
   if (!fn_) fail("Activation", "the custom activation '" + name_ + "' is empty");
 }
+
+namespace {
+// A factory's result with its default arguments computes what its name does.
+Activation named_if(Activation a, bool defaults) {
+  return defaults ? Activation(a.name()) : a;
+}
+}  // namespace
 
 Activation Activation::relu(const ReLUParams& options) {
   // Validate now, not at the first forward pass.
   if (!(options.negative_slope >= 0.0f) || !(options.max_value >= 0.0f))
     fail("Activation::relu", "negative_slope and max_value must be >= 0, got " + std::to_string(options.negative_slope) +
                                  " and " + std::to_string(options.max_value));
-  return Activation([options](const Variable& x) { return tapegrad::relu(x, options); }, "relu");
+  const ReLUParams defaults;
+  return named_if(Activation([options](const Variable& x) { return tapegrad::relu(x, options); }, "relu"),
+                  options.negative_slope == defaults.negative_slope && options.max_value == defaults.max_value &&
+                      options.threshold == defaults.threshold);
 }
 
 Activation Activation::leaky_relu(float negative_slope) {
-  return Activation([negative_slope](const Variable& x) { return tapegrad::leaky_relu(x, negative_slope); },
-                    "leaky_relu");
+  return named_if(Activation([negative_slope](const Variable& x) { return tapegrad::leaky_relu(x, negative_slope); },
+                             "leaky_relu"),
+                  negative_slope == 0.2f);
 }
 
 Activation Activation::elu(float alpha) {
-  return Activation([alpha](const Variable& x) { return tapegrad::elu(x, alpha); }, "elu");
+  return named_if(Activation([alpha](const Variable& x) { return tapegrad::elu(x, alpha); }, "elu"), alpha == 1.0f);
 }
 
 Activation Activation::gelu(bool approximate) {
-  return Activation([approximate](const Variable& x) { return tapegrad::gelu(x, approximate); }, "gelu");
+  return named_if(Activation([approximate](const Variable& x) { return tapegrad::gelu(x, approximate); }, "gelu"),
+                  !approximate);
 }
 
 Activation Activation::softmax(int axis) {
-  return Activation([axis](const Variable& x) { return tapegrad::softmax(x, axis); }, "softmax");
+  return named_if(Activation([axis](const Variable& x) { return tapegrad::softmax(x, axis); }, "softmax"), axis == -1);
 }
 
 Activation Activation::log_softmax(int axis) {
-  return Activation([axis](const Variable& x) { return tapegrad::log_softmax(x, axis); }, "log_softmax");
+  return named_if(Activation([axis](const Variable& x) { return tapegrad::log_softmax(x, axis); }, "log_softmax"),
+                  axis == -1);
 }
 
 std::vector<std::string> activation_names() {

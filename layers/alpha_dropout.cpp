@@ -15,6 +15,7 @@ AlphaDropout::AlphaDropout(float rate, DropoutOptions options)
     : Layer("AlphaDropout", options.name),
       rate_(rate),
       noise_shape_(std::move(options.noise_shape)),
+      seed_(options.seed),
       rng_(layer_seed(options.seed)) {
   if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), "rate must be in [0, 1), got " + std::to_string(rate));
 }

@@ -10,7 +10,7 @@
 namespace tapegrad {
 
 GaussianDropout::GaussianDropout(float rate, GaussianDropoutOptions options)
-    : Layer("GaussianDropout", options.name), rate_(rate), rng_(layer_seed(options.seed)) {
+    : Layer("GaussianDropout", options.name), rate_(rate), seed_(options.seed), rng_(layer_seed(options.seed)) {
   if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), "rate must be in [0, 1), got " + std::to_string(rate));
 }
 

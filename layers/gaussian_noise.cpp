@@ -9,7 +9,7 @@
 namespace tapegrad {
 
 GaussianNoise::GaussianNoise(float stddev, GaussianNoiseOptions options)
-    : Layer("GaussianNoise", options.name), stddev_(stddev), rng_(layer_seed(options.seed)) {
+    : Layer("GaussianNoise", options.name), stddev_(stddev), seed_(options.seed), rng_(layer_seed(options.seed)) {
   if (!(stddev >= 0.0f)) fail(label(), "stddev must be >= 0, got " + std::to_string(stddev));
 }
 

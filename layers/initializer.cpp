@@ -32,6 +32,11 @@ InitializerFn seeded(initializers::Seed seed, InitializerFn fn) {
   };
 }
 
+ConfigValue seed_value(initializers::Seed seed) {
+  if (!seed) return nullptr;
+  return static_cast<int64_t>(*seed);
+}
+
 std::string joined(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -97,7 +102,7 @@ Fans compute_fans(const Shape& shape) {
 }
 
 Initializer variance_scaling(double scale, const std::string& mode, const std::string& distribution) {
-  return Initializer(variance_scaling_fn(scale, mode, distribution), "variance_scaling");
+  return initializers::VarianceScaling(scale, mode, distribution);
 }
 
 Initializer::Initializer(const char* name) : Initializer(std::string(name)) {}
@@ -105,7 +110,9 @@ Initializer::Initializer(const char* name) : Initializer(std::string(name)) {}
 Initializer::Initializer(const std::string& name) : name_(name) {
   const auto it = registry().find(name);
   if (it == registry().end()) fail("Initializer", "unknown initializer '" + name + "'; known: " + joined(initializer_names()));
-  fn_ = it->second().fn_;
+  Initializer made = it->second();
+  fn_ = std::move(made.fn_);
+  keras_config_ = std::move(made.keras_config_);
 }
 
 Initializer::Initializer(InitializerFn fn, std::string name) : name_(std::move(name)), fn_(std::move(fn)) {
@@ -121,58 +128,62 @@ std::vector<std::string> initializer_names() {
 namespace initializers {
 
 Initializer Zeros() {
-  return Initializer([](const Shape& s, Rng&) { return Tensor::zeros(s); }, "zeros");
+  return Initializer([](const Shape& s, Rng&) { return Tensor::zeros(s); }, "zeros").described({"Zeros", {}});
 }
 
 Initializer Ones() {
-  return Initializer([](const Shape& s, Rng&) { return Tensor::ones(s); }, "ones");
+  return Initializer([](const Shape& s, Rng&) { return Tensor::ones(s); }, "ones").described({"Ones", {}});
 }
 
 Initializer Constant(float value) {
-  return Initializer([value](const Shape& s, Rng&) { return Tensor::full(s, value); }, "constant");
+  return Initializer([value](const Shape& s, Rng&) { return Tensor::full(s, value); }, "constant").described({"Constant", {{"value", shortest_decimal(value)}}});
 }
 
 Initializer RandomNormal(float mean, float stddev, Seed seed) {
   if (!(stddev >= 0.0f)) fail("RandomNormal", "stddev must be >= 0, got " + std::to_string(stddev));
   return Initializer(seeded(seed, [mean, stddev](const Shape& s, Rng& r) { return Tensor::randn(s, r, mean, stddev); }),
-                     "random_normal");
+                     "random_normal")
+      .described({"RandomNormal", {{"mean", shortest_decimal(mean)}, {"stddev", shortest_decimal(stddev)}, {"seed", seed_value(seed)}}});
 }
 
 Initializer RandomUniform(float minval, float maxval, Seed seed) {
   if (!(minval < maxval))
     fail("RandomUniform", "minval must be below maxval, got " + std::to_string(minval) + " and " + std::to_string(maxval));
   return Initializer(seeded(seed, [minval, maxval](const Shape& s, Rng& r) { return Tensor::rand(s, r, minval, maxval); }),
-                     "random_uniform");
+                     "random_uniform")
+      .described({"RandomUniform", {{"minval", shortest_decimal(minval)}, {"maxval", shortest_decimal(maxval)}, {"seed", seed_value(seed)}}});
 }
 
 Initializer TruncatedNormal(float mean, float stddev, Seed seed) {
   if (!(stddev > 0.0f)) fail("TruncatedNormal", "stddev must be positive, got " + std::to_string(stddev));
   return Initializer(
       seeded(seed, [mean, stddev](const Shape& s, Rng& r) { return truncated_normal(s, r, mean, stddev); }),
-      "truncated_normal");
+      "truncated_normal")
+      .described({"TruncatedNormal", {{"mean", shortest_decimal(mean)}, {"stddev", shortest_decimal(stddev)}, {"seed", seed_value(seed)}}});
 }
 
 Initializer VarianceScaling(double scale, const std::string& mode, const std::string& distribution, Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(scale, mode, distribution)), "variance_scaling");
+  return Initializer(seeded(seed, variance_scaling_fn(scale, mode, distribution)), "variance_scaling")
+      .described({"VarianceScaling", {{"scale", scale}, {"mode", mode}, {"distribution", distribution == "normal" ? std::string("truncated_normal") : distribution}, {"seed", seed_value(seed)}}});
 }
 
 Initializer GlorotNormal(Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_avg", "truncated_normal")), "glorot_normal");
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_avg", "truncated_normal")), "glorot_normal").described({"GlorotNormal", {{"seed", seed_value(seed)}}});
 }
 Initializer GlorotUniform(Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_avg", "uniform")), "glorot_uniform");
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_avg", "uniform")), "glorot_uniform").described({"GlorotUniform", {{"seed", seed_value(seed)}}});
 }
 Initializer HeNormal(Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(2.0, "fan_in", "truncated_normal")), "he_normal");
+  return Initializer(seeded(seed, variance_scaling_fn(2.0, "fan_in", "truncated_normal")), "he_normal").described({"HeNormal", {{"seed", seed_value(seed)}}});
 }
 Initializer HeUniform(Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(2.0, "fan_in", "uniform")), "he_uniform");
+  return Initializer(seeded(seed, variance_scaling_fn(2.0, "fan_in", "uniform")), "he_uniform").described({"HeUniform", {{"seed", seed_value(seed)}}});
 }
 Initializer LecunNormal(Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_in", "truncated_normal")), "lecun_normal");
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_in", "truncated_normal")), "lecun_normal").described({"LecunNormal", {{"seed", seed_value(seed)}}});
 }
 Initializer LecunUniform(Seed seed) {
-  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_in", "uniform")), "lecun_uniform");
+  return Initializer(seeded(seed, variance_scaling_fn(1.0, "fan_in", "uniform")), "lecun_uniform").described({"LecunUniform", {{"seed", seed_value(seed)}}});
 }
 
 Initializer Orthogonal(float gain, Seed seed) {
@@ -201,7 +212,7 @@ Initializer Orthogonal(float gain, Seed seed) {
                    (q * static_cast<double>(gain)).cast<float>();
                return out;
              }),
-      "orthogonal");
+      "orthogonal").described({"Orthogonal", {{"gain", shortest_decimal(gain)}, {"seed", seed_value(seed)}}});
 }
 
 Initializer Identity(float gain) {
@@ -212,7 +223,7 @@ Initializer Identity(float gain) {
         for (int64_t i = 0; i < std::min(shape[0], shape[1]); ++i) out.data()[i * shape[1] + i] = gain;
         return out;
       },
-      "identity");
+      "identity").described({"Identity", {{"gain", shortest_decimal(gain)}}});
 }
 
 }  // namespace initializers

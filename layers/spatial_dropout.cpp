@@ -23,6 +23,7 @@ SpatialDropout::SpatialDropout(std::string type, int spatial_dims, float rate, S
       spatial_dims_(spatial_dims),
       rate_(rate),
       channels_first_(options.data_format == "channels_first"),
+      seed_(options.seed),
       rng_(layer_seed(options.seed)) {
   if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), "rate must be in [0, 1), got " + std::to_string(rate));
   if (options.data_format != "channels_last" && options.data_format != "channels_first")

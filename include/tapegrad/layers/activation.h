@@ -26,6 +26,10 @@ class Activation {
   bool is_linear() const { return !fn_; }
   // The plain max(x, 0) by name "relu" (not a parameterized relu): layers may fuse it.
   bool is_plain_relu() const { return plain_relu_; }
+  // Whether name() alone says what this activation computes, as Keras serializes activations:
+  // made by name, or by a factory with its default arguments. A custom callable, or relu with a
+  // max_value, is not (architecture JSON refuses it).
+  bool named() const { return named_; }
 
   // Keras' activation functions with their arguments (the names give the defaults).
   static Activation relu(const ReLUParams& options = {});
@@ -38,6 +42,7 @@ class Activation {
  private:
   std::string name_;
   bool plain_relu_ = false;
+  bool named_ = true;
   ActivationFn fn_;  // empty for linear
 };
 

@@ -45,6 +45,7 @@ class ReLU : public Layer {
   // max(x, 0) and nothing else: no slope, cap or threshold, no activity regularizer (the ReLU
   // that Sequential fuses into a BatchNormalization before it).
   bool plain() const;
+  const ReLUParams& params() const { return relu_; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -86,6 +87,7 @@ class PReLU : public Layer {
   explicit PReLU(PReLUOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& alpha() const { return alpha_; }
+  const PReLUOptions& options() const { return options_; }
 
  protected:
   void build_impl(const Shape& input_shape) override;
@@ -101,6 +103,7 @@ class ELU : public Layer {
   TAPEGRAD_LAYER(ELU)
   explicit ELU(float alpha = 1.0f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
+  float alpha() const { return alpha_; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -114,6 +117,7 @@ class Softmax : public Layer {
   TAPEGRAD_LAYER(Softmax)
   explicit Softmax(int axis = -1, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
+  int axis() const { return axis_; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;

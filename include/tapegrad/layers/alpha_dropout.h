@@ -20,6 +20,8 @@ class AlphaDropout : public Layer {
   explicit AlphaDropout(float rate, DropoutOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float rate() const { return rate_; }
+  const std::vector<int64_t>& noise_shape() const { return noise_shape_; }
+  std::optional<uint64_t> seed() const { return seed_; }
   Rng& rng() { return rng_; }
 
  protected:
@@ -30,6 +32,7 @@ class AlphaDropout : public Layer {
  private:
   float rate_;
   std::vector<int64_t> noise_shape_;
+  std::optional<uint64_t> seed_;
   Rng rng_;
 };
 

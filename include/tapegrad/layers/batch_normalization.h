@@ -44,6 +44,7 @@ class BatchNormalization : public Layer {
   const ParameterPtr& beta() const { return beta_; }
   const ParameterPtr& moving_mean() const { return moving_mean_; }
   const ParameterPtr& moving_variance() const { return moving_variance_; }
+  const BatchNormalizationOptions& options() const { return options_; }
 
   // This layer's call followed by max(x, 0), as one fused op in training (two passes over memory
   // fewer than a separate relu); the same values as relu(layer(x)). Sequential calls it for a

@@ -25,6 +25,8 @@ class MaxNorm : public Constraint {
  public:
   explicit MaxNorm(float max_value = 2.0f, std::vector<int> axes = {0});
   void apply(Tensor& w) const override;
+  float max_value() const { return max_value_; }
+  const std::vector<int>& axes() const { return axes_; }
 
  private:
   float max_value_;
@@ -42,6 +44,7 @@ class UnitNorm : public Constraint {
  public:
   explicit UnitNorm(std::vector<int> axes = {0});
   void apply(Tensor& w) const override;
+  const std::vector<int>& axes() const { return axes_; }
 
  private:
   std::vector<int> axes_;
@@ -54,6 +57,10 @@ class MinMaxNorm : public Constraint {
  public:
   explicit MinMaxNorm(float min_value = 0.0f, float max_value = 1.0f, float rate = 1.0f, std::vector<int> axes = {0});
   void apply(Tensor& w) const override;
+  float min_value() const { return min_value_; }
+  float max_value() const { return max_value_; }
+  float rate() const { return rate_; }
+  const std::vector<int>& axes() const { return axes_; }
 
  private:
   float min_value_, max_value_, rate_;

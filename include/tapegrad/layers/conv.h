@@ -19,6 +19,11 @@ class Conv : public Layer {
   Shape output_shape(const Shape& input_shape) const override;
   int64_t filters() const { return filters_; }
   const std::vector<int64_t>& kernel_size() const { return kernel_size_; }
+  // One value per spatial dim; output_padding is empty when not given (Keras' None).
+  const std::vector<int64_t>& strides() const { return strides_; }
+  const std::vector<int64_t>& dilation_rate() const { return dilation_; }
+  const std::vector<int64_t>& output_padding() const { return output_padding_; }
+  const ConvOptions& options() const { return options_; }  // as given (architecture JSON)
   const ParameterPtr& kernel() const { return kernel_; }
   const ParameterPtr& bias() const { return bias_; }
 

@@ -32,6 +32,7 @@ class Dense : public Layer {
 
   Shape output_shape(const Shape& input_shape) const override;
   int64_t units() const { return units_; }
+  const DenseOptions& options() const { return options_; }  // as given (architecture JSON)
   // The weights; null before build().
   const ParameterPtr& kernel() const { return kernel_; }
   const ParameterPtr& bias() const { return bias_; }

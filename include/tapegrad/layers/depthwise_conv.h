@@ -14,6 +14,11 @@ class DepthwiseConv : public Layer {
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& depthwise_kernel() const { return depthwise_; }
   const ParameterPtr& bias() const { return bias_; }
+  // One value per spatial dim, and the options as given (architecture JSON).
+  const std::vector<int64_t>& kernel_size() const { return kernel_size_; }
+  const std::vector<int64_t>& strides() const { return strides_; }
+  const std::vector<int64_t>& dilation_rate() const { return dilation_; }
+  const DepthwiseConvOptions& options() const { return options_; }
 
  protected:
   void build_impl(const Shape& input_shape) override;
@@ -47,6 +52,11 @@ class SeparableConv : public Layer {
   const ParameterPtr& depthwise_kernel() const { return depthwise_; }
   const ParameterPtr& pointwise_kernel() const { return pointwise_; }
   const ParameterPtr& bias() const { return bias_; }
+  int64_t filters() const { return filters_; }
+  const std::vector<int64_t>& kernel_size() const { return kernel_size_; }
+  const std::vector<int64_t>& strides() const { return strides_; }
+  const std::vector<int64_t>& dilation_rate() const { return dilation_; }
+  const SeparableConvOptions& options() const { return options_; }
 
  protected:
   void build_impl(const Shape& input_shape) override;

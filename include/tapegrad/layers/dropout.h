@@ -27,6 +27,7 @@ class Dropout : public Layer {
 
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float rate() const { return rate_; }
+  const DropoutOptions& options() const { return options_; }
   // The generator of the masks; its state is what a checkpoint saves to replay them.
   Rng& rng() { return rng_; }
 

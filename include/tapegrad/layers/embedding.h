@@ -31,6 +31,9 @@ class Embedding : public Layer {
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& embeddings() const { return embeddings_; }
   bool mask_zero() const { return options_.mask_zero; }
+  int64_t input_dim() const { return input_dim_; }
+  int64_t output_dim() const { return output_dim_; }
+  const EmbeddingOptions& options() const { return options_; }
   // 1.0 where ids != 0, else 0.0 (same shape as ids); an error without mask_zero.
   Tensor compute_mask(const Tensor& ids) const;
 

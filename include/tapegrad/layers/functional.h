@@ -98,6 +98,8 @@ class Model : public Layer {
   // The graph in Graphviz's DOT language, as Keras' plot_model draws it (a record per layer,
   // "name|Class", an edge per connection): `dot -Tpng model.dot -o model.png`.
   std::string to_dot(const ToDotOptions& options = {}) const;
+  // The architecture as Keras 2.15's JSON (tapegrad/layers/model_json.h: tg::to_json).
+  std::string to_json(int indent = -1) const;
 
  protected:
   Variable forward(const Variable& x, bool training) override;

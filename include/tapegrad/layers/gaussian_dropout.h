@@ -22,6 +22,7 @@ class GaussianDropout : public Layer {
   explicit GaussianDropout(float rate, GaussianDropoutOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float rate() const { return rate_; }
+  std::optional<uint64_t> seed() const { return seed_; }
   Rng& rng() { return rng_; }
 
  protected:
@@ -31,6 +32,7 @@ class GaussianDropout : public Layer {
 
  private:
   float rate_;
+  std::optional<uint64_t> seed_;
   Rng rng_;
 };
 

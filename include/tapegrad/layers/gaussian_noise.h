@@ -22,6 +22,7 @@ class GaussianNoise : public Layer {
   explicit GaussianNoise(float stddev, GaussianNoiseOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float stddev() const { return stddev_; }
+  std::optional<uint64_t> seed() const { return seed_; }
   Rng& rng() { return rng_; }
 
  protected:
@@ -31,6 +32,7 @@ class GaussianNoise : public Layer {
 
  private:
   float stddev_;
+  std::optional<uint64_t> seed_;
   Rng rng_;
 };
 

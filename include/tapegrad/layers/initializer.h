@@ -11,6 +11,7 @@
 
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/layers/keras_config.h"
 
 namespace tapegrad {
 
@@ -30,9 +31,18 @@ class Initializer {
   Tensor operator()(const Shape& shape, Rng& rng) const { return fn_(shape, rng); }
   const std::string& name() const { return name_; }
 
+  // Keras' class and arguments (architecture JSON): set by the names and the factories below;
+  // empty for a custom callable unless described().
+  const std::optional<KerasObjectConfig>& keras_config() const { return keras_config_; }
+  Initializer described(KerasObjectConfig config) && {
+    keras_config_ = std::move(config);
+    return std::move(*this);
+  }
+
  private:
   std::string name_;
   InitializerFn fn_;
+  std::optional<KerasObjectConfig> keras_config_;
 };
 
 // Keras' VarianceScaling: scale / fan (fan per `mode`: "fan_in", "fan_out", "fan_avg"), drawn

@@ -35,6 +35,7 @@ class LayerNormalization : public Layer {
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& gamma() const { return gamma_; }
   const ParameterPtr& beta() const { return beta_; }
+  const LayerNormalizationOptions& options() const { return options_; }
 
  protected:
   void build_impl(const Shape& input_shape) override;

@@ -13,6 +13,10 @@ class LocallyConnected : public Layer {
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& kernel() const { return kernel_; }
   const ParameterPtr& bias() const { return bias_; }
+  int64_t filters() const { return filters_; }
+  const std::vector<int64_t>& kernel_size() const { return kernel_size_; }
+  const std::vector<int64_t>& strides() const { return strides_; }
+  const ConvOptions& options() const { return options_; }
 
  protected:
   void build_impl(const Shape& input_shape) override;

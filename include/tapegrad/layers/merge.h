@@ -89,6 +89,7 @@ class Dot : public Merge {
  public:
   explicit Dot(DotOptions options = {});
   TAPEGRAD_LAYER(Dot)
+  const DotOptions& options() const { return options_; }
 
  protected:
   std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;

@@ -17,6 +17,10 @@ class Pooling : public Layer {
  public:
   Pooling(std::string type, int rank, bool max, const IntTuple& pool_size, PoolingOptions options);
   Shape output_shape(const Shape& input_shape) const override;
+  // One value per spatial dim (strides: the pool size when not given).
+  const std::vector<int64_t>& pool_size() const { return pool_; }
+  const std::vector<int64_t>& strides() const { return strides_; }
+  const PoolingOptions& options() const { return options_; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -54,6 +58,7 @@ class GlobalPooling : public Layer {
  public:
   GlobalPooling(std::string type, int rank, bool max, GlobalPoolingOptions options);
   Shape output_shape(const Shape& input_shape) const override;
+  const GlobalPoolingOptions& options() const { return options_; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;

@@ -17,6 +17,8 @@ class SpatialAmounts {
   SpatialAmounts(int64_t v) : flat_{v} {}                                                  // NOLINT
   SpatialAmounts(std::initializer_list<int64_t> v) : flat_(v) {}                           // NOLINT
   SpatialAmounts(std::initializer_list<std::pair<int64_t, int64_t>> v) : pairs_(v) {}      // NOLINT
+  explicit SpatialAmounts(std::vector<int64_t> v) : flat_(std::move(v)) {}
+  explicit SpatialAmounts(std::vector<std::pair<int64_t, int64_t>> v) : pairs_(std::move(v)) {}
   std::vector<std::pair<int64_t, int64_t>> expand(int rank, const std::string& what, const std::string& owner) const;
 
  private:
@@ -33,6 +35,9 @@ class ZeroPadding : public Layer {
  public:
   ZeroPadding(std::string type, int rank, const SpatialAmounts& padding, SpatialOptions options);
   Shape output_shape(const Shape& input_shape) const override;
+  // (before, after) per spatial dim.
+  const std::vector<std::pair<int64_t, int64_t>>& padding() const { return pads_; }
+  const std::string& data_format() const { return format_.name(); }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -47,6 +52,9 @@ class Cropping : public Layer {
  public:
   Cropping(std::string type, int rank, const SpatialAmounts& cropping, SpatialOptions options);
   Shape output_shape(const Shape& input_shape) const override;
+  // (before, after) per spatial dim.
+  const std::vector<std::pair<int64_t, int64_t>>& cropping() const { return crops_; }
+  const std::string& data_format() const { return format_.name(); }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -61,6 +69,8 @@ class UpSampling : public Layer {
  public:
   UpSampling(std::string type, int rank, const IntTuple& size, SpatialOptions options, std::string interpolation);
   Shape output_shape(const Shape& input_shape) const override;
+  const std::vector<int64_t>& size() const { return size_; }  // one factor per spatial dim
+  const std::string& data_format() const { return format_.name(); }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -112,6 +122,7 @@ class Flatten : public Layer {
   TAPEGRAD_LAYER(Flatten)
   explicit Flatten(SpatialOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
+  const std::string& data_format() const { return format_.name(); }
 
  protected:
   Variable forward(const Variable& x, bool training) override;
@@ -126,6 +137,7 @@ class Reshape : public Layer {
   TAPEGRAD_LAYER(Reshape)
   explicit Reshape(std::vector<int64_t> target_shape, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
+  const std::vector<int64_t>& target_shape() const { return target_; }
 
  protected:
   Variable forward(const Variable& x, bool training) override;

@@ -20,6 +20,8 @@ class Sequential : public Layer {
   const std::vector<std::shared_ptr<Layer>>& layers() const { return sublayers(); }
 
   Shape output_shape(const Shape& input_shape) const override;
+  // The architecture as Keras 2.15's JSON (tapegrad/layers/model_json.h: tg::to_json).
+  std::string to_json(int indent = -1) const;
 
  protected:
   void build_impl(const Shape& input_shape) override;

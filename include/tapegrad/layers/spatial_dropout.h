@@ -24,6 +24,7 @@ class SpatialDropout : public Layer {
   Shape output_shape(const Shape& input_shape) const override;
   float rate() const { return rate_; }
   bool channels_first() const { return channels_first_; }
+  std::optional<uint64_t> seed() const { return seed_; }
   Rng& rng() { return rng_; }
 
  protected:
@@ -37,6 +38,7 @@ class SpatialDropout : public Layer {
   int spatial_dims_;
   float rate_;
   bool channels_first_;
+  std::optional<uint64_t> seed_;
   Rng rng_;
 };
 
