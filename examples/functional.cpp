@@ -2,7 +2,8 @@
 // toy ResNet), resnet20 (ResNet-20 as a graph), inception (Inception-style blocks) train as
 // classifiers with the shared loop (checkpoints, --resume); siamese learns whether two images show
 // the same kind of garment, a model of two inputs with one shared tower, in a loop written here.
-// Every model prints its summary; --dot FILE writes its graph for Graphviz and stops.
+// Every model prints its summary; --dot FILE writes its graph for Graphviz, --json FILE its
+// architecture as Keras' JSON, and stop.
 #include <fstream>
 #include <iostream>
 
@@ -92,8 +93,12 @@ int main(int argc, char** argv) {
     if (!args.dot.empty()) {
       std::ofstream(args.dot) << model->to_dot({.show_shapes = true});
       std::cout << "graph written to " << args.dot << " (render it: dot -Tpng " << args.dot << " -o graph.png)\n";
-      return 0;
     }
+    if (!args.json.empty()) {
+      std::ofstream(args.json) << model->to_json();
+      std::cout << "architecture written to " << args.json << " (tg::model_from_json reads it, as Keras' model_from_json)\n";
+    }
+    if (!args.dot.empty() || !args.json.empty()) return 0;
     const auto data = examples::apply_limits(td::mnist_format(args.data), args);
     if (args.model == "siamese") return train_siamese(*model, data, args);
     const td::Transform preprocess = td::scale(1.0f / 255.0f);

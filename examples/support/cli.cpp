@@ -27,6 +27,7 @@ void usage(std::ostream& os, const std::string& program, const std::string& desc
      << "  --mixed-precision   Keras' mixed_bfloat16 policy: float32 weights, bf16 products\n"
      << (d.model.empty() ? "" : "  --model NAME        which network (default: " + d.model + ")\n")
      << (d.model.empty() ? "" : "  --dot FILE          write the model's graph to FILE (Graphviz DOT) and stop\n")
+     << (d.model.empty() ? "" : "  --json FILE         write the model's architecture to FILE (Keras' JSON) and stop\n")
      << "  --help              this text\n";
 }
 
@@ -67,6 +68,7 @@ Args parse_args(int argc, char** argv, Args a, const std::string& program, const
       else if (flag == "--seed") a.seed = static_cast<uint64_t>(to_int(flag, v));
       else if (flag == "--model" && !defaults.model.empty()) a.model = v;
       else if (flag == "--dot" && !defaults.model.empty()) a.dot = v;
+      else if (flag == "--json" && !defaults.model.empty()) a.json = v;
       else throw std::invalid_argument("unknown option " + flag);
     }
     if (a.epochs < 1 || a.batch_size < 1) throw std::invalid_argument("--epochs and --batch-size must be positive");

@@ -24,6 +24,7 @@ struct Args {
   bool mixed_precision = false;  // build the model under Keras' mixed_bfloat16 policy
   std::string model;             // programs with several networks: which one
   std::string dot;               // write the model's graph there (Graphviz DOT); empty: none
+  std::string json;              // write the model's architecture there (Keras' JSON); empty: none
 };
 
 // Parses argv over `defaults`; prints usage and exits on --help (0) or a bad argument (2).

@@ -207,13 +207,19 @@ TEST(Examples, ResumingWithOtherLoaderOptionsSaysWhichChanged) {
 TEST(Examples, FunctionalModelsPrintTheirGraphs) {
   const fs::path dir = temp_dir("functional");
   for (const char* model : {"toy_resnet", "resnet20", "inception", "siamese"}) {
-    const fs::path dot = dir / (std::string(model) + ".dot");
-    auto [rc, out] = run(kBin + "/functional --model " + model + " --dot " + dot.string());
+    const fs::path dot = dir / (std::string(model) + ".dot"), json = dir / (std::string(model) + ".json");
+    auto [rc, out] = run(kBin + "/functional --model " + model + " --dot " + dot.string() + " --json " + json.string());
     ASSERT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("Connected to"), std::string::npos) << out;
     std::ifstream in(dot);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(text.rfind("digraph \"" + std::string(model) + "\"", 0), 0u) << text;
+    // The architecture reads back as the same model.
+    std::ifstream json_in(json);
+    const std::string architecture((std::istreambuf_iterator<char>(json_in)), std::istreambuf_iterator<char>());
+    std::shared_ptr<tg::Layer> back = tg::model_from_json(architecture);
+    EXPECT_EQ(tg::to_json(*back), architecture) << model;
+    EXPECT_NE(back->summary_string().find("Connected to"), std::string::npos) << model;
   }
   auto [rc, out] = run(kBin + "/functional --model lenet");
   EXPECT_NE(rc, 0);

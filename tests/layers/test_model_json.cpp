@@ -47,6 +47,7 @@ void expect_round_trip(tg::Layer& model, const Shape& input, bool integer_input,
   std::shared_ptr<tg::Layer> copy = tg::model_from_json(text);
   EXPECT_EQ(tg::to_json(*copy), text);
   EXPECT_EQ(copy->count_params(), model.count_params());
+  if (model.built()) EXPECT_EQ(copy->summary_string(), model.summary_string());
   EXPECT_EQ(copy->set_weights(model.get_named_weights()).size(), 0u);
   std::vector<int64_t> dims{2};
   for (int64_t d : input) dims.push_back(d);
@@ -226,6 +227,20 @@ TEST(ModelJson, OptionsAreWrittenAsKerasWritesThem) {
   EXPECT_EQ(pool_keys, (std::vector<std::string>{"name", "trainable", "dtype", "strides", "pool_size", "padding", "data_format"}));
   EXPECT_EQ(layers[5].at("inbound_nodes").dump(), R"([[["reshape",0,0,{}]]])");
   EXPECT_EQ(j.at("config").at("output_layers").dump(), R"([["max_pooling1d",0,0]])");
+
+  // A layer's dtype policy and a frozen layer come back as they were.
+  auto in2 = tg::Input({4});
+  auto dense = std::make_shared<tg::Dense>(3, tg::DenseOptions{.dtype = "mixed_bfloat16"});
+  dense->set_trainable(false);
+  tg::Model mixed({in2}, {(*dense)(in2)}, "mixed");
+  const nlohmann::ordered_json jm = nlohmann::ordered_json::parse(mixed.to_json());
+  EXPECT_EQ(jm.at("config").at("layers")[1].at("config").at("dtype").dump(),
+            R"({"module":"keras.mixed_precision","class_name":"Policy","config":{"name":"mixed_bfloat16"},"registered_name":null})");
+  auto back = tg::model_from_json(mixed.to_json());
+  const auto& layer = back->get_layer("dense");
+  EXPECT_EQ(layer->dtype_policy().name(), "mixed_bfloat16");
+  EXPECT_FALSE(layer->trainable());
+  EXPECT_EQ(back->trainable_parameters().size(), 0u);
 }
 
 // tests/data/keras215_toy_resnet.json is what Keras 2.15's to_json() gives for the functional
