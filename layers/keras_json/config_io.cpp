@@ -58,6 +58,7 @@ class Arguments {
     decode(config_.at(key), v, Where{owner_, key});
     return v;
   }
+  void ignored(const char* key) { known_.push_back(key); }
   initializers::Seed seed() {
     known_.push_back("seed");
     if (!config_.contains("seed") || config_.at("seed").is_null()) return std::nullopt;
@@ -324,6 +325,7 @@ void decode(const Json& j, Initializer& v, Where at) {
     fail(at.owner, std::string(at.key) + ": unknown initializer class '" + o.class_name +
                        "'; known: " + joined(keys_of(initializer_classes())));
   Arguments args(o.config, at.owner + ": " + at.key + " " + o.class_name);
+  args.ignored("dtype");  // TF 2.0-2.3 wrote one; Keras' Initializer.from_config drops it
   v = it->second(args);
   args.finish();
 }

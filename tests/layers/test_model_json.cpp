@@ -359,6 +359,27 @@ TEST(ModelJson, SequentialRoundTripsBuiltOrNot) {
   EXPECT_EQ(s->count_params(), 4 * 8 + 8);
 }
 
+// Older Keras 2 wrote entries without "module", keys in another order, and TF 2.0-2.3 a dtype
+// inside initializer configs; Keras still reads them, and so does tapegrad.
+TEST(ModelJson, OlderKeras2FormatsLoad) {
+  const std::string legacy = R"({"class_name": "Model", "config": {"name": "old", "layers": [
+    {"name": "input_1", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 10], "dtype": "float32", "sparse": false, "name": "input_1"}, "inbound_nodes": []},
+    {"class_name": "Dense", "config": {"kernel_initializer": {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_in", "distribution": "normal", "seed": null, "dtype": "float32"}},
+      "name": "dense_1", "kernel_constraint": null, "bias_regularizer": null, "bias_constraint": null, "dtype": "float32", "activation": "relu",
+      "trainable": true, "kernel_regularizer": {"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.0005000000237487257}},
+      "bias_initializer": {"class_name": "Zeros", "config": {"dtype": "float32"}}, "units": 5, "use_bias": true, "activity_regularizer": null},
+     "inbound_nodes": [[["input_1", 0, 0, {}]]], "name": "dense_1"}],
+    "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_1", 0, 0]]}, "keras_version": "2.2.4-tf", "backend": "tensorflow"})";
+  auto model = std::dynamic_pointer_cast<tg::Model>(tg::model_from_json(legacy));
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->count_params(), 10 * 5 + 5);
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(model->to_json());
+  const auto& dense = j.at("config").at("layers")[1].at("config");
+  EXPECT_EQ(dense.at("kernel_initializer").at("config").dump(),
+            R"({"scale":2.0,"mode":"fan_in","distribution":"truncated_normal","seed":null})");
+  EXPECT_EQ(dense.at("kernel_regularizer").at("config").dump(), R"({"l2":0.0005000000237487257})");
+}
+
 TEST(ModelJson, WhatKerasJsonCannotHoldIsRefused) {
   auto in = tg::Input({4});
   tg::Model custom_init({in}, {tg::Dense(2, {.kernel_initializer = tg::Initializer([](const Shape& s, tg::Rng&) {
