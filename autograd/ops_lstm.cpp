@@ -1,0 +1,214 @@
+// lstm_sequence: Keras' LSTM over a whole sequence, forward and backward through time.
+//
+// Forward: the input projection of every step, x W + b, is one GEMM into the gate buffer
+// (batch, steps, 4 units); then, step by step and in parallel over fixed chunks of the batch,
+// each chunk's rows get h_prev U added (one GEMM) and one pass turns them into the activated
+// gates (kept for the backward) and the new c and h (the output). Backward: step by step from
+// the last, one pass makes the gates' gradients dZ from the output gradient and the carried dh,
+// dc, and one GEMM carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
+// one GEMM (or sum) each over all steps. No allocation per step.
+#include <cmath>
+#include <vector>
+
+#include "core/gemm.h"
+#include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/autograd/tape.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/core/parallel.h"
+#include "tapegrad/core/tensor_ops.h"
+
+namespace tapegrad {
+
+RecurrentActivation recurrent_activation(const std::string& name, const std::string& owner) {
+  if (name == "tanh") return RecurrentActivation::tanh;
+  if (name == "sigmoid") return RecurrentActivation::sigmoid;
+  if (name == "hard_sigmoid") return RecurrentActivation::hard_sigmoid;
+  if (name == "relu") return RecurrentActivation::relu;
+  if (name == "linear") return RecurrentActivation::linear;
+  fail(owner, "activation '" + name + "' is not supported in a recurrent cell; known: hard_sigmoid, linear, relu, sigmoid, tanh");
+}
+
+namespace {
+
+// Each activation's value and its derivative written in terms of the value y = f(z), which is
+// what the forward keeps.
+float activate(RecurrentActivation a, float z) {
+  switch (a) {
+    case RecurrentActivation::tanh: return std::tanh(z);
+    case RecurrentActivation::sigmoid: return 1.0f / (1.0f + std::exp(-z));
+    case RecurrentActivation::hard_sigmoid: return std::fmin(1.0f, std::fmax(0.0f, 0.2f * z + 0.5f));
+    case RecurrentActivation::relu: return z > 0.0f ? z : 0.0f;
+    case RecurrentActivation::linear: return z;
+  }
+  return z;
+}
+
+float derivative_from_value(RecurrentActivation a, float y) {
+  switch (a) {
+    case RecurrentActivation::tanh: return 1.0f - y * y;
+    case RecurrentActivation::sigmoid: return y * (1.0f - y);
+    case RecurrentActivation::hard_sigmoid: return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
+    case RecurrentActivation::relu: return y > 0.0f ? 1.0f : 0.0f;
+    case RecurrentActivation::linear: return 1.0f;
+  }
+  return 1.0f;
+}
+
+// Rows of the batch per task: fixed, so the work split does not depend on the thread count.
+constexpr int64_t kRowsPerChunk = 8;
+
+struct Dims {
+  int64_t batch, steps, features, units;
+  int64_t gates() const { return 4 * units; }
+};
+
+}  // namespace
+
+Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable& recurrent_kernel, const Variable& bias,
+                       const Variable& h0, const Variable& c0, const LSTMOpOptions& o) {
+  const Tensor xv = x.value(), w = kernel.value(), u = recurrent_kernel.value();
+  if (xv.rank() != 3) fail("lstm", "x must be (batch, steps, features), got " + xv.shape().str());
+  const Dims d{xv.dim(0), xv.dim(1), xv.dim(2), u.rank() == 2 ? u.dim(0) : 0};
+  if (w.shape() != Shape({d.features, d.gates()}) || u.shape() != Shape({d.units, d.gates()}) || d.units < 1)
+    fail("lstm", "kernel " + w.shape().str() + " and recurrent kernel " + u.shape().str() + " must be (features " +
+                     std::to_string(d.features) + ", 4 units) and (units, 4 units)");
+  const bool has_bias = bias.defined();
+  if (has_bias && bias.value().shape() != Shape({d.gates()}))
+    fail("lstm", "bias " + bias.value().shape().str() + " must be (4 units) = (" + std::to_string(d.gates()) + ")");
+  for (const Variable* s : {&h0, &c0})
+    if (s->defined() && s->value().shape() != Shape({d.batch, d.units}))
+      fail("lstm", "initial state " + s->value().shape().str() + " must be (batch, units) = " +
+                       Shape({d.batch, d.units}).str());
+  if (d.steps < 1) fail("lstm", "x " + xv.shape().str() + " has no steps");
+  const int64_t U = d.units, G = d.gates(), T = d.steps;
+  const Tensor h_init = h0.defined() ? h0.value() : Tensor::zeros({d.batch, U});
+  const Tensor c_init = c0.defined() ? c0.value() : Tensor::zeros({d.batch, U});
+
+  // gates (batch, steps, 4U) in processing order s; step s reads input step t(s).
+  auto input_step = [T, back = o.go_backwards](int64_t s) { return back ? T - 1 - s : s; };
+  Tensor gates = matmul(xv.reshape({d.batch * T, d.features}), w);  // (batch * T, 4U) in input order
+  if (o.go_backwards) {
+    Tensor reordered = Tensor::empty({d.batch * T, G});
+    parallel_for(0, d.batch * T, 64, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const int64_t b = r / T, s = r % T;
+        std::copy_n(gates.data() + (b * T + input_step(s)) * G, G, reordered.data() + r * G);
+      }
+    });
+    gates = reordered;
+  }
+  gates = gates.reshape({d.batch, T, G});
+  Tensor out = Tensor::empty({d.batch, T, 2 * U});
+  const float* bp = has_bias ? bias.value().data() : nullptr;
+  float* gp = gates.data();
+  float* op = out.data();
+  for (int64_t s = 0; s < T; ++s) {
+    parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
+      // z += h_prev U, on this chunk's rows.
+      const float* h_prev = s == 0 ? h_init.data() + lo * U : op + (lo * T + s - 1) * 2 * U;
+      const int64_t h_ld = s == 0 ? U : T * 2 * U;
+      gemm({h_prev, h_ld}, {u.data(), G}, gp + (lo * T + s) * G, T * G, hi - lo, U, G, /*accumulate=*/true);
+      for (int64_t b = lo; b < hi; ++b) {
+        float* z = gp + (b * T + s) * G;
+        const float* c_prev = s == 0 ? c_init.data() + b * U : op + (b * T + s - 1) * 2 * U + U;
+        float* h = op + (b * T + s) * 2 * U;
+        float* c = h + U;
+        for (int64_t j = 0; j < U; ++j) {
+          const float bi = bp ? bp[j] : 0.0f, bf = bp ? bp[U + j] : 0.0f, bg = bp ? bp[2 * U + j] : 0.0f,
+                      bo = bp ? bp[3 * U + j] : 0.0f;
+          const float i = activate(o.recurrent_activation, z[j] + bi);
+          const float f = activate(o.recurrent_activation, z[U + j] + bf);
+          const float g = activate(o.activation, z[2 * U + j] + bg);
+          const float og = activate(o.recurrent_activation, z[3 * U + j] + bo);
+          z[j] = i, z[U + j] = f, z[2 * U + j] = g, z[3 * U + j] = og;  // kept for the backward
+          c[j] = f * c_prev[j] + i * g;
+          h[j] = og * activate(o.activation, c[j]);
+        }
+      }
+    });
+  }
+
+  std::vector<Variable> inputs{x, kernel, recurrent_kernel};
+  if (has_bias) inputs.push_back(bias);
+  const bool has_h0 = h0.defined(), has_c0 = c0.defined();
+  const size_t h0_index = inputs.size();
+  if (has_h0) inputs.push_back(h0);
+  const size_t c0_index = inputs.size();
+  if (has_c0) inputs.push_back(c0);
+  return record("lstm", out, inputs, [=, o = o](const Tensor& grad, GradSink& sink) {
+    const float* dout = grad.data();
+    const float* op = out.data();
+    const float* gp = gates.data();
+    Tensor dz = Tensor::empty({d.batch, T, G});
+    Tensor dh_next = Tensor::zeros({d.batch, U}), dc_next = Tensor::zeros({d.batch, U});
+    float* dzp = dz.data();
+    for (int64_t s = T - 1; s >= 0; --s) {
+      parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
+        for (int64_t b = lo; b < hi; ++b) {
+          const float* z = gp + (b * T + s) * G;  // the activated gates i, f, g, o
+          const float* c = op + (b * T + s) * 2 * U + U;
+          const float* c_prev = s == 0 ? c_init.data() + b * U : op + (b * T + s - 1) * 2 * U + U;
+          const float* dh_out = dout + (b * T + s) * 2 * U;
+          float* dhn = dh_next.data() + b * U;
+          float* dcn = dc_next.data() + b * U;
+          float* dzr = dzp + (b * T + s) * G;
+          for (int64_t j = 0; j < U; ++j) {
+            const float i = z[j], f = z[U + j], g = z[2 * U + j], og = z[3 * U + j];
+            const float ac = activate(o.activation, c[j]);
+            const float dh = dh_out[j] + dhn[j];
+            const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(o.activation, ac);
+            dzr[j] = dc * g * derivative_from_value(o.recurrent_activation, i);
+            dzr[U + j] = dc * c_prev[j] * derivative_from_value(o.recurrent_activation, f);
+            dzr[2 * U + j] = dc * i * derivative_from_value(o.activation, g);
+            dzr[3 * U + j] = dh * ac * derivative_from_value(o.recurrent_activation, og);
+            dcn[j] = dc * f;
+          }
+        }
+        // dh for the step before: dZ U^T.
+        gemm({dzp + (lo * T + s) * G, T * G}, {u.data(), G, /*transposed=*/true}, dh_next.data() + lo * U, U, hi - lo, G, U);
+      });
+    }
+    const Tensor dz_rows = dz.reshape({d.batch * T, G});
+    if (sink.needs(2)) {
+      // dU = sum over steps of h_prev^T dZ: h_prev of every (row, step) laid out as one matrix.
+      Tensor h_prev = Tensor::empty({d.batch * T, U});
+      parallel_for(0, d.batch * T, 64, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) {
+          const int64_t b = r / T, s = r % T;
+          const float* src = s == 0 ? h_init.data() + b * U : op + (b * T + s - 1) * 2 * U;
+          std::copy_n(src, U, h_prev.data() + r * U);
+        }
+      });
+      sink.set(2, matmul(h_prev, dz_rows, true, false));
+    }
+    // The gradients in input-step order, for the kernel, the bias and x.
+    Tensor dz_input = dz_rows;
+    if (o.go_backwards && (sink.needs(0) || sink.needs(1))) {
+      dz_input = Tensor::empty({d.batch * T, G});
+      parallel_for(0, d.batch * T, 64, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) {
+          const int64_t b = r / T, t = r % T;
+          std::copy_n(dz.data() + (b * T + input_step(t)) * G, G, dz_input.data() + r * G);
+        }
+      });
+    }
+    if (sink.needs(0)) sink.set(0, matmul(dz_input, w, false, true).reshape(xv.shape()));
+    if (sink.needs(1)) sink.set(1, matmul(xv.reshape({d.batch * T, d.features}), dz_input, true, false));
+    if (has_bias && sink.needs(3)) {
+      // Column sums in row order, in double: the same at any thread count.
+      Tensor db = Tensor::empty({G});
+      parallel_for(0, G, 64, [&](int64_t lo, int64_t hi) {
+        for (int64_t k = lo; k < hi; ++k) {
+          double sum = 0;
+          for (int64_t r = 0; r < d.batch * T; ++r) sum += dz_rows.data()[r * G + k];
+          db.data()[k] = static_cast<float>(sum);
+        }
+      });
+      sink.set(3, db);
+    }
+    if (has_h0 && sink.needs(h0_index)) sink.set(h0_index, dh_next);
+    if (has_c0 && sink.needs(c0_index)) sink.set(c0_index, dc_next);
+  });
+}
+
+}  // namespace tapegrad

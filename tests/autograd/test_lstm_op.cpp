@@ -1,0 +1,135 @@
+// lstm_sequence: gradcheck of every input (strong enough that a backward 10% off fails), the
+// forward and every gradient against the same recurrence written step by step with the tape's
+// plain ops, go_backwards, other activations, and the same bits at any thread count.
+#include <gtest/gtest.h>
+
+#include "../error_matchers.h"
+#include "../test_data.h"
+#include "gradcheck_strength.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/core/parallel.h"
+
+namespace tg = tapegrad;
+using gradcheck_strength::detects_10_percent_error;
+using gradcheck_strength::passes;
+using tg::Tensor;
+using tg::Variable;
+using tg::testing::normal;
+
+namespace {
+
+Variable activation(tg::RecurrentActivation a, const Variable& z) {
+  switch (a) {
+    case tg::RecurrentActivation::tanh: return tg::tanh(z);
+    case tg::RecurrentActivation::sigmoid: return tg::sigmoid(z);
+    case tg::RecurrentActivation::hard_sigmoid: return tg::clip(z * 0.2f + 0.5f, 0.0f, 1.0f);
+    case tg::RecurrentActivation::relu: return tg::relu(z);
+    case tg::RecurrentActivation::linear: return z;
+  }
+  return z;
+}
+
+// Keras' LSTMCell step by step with plain ops: the independent reference.
+Variable lstm_by_steps(const Variable& x, const Variable& w, const Variable& u, const Variable& b, const Variable& h0,
+                       const Variable& c0, const tg::LSTMOpOptions& o) {
+  const int64_t steps = x.value().dim(1), units = u.value().dim(0);
+  Variable h = h0, c = c0;
+  std::vector<Variable> outs;
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = o.go_backwards ? steps - 1 - s : s;
+    Variable xt = tg::reshape(tg::slice(x, 1, t, t + 1), {x.value().dim(0), x.value().dim(2)});
+    Variable z = tg::matmul(xt, w) + tg::matmul(h, u) + b;
+    Variable i = activation(o.recurrent_activation, tg::slice(z, 1, 0, units));
+    Variable f = activation(o.recurrent_activation, tg::slice(z, 1, units, 2 * units));
+    Variable g = activation(o.activation, tg::slice(z, 1, 2 * units, 3 * units));
+    Variable og = activation(o.recurrent_activation, tg::slice(z, 1, 3 * units, 4 * units));
+    c = f * c + i * g;
+    h = og * activation(o.activation, c);
+    outs.push_back(tg::reshape(tg::concat({h, c}, 1), {x.value().dim(0), 1, 2 * units}));
+  }
+  return tg::concat(outs, 1);
+}
+
+struct Inputs {
+  Tensor x, w, u, b, h0, c0;
+};
+
+Inputs inputs(int64_t batch, int64_t steps, int64_t features, int64_t units, uint64_t seed) {
+  return {tg::mul(normal({batch, steps, features}, seed), 0.8f), tg::mul(normal({features, 4 * units}, seed + 1), 0.5f),
+          tg::mul(normal({units, 4 * units}, seed + 2), 0.5f),  tg::mul(normal({4 * units}, seed + 3), 0.3f),
+          tg::mul(normal({batch, units}, seed + 4), 0.5f),      tg::mul(normal({batch, units}, seed + 5), 0.5f)};
+}
+
+std::vector<tg::LSTMOpOptions> variants() {
+  using A = tg::RecurrentActivation;
+  return {{}, {.go_backwards = true}, {.activation = A::relu, .recurrent_activation = A::hard_sigmoid},
+          {.activation = A::linear, .recurrent_activation = A::sigmoid, .go_backwards = true}};
+}
+
+}  // namespace
+
+TEST(LstmOp, GradcheckEveryInput) {
+  const Inputs in = inputs(3, 4, 3, 2, 10);
+  for (const auto& o : variants()) {
+    const auto f = [&o](const std::vector<Variable>& v) { return tg::lstm_sequence(v[0], v[1], v[2], v[3], v[4], v[5], o); };
+    const std::vector<Tensor> args{in.x, in.w, in.u, in.b, in.h0, in.c0};
+    EXPECT_TRUE(passes(f, args));
+    EXPECT_TRUE(detects_10_percent_error(f, args));
+  }
+}
+
+TEST(LstmOp, MatchesTheRecurrenceWrittenWithPlainOps) {
+  const Inputs in = inputs(5, 6, 4, 3, 20);
+  for (const auto& o : variants()) {
+    std::vector<Variable> a{Variable(in.x, true), Variable(in.w, true), Variable(in.u, true),
+                            Variable(in.b, true), Variable(in.h0, true), Variable(in.c0, true)};
+    std::vector<Variable> r{Variable(in.x, true), Variable(in.w, true), Variable(in.u, true),
+                            Variable(in.b, true), Variable(in.h0, true), Variable(in.c0, true)};
+    const Tensor weights = normal({5, 6, 6}, 99);  // a projection, so every output element matters
+    Variable ya = tg::lstm_sequence(a[0], a[1], a[2], a[3], a[4], a[5], o);
+    Variable yr = lstm_by_steps(r[0], r[1], r[2], r[3], r[4], r[5], o);
+    ASSERT_EQ(ya.value().shape(), yr.value().shape());
+    for (int64_t k = 0; k < ya.value().numel(); ++k) ASSERT_NEAR(ya.value().data()[k], yr.value().data()[k], 1e-5f) << k;
+    tg::sum(ya * Variable(weights)).backward();
+    tg::sum(yr * Variable(weights)).backward();
+    for (size_t i = 0; i < a.size(); ++i)
+      for (int64_t k = 0; k < a[i].grad().numel(); ++k)
+        ASSERT_NEAR(a[i].grad().data()[k], r[i].grad().data()[k], 2e-5f * (1.0f + std::fabs(r[i].grad().data()[k])))
+            << "input " << i << " element " << k;
+  }
+}
+
+TEST(LstmOp, WithoutBiasOrInitialStatesStartsFromZeros) {
+  const Inputs in = inputs(2, 3, 2, 2, 30);
+  Variable x(in.x, true), w(in.w, true), u(in.u, true);
+  const Tensor y = tg::lstm_sequence(x, w, u, {}, {}, {}).value();
+  const Tensor zeros = Tensor::zeros({2, 2});
+  const Tensor ref = lstm_by_steps(x, w, u, Variable(Tensor::zeros({8})), Variable(zeros), Variable(zeros), {}).value();
+  for (int64_t k = 0; k < y.numel(); ++k) ASSERT_NEAR(y.data()[k], ref.data()[k], 1e-6f);
+}
+
+TEST(LstmOp, SameBitsAtAnyThreadCount) {
+  const Inputs in = inputs(37, 5, 6, 9, 40);  // several chunks of the batch, one partial
+  auto run = [&](int threads) {
+    tg::set_num_threads(threads);
+    Variable x(in.x, true), w(in.w, true), u(in.u, true), b(in.b, true);
+    Variable y = tg::lstm_sequence(x, w, u, b, {}, {}, {.go_backwards = true});
+    tg::sum(y * y).backward();
+    return std::vector<Tensor>{y.value(), x.grad(), w.grad(), u.grad(), b.grad()};
+  };
+  const auto one = run(1), two = run(2);
+  tg::set_num_threads(2);
+  for (size_t i = 0; i < one.size(); ++i)
+    for (int64_t k = 0; k < one[i].numel(); ++k) ASSERT_EQ(one[i].data()[k], two[i].data()[k]) << i << " " << k;
+}
+
+TEST(LstmOp, BadShapesAreClearErrors) {
+  const Inputs in = inputs(2, 3, 4, 2, 50);
+  EXPECT_ERROR(tg::lstm_sequence(Variable(in.w), Variable(in.w), Variable(in.u), {}, {}, {}), {"lstm", "(batch, steps, features)"});
+  EXPECT_ERROR(tg::lstm_sequence(Variable(in.x), Variable(in.u), Variable(in.u), {}, {}, {}), {"lstm", "kernel (2, 8)", "features 4"});
+  EXPECT_ERROR(tg::lstm_sequence(Variable(in.x), Variable(in.w), Variable(in.u), Variable(in.h0), {}, {}), {"lstm", "bias (2, 2)"});
+  EXPECT_ERROR(tg::lstm_sequence(Variable(in.x), Variable(in.w), Variable(in.u), {}, Variable(in.b), {}),
+               {"lstm", "initial state (8,)", "(2, 2)"});
+  EXPECT_ERROR(tg::recurrent_activation("gelu", "LSTM 'lstm'"), {"LSTM 'lstm'", "gelu", "hard_sigmoid"});
+}
