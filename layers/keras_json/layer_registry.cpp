@@ -11,7 +11,7 @@ const std::vector<LayerCodec>& layer_codecs() {
   static const std::vector<LayerCodec> all = [] {
     std::vector<LayerCodec> v;
     for (auto family : {core_codecs, convolution_codecs, pooling_codecs, reshaping_codecs, merge_codecs,
-                        normalization_codecs, activation_codecs}) {
+                        normalization_codecs, activation_codecs, recurrent_codecs}) {
       std::vector<LayerCodec> f = family();
       for (auto& c : f) {
         for (const auto& other : v)

@@ -182,6 +182,11 @@ std::vector<Case> every_layer_class() {
        }},
       {"ELU", {6}, [](auto in) { return tg::ELU(0.5f)(in); }},
       {"Softmax", {3, 4}, [](auto in) { return tg::Softmax(1)(in); }},
+      {"LSTM", {5, 3}, [](auto in) {
+         return tg::LSTM(4, {.recurrent_activation = "hard_sigmoid", .recurrent_initializer = Orthogonal(1.0f, 3),
+                             .unit_forget_bias = false, .recurrent_regularizer = tg::L2(1e-3f), .return_sequences = true,
+                             .go_backwards = true})(in);
+       }},
   };
 }
 
