@@ -10,6 +10,7 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/recurrent_common.h"
 #include "core/gemm.h"
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/autograd/tape.h"
@@ -19,43 +20,11 @@
 
 namespace tapegrad {
 
-RecurrentActivation recurrent_activation(const std::string& name, const std::string& owner) {
-  if (name == "tanh") return RecurrentActivation::tanh;
-  if (name == "sigmoid") return RecurrentActivation::sigmoid;
-  if (name == "hard_sigmoid") return RecurrentActivation::hard_sigmoid;
-  if (name == "relu") return RecurrentActivation::relu;
-  if (name == "linear") return RecurrentActivation::linear;
-  fail(owner, "activation '" + name + "' is not supported in a recurrent cell; known: hard_sigmoid, linear, relu, sigmoid, tanh");
-}
-
 namespace {
 
-// Each activation's value and its derivative written in terms of the value y = f(z), which is
-// what the forward keeps.
-float activate(RecurrentActivation a, float z) {
-  switch (a) {
-    case RecurrentActivation::tanh: return std::tanh(z);
-    case RecurrentActivation::sigmoid: return 1.0f / (1.0f + std::exp(-z));
-    case RecurrentActivation::hard_sigmoid: return std::fmin(1.0f, std::fmax(0.0f, 0.2f * z + 0.5f));
-    case RecurrentActivation::relu: return z > 0.0f ? z : 0.0f;
-    case RecurrentActivation::linear: return z;
-  }
-  return z;
-}
-
-float derivative_from_value(RecurrentActivation a, float y) {
-  switch (a) {
-    case RecurrentActivation::tanh: return 1.0f - y * y;
-    case RecurrentActivation::sigmoid: return y * (1.0f - y);
-    case RecurrentActivation::hard_sigmoid: return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
-    case RecurrentActivation::relu: return y > 0.0f ? 1.0f : 0.0f;
-    case RecurrentActivation::linear: return 1.0f;
-  }
-  return 1.0f;
-}
-
-// Rows of the batch per task: fixed, so the work split does not depend on the thread count.
-constexpr int64_t kRowsPerChunk = 8;
+using recurrent::activate;
+using recurrent::derivative_from_value;
+using recurrent::kRowsPerChunk;
 
 struct Dims {
   int64_t batch, steps, features, units;
@@ -84,19 +53,8 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   const Tensor h_init = h0.defined() ? h0.value() : Tensor::zeros({d.batch, U});
   const Tensor c_init = c0.defined() ? c0.value() : Tensor::zeros({d.batch, U});
 
-  // gates (batch, steps, 4U) in processing order s; step s reads input step t(s).
-  auto input_step = [T, back = o.go_backwards](int64_t s) { return back ? T - 1 - s : s; };
-  Tensor gates = matmul(xv.reshape({d.batch * T, d.features}), w);  // (batch * T, 4U) in input order
-  if (o.go_backwards) {
-    Tensor reordered = Tensor::empty({d.batch * T, G});
-    parallel_for(0, d.batch * T, 64, [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const int64_t b = r / T, s = r % T;
-        std::copy_n(gates.data() + (b * T + input_step(s)) * G, G, reordered.data() + r * G);
-      }
-    });
-    gates = reordered;
-  }
+  // gates (batch, steps, 4U) in processing order s (go_backwards: step s reads input step T - 1 - s).
+  Tensor gates = recurrent::reorder_steps(matmul(xv.reshape({d.batch * T, d.features}), w), d.batch, T, o.go_backwards);
   gates = gates.reshape({d.batch, T, G});
   Tensor out = Tensor::empty({d.batch, T, 2 * U});
   const float* bp = has_bias ? bias.value().data() : nullptr;
@@ -169,43 +127,13 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
       });
     }
     const Tensor dz_rows = dz.reshape({d.batch * T, G});
-    if (sink.needs(2)) {
-      // dU = sum over steps of h_prev^T dZ: h_prev of every (row, step) laid out as one matrix.
-      Tensor h_prev = Tensor::empty({d.batch * T, U});
-      parallel_for(0, d.batch * T, 64, [&](int64_t lo, int64_t hi) {
-        for (int64_t r = lo; r < hi; ++r) {
-          const int64_t b = r / T, s = r % T;
-          const float* src = s == 0 ? h_init.data() + b * U : op + (b * T + s - 1) * 2 * U;
-          std::copy_n(src, U, h_prev.data() + r * U);
-        }
-      });
-      sink.set(2, matmul(h_prev, dz_rows, true, false));
-    }
+    // dU = sum over steps of h_prev^T dZ, as one GEMM.
+    if (sink.needs(2)) sink.set(2, matmul(recurrent::previous_states(out, 0, U, h_init), dz_rows, true, false));
     // The gradients in input-step order, for the kernel, the bias and x.
-    Tensor dz_input = dz_rows;
-    if (o.go_backwards && (sink.needs(0) || sink.needs(1))) {
-      dz_input = Tensor::empty({d.batch * T, G});
-      parallel_for(0, d.batch * T, 64, [&](int64_t lo, int64_t hi) {
-        for (int64_t r = lo; r < hi; ++r) {
-          const int64_t b = r / T, t = r % T;
-          std::copy_n(dz.data() + (b * T + input_step(t)) * G, G, dz_input.data() + r * G);
-        }
-      });
-    }
+    const Tensor dz_input = recurrent::reorder_steps(dz_rows, d.batch, T, o.go_backwards);
     if (sink.needs(0)) sink.set(0, matmul(dz_input, w, false, true).reshape(xv.shape()));
     if (sink.needs(1)) sink.set(1, matmul(xv.reshape({d.batch * T, d.features}), dz_input, true, false));
-    if (has_bias && sink.needs(3)) {
-      // Column sums in row order, in double: the same at any thread count.
-      Tensor db = Tensor::empty({G});
-      parallel_for(0, G, 64, [&](int64_t lo, int64_t hi) {
-        for (int64_t k = lo; k < hi; ++k) {
-          double sum = 0;
-          for (int64_t r = 0; r < d.batch * T; ++r) sum += dz_rows.data()[r * G + k];
-          db.data()[k] = static_cast<float>(sum);
-        }
-      });
-      sink.set(3, db);
-    }
+    if (has_bias && sink.needs(3)) sink.set(3, recurrent::column_sums(dz_rows));
     if (has_h0 && sink.needs(h0_index)) sink.set(h0_index, dh_next);
     if (has_c0 && sink.needs(c0_index)) sink.set(c0_index, dc_next);
   });

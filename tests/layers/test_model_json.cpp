@@ -47,7 +47,9 @@ void expect_round_trip(tg::Layer& model, const Shape& input, bool integer_input,
   std::shared_ptr<tg::Layer> copy = tg::model_from_json(text);
   EXPECT_EQ(tg::to_json(*copy), text);
   EXPECT_EQ(copy->count_params(), model.count_params());
-  if (model.built()) EXPECT_EQ(copy->summary_string(), model.summary_string());
+  if (model.built()) {
+    EXPECT_EQ(copy->summary_string(), model.summary_string());
+  }
   EXPECT_EQ(copy->set_weights(model.get_named_weights()).size(), 0u);
   std::vector<int64_t> dims{2};
   for (int64_t d : input) dims.push_back(d);
@@ -202,7 +204,9 @@ TEST(ModelJson, EveryLayerClassRoundTripsWithItsOptions) {
   }
   // Every class the registry knows is among the cases (a codec added without a case fails here).
   for (const std::string& name : tg::keras_json::supported_class_names())
-    if (name != "Sequential") EXPECT_TRUE(covered.count(name)) << name << " has no round-trip case";
+    if (name != "Sequential") {
+      EXPECT_TRUE(covered.count(name)) << name << " has no round-trip case";
+    }
 }
 
 TEST(ModelJson, OptionsAreWrittenAsKerasWritesThem) {
@@ -318,8 +322,9 @@ TEST(ModelJson, NestedModelsAndSharedLayersKeepTheirWiring) {
       EXPECT_EQ(layer.at("module"), "keras.src.engine.functional");
       EXPECT_EQ(layer.at("inbound_nodes").dump(), R"([[["left",0,0,{}]],[["right",0,0,{}]]])");
     }
-    if (layer.at("name") == "shared")
+    if (layer.at("name") == "shared") {
       EXPECT_EQ(layer.at("inbound_nodes").dump(), R"([[["tower",1,0,{}]],[["tower",2,0,{}]]])");
+    }
     if (layer.at("name") == "head") {
       EXPECT_EQ(layer.at("module"), "keras");
       EXPECT_EQ(layer.at("config").at("layers")[0].at("class_name"), "InputLayer");
