@@ -36,19 +36,12 @@ struct Dims {
 Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable& recurrent_kernel, const Variable& bias,
                        const Variable& h0, const Variable& c0, const LSTMOpOptions& o) {
   const Tensor xv = x.value(), w = kernel.value(), u = recurrent_kernel.value();
-  if (xv.rank() != 3) fail("lstm", "x must be (batch, steps, features), got " + xv.shape().str());
-  const Dims d{xv.dim(0), xv.dim(1), xv.dim(2), u.rank() == 2 ? u.dim(0) : 0};
-  if (w.shape() != Shape({d.features, d.gates()}) || u.shape() != Shape({d.units, d.gates()}) || d.units < 1)
-    fail("lstm", "kernel " + w.shape().str() + " and recurrent kernel " + u.shape().str() + " must be (features " +
-                     std::to_string(d.features) + ", 4 units) and (units, 4 units)");
+  const recurrent::SequenceDims sd = recurrent::check_sequence_shapes("lstm", xv, w, u, 4);
+  const Dims d{sd.batch, sd.steps, sd.features, sd.units};
   const bool has_bias = bias.defined();
-  if (has_bias && bias.value().shape() != Shape({d.gates()}))
-    fail("lstm", "bias " + bias.value().shape().str() + " must be (4 units) = (" + std::to_string(d.gates()) + ")");
-  for (const Variable* s : {&h0, &c0})
-    if (s->defined() && s->value().shape() != Shape({d.batch, d.units}))
-      fail("lstm", "initial state " + s->value().shape().str() + " must be (batch, units) = " +
-                       Shape({d.batch, d.units}).str());
-  if (d.steps < 1) fail("lstm", "x " + xv.shape().str() + " has no steps");
+  recurrent::check_bias("lstm", bias, Shape({d.gates()}));
+  recurrent::check_state("lstm", h0, sd);
+  recurrent::check_state("lstm", c0, sd);
   const int64_t U = d.units, G = d.gates(), T = d.steps;
   const Tensor h_init = h0.defined() ? h0.value() : Tensor::zeros({d.batch, U});
   const Tensor c_init = c0.defined() ? c0.value() : Tensor::zeros({d.batch, U});

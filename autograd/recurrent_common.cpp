@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/gemm.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
 
@@ -18,6 +19,29 @@ RecurrentActivation recurrent_activation(const std::string& name, const std::str
 }
 
 namespace recurrent {
+
+SequenceDims check_sequence_shapes(const char* op, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
+                                   int gates) {
+  if (x.rank() != 3) fail(op, "x must be (batch, steps, features), got " + x.shape().str());
+  const SequenceDims d{x.dim(0), x.dim(1), x.dim(2), recurrent_kernel.rank() == 2 ? recurrent_kernel.dim(0) : 0};
+  const std::string g = gates == 1 ? "units" : std::to_string(gates) + " units";
+  if (kernel.shape() != Shape({d.features, gates * d.units}) || recurrent_kernel.shape() != Shape({d.units, gates * d.units}) ||
+      d.units < 1)
+    fail(op, "kernel " + kernel.shape().str() + " and recurrent kernel " + recurrent_kernel.shape().str() +
+                 " must be (features " + std::to_string(d.features) + ", " + g + ") and (units, " + g + ")");
+  if (d.steps < 1) fail(op, "x " + x.shape().str() + " has no steps");
+  return d;
+}
+
+void check_bias(const char* op, const Variable& bias, const Shape& shape) {
+  if (bias.defined() && bias.value().shape() != shape)
+    fail(op, "bias " + bias.value().shape().str() + " must be " + shape.str());
+}
+
+void check_state(const char* op, const Variable& state, const SequenceDims& d) {
+  if (state.defined() && state.value().shape() != Shape({d.batch, d.units}))
+    fail(op, "initial state " + state.value().shape().str() + " must be (batch, units) = " + Shape({d.batch, d.units}).str());
+}
 
 float activate(RecurrentActivation a, float z) {
   switch (a) {
@@ -78,6 +102,13 @@ Tensor column_sums(const Tensor& rows) {
     }
   });
   return out;
+}
+
+void add_transposed_product(const Tensor& a, const float* b, int64_t ldb, int64_t q, float* c, int64_t ldc) {
+  const int64_t n = a.dim(0), p = a.dim(1);
+  parallel_chunks(p, 32, [&](int64_t, int64_t lo, int64_t hi) {
+    gemm({a.data() + lo, p, /*transposed=*/true}, {b, ldb}, c + lo * ldc, ldc, hi - lo, n, q);
+  });
 }
 
 }  // namespace recurrent

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/autograd/variable.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tapegrad::recurrent {
@@ -13,6 +14,17 @@ namespace tapegrad::recurrent {
 // forward keeps).
 float activate(RecurrentActivation a, float z);
 float derivative_from_value(RecurrentActivation a, float y);
+
+struct SequenceDims {
+  int64_t batch, steps, features, units;
+};
+// Checks x (batch, steps, features) with at least one step, kernel (features, gates * units) and
+// recurrent kernel (units, gates * units); the errors name `op` and the shapes.
+SequenceDims check_sequence_shapes(const char* op, const Tensor& x, const Tensor& kernel, const Tensor& recurrent_kernel,
+                                   int gates);
+// A bias of `shape`, and an initial state (batch, units), when given.
+void check_bias(const char* op, const Variable& bias, const Shape& shape);
+void check_state(const char* op, const Variable& state, const SequenceDims& d);
 
 // Rows of the batch per task in the step loops: fixed, so the split does not depend on the
 // thread count.
@@ -28,5 +40,10 @@ Tensor previous_states(const Tensor& sequence, int64_t offset, int64_t units, co
 
 // The sums of each column of rows (n, width), in row order in double: the same at any thread count.
 Tensor column_sums(const Tensor& rows);
+
+// C (p, q) = A^T B for A (n, p) and B (n, q) with row stride ldb, into c with row stride ldc: a
+// block of a weight gradient (a GRU's recurrent kernel without reset_after), in parallel over
+// fixed blocks of C's rows.
+void add_transposed_product(const Tensor& a, const float* b, int64_t ldb, int64_t q, float* c, int64_t ldc);
 
 }  // namespace tapegrad::recurrent

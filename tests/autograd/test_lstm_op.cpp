@@ -6,6 +6,7 @@
 #include "../error_matchers.h"
 #include "../test_data.h"
 #include "gradcheck_strength.h"
+#include "recurrent_reference.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/core/parallel.h"
@@ -16,40 +17,9 @@ using gradcheck_strength::passes;
 using tg::Tensor;
 using tg::Variable;
 using tg::testing::normal;
+using recurrent_reference::lstm_by_steps;
 
 namespace {
-
-Variable activation(tg::RecurrentActivation a, const Variable& z) {
-  switch (a) {
-    case tg::RecurrentActivation::tanh: return tg::tanh(z);
-    case tg::RecurrentActivation::sigmoid: return tg::sigmoid(z);
-    case tg::RecurrentActivation::hard_sigmoid: return tg::clip(z * 0.2f + 0.5f, 0.0f, 1.0f);
-    case tg::RecurrentActivation::relu: return tg::relu(z);
-    case tg::RecurrentActivation::linear: return z;
-  }
-  return z;
-}
-
-// Keras' LSTMCell step by step with plain ops: the independent reference.
-Variable lstm_by_steps(const Variable& x, const Variable& w, const Variable& u, const Variable& b, const Variable& h0,
-                       const Variable& c0, const tg::LSTMOpOptions& o) {
-  const int64_t steps = x.value().dim(1), units = u.value().dim(0);
-  Variable h = h0, c = c0;
-  std::vector<Variable> outs;
-  for (int64_t s = 0; s < steps; ++s) {
-    const int64_t t = o.go_backwards ? steps - 1 - s : s;
-    Variable xt = tg::reshape(tg::slice(x, 1, t, t + 1), {x.value().dim(0), x.value().dim(2)});
-    Variable z = tg::matmul(xt, w) + tg::matmul(h, u) + b;
-    Variable i = activation(o.recurrent_activation, tg::slice(z, 1, 0, units));
-    Variable f = activation(o.recurrent_activation, tg::slice(z, 1, units, 2 * units));
-    Variable g = activation(o.activation, tg::slice(z, 1, 2 * units, 3 * units));
-    Variable og = activation(o.recurrent_activation, tg::slice(z, 1, 3 * units, 4 * units));
-    c = f * c + i * g;
-    h = og * activation(o.activation, c);
-    outs.push_back(tg::reshape(tg::concat({h, c}, 1), {x.value().dim(0), 1, 2 * units}));
-  }
-  return tg::concat(outs, 1);
-}
 
 struct Inputs {
   Tensor x, w, u, b, h0, c0;
