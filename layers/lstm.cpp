@@ -1,50 +1,23 @@
-#include "tapegrad/layers/lstm.h"
-
-#include "tapegrad/autograd/ops.h"
-#include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/core/error.h"
+#include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad {
 
 namespace {
-
-RecurrentActivation gate_activation(const Activation& a, const std::string& owner, const char* which) {
-  if (!a.named())
-    fail(owner, std::string(which) + " '" + a.name() + "' was made from a function or with arguments; a recurrent cell takes one by name");
-  return recurrent_activation(a.name(), owner);
+RecurrentFlags flags_of(const LSTMOptions& o) {
+  return {o.dropout, o.recurrent_dropout, o.return_sequences, o.return_state, o.go_backwards, o.stateful};
 }
-
 }  // namespace
 
-LSTM::LSTM(int64_t units, LSTMOptions options) : Layer("LSTM", options.name), units_(units), options_(std::move(options)) {
-  if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
-  gate_activation(options_.activation, label(), "activation");
-  gate_activation(options_.recurrent_activation, label(), "recurrent_activation");
-  if (options_.dropout != 0.0f || options_.recurrent_dropout != 0.0f)
-    fail(label(), "dropout and recurrent_dropout are not supported yet (got " + std::to_string(options_.dropout) + " and " +
-                      std::to_string(options_.recurrent_dropout) + "); put a Dropout layer before the LSTM instead");
-  if (options_.return_state) fail(label(), "return_state is not supported yet");
-  if (options_.stateful) fail(label(), "stateful is not supported yet");
-  set_activity_regularizer(options_.activity_regularizer);
-  if (!options_.dtype.empty()) set_dtype_policy(options_.dtype);
-}
-
-Shape LSTM::output_shape(const Shape& input_shape) const {
-  if (input_shape.rank() != 2 || input_shape[0] < 1 || input_shape[1] < 1)
-    fail(label(), "expects inputs (batch, steps, features), got " + with_batch_str(input_shape));
-  if (built() && input_shape[1] != kernel_->var.dim(0))
-    fail(label(), "input " + with_batch_str(input_shape) + " has " + std::to_string(input_shape[1]) +
-                      " features, the layer was built for " + std::to_string(kernel_->var.dim(0)));
-  return options_.return_sequences ? Shape({input_shape[0], units_}) : Shape({units_});
+LSTM::LSTM(int64_t units, LSTMOptions options)
+    : RecurrentLayer("LSTM", options.name, units, flags_of(options), options.activity_regularizer, options.dtype),
+      options_(std::move(options)) {
+  cell_activation(options_.activation, "activation");
+  cell_activation(options_.recurrent_activation, "recurrent_activation");
 }
 
 void LSTM::build_impl(const Shape& input_shape) {
-  const int64_t features = input_shape[1], u = units_;
-  kernel_ = add_weight("kernel", {features, 4 * u}, options_.kernel_initializer, options_.kernel_regularizer,
-                       options_.kernel_constraint);
-  recurrent_kernel_ = add_weight("recurrent_kernel", {u, 4 * u}, options_.recurrent_initializer,
-                                 options_.recurrent_regularizer, options_.recurrent_constraint);
-  if (!options_.use_bias) return;
+  const int64_t u = units();
   Initializer bias_init = options_.bias_initializer;
   if (options_.unit_forget_bias) {
     // Keras: concatenate(bias_initializer((units,)), Ones()((units,)), bias_initializer((2 units,))).
@@ -59,19 +32,16 @@ void LSTM::build_impl(const Shape& input_shape) {
         },
         "unit_forget_bias");
   }
-  bias_ = add_weight("bias", {4 * u}, bias_init, options_.bias_regularizer, options_.bias_constraint);
+  add_recurrent_weights(input_shape[1], 4, options_.kernel_initializer, options_.recurrent_initializer, bias_init,
+                        options_.use_bias ? Shape({4 * u}) : Shape(), options_.kernel_regularizer,
+                        options_.recurrent_regularizer, options_.bias_regularizer, options_.kernel_constraint,
+                        options_.recurrent_constraint, options_.bias_constraint);
 }
 
 Variable LSTM::forward(const Variable& x, bool /*training*/) {
-  LSTMOpOptions op;
-  op.activation = gate_activation(options_.activation, label(), "activation");
-  op.recurrent_activation = gate_activation(options_.recurrent_activation, label(), "recurrent_activation");
-  op.go_backwards = options_.go_backwards;
-  const Variable out = lstm_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, {}, op);
-  const Variable h = slice(out, 2, 0, units_);  // (batch, steps, units)
-  if (options_.return_sequences) return h;
-  const int64_t steps = x.dim(1);
-  return reshape(slice(h, 1, steps - 1, steps), {x.dim(0), units_});
+  const LSTMOpOptions op{cell_activation(options_.activation, "activation"),
+                         cell_activation(options_.recurrent_activation, "recurrent_activation"), go_backwards()};
+  return sequence_output(lstm_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, {}, op));
 }
 
 }  // namespace tapegrad

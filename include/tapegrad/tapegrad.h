@@ -43,7 +43,7 @@
 #include "tapegrad/layers/layer.h"
 #include "tapegrad/layers/layer_normalization.h"
 #include "tapegrad/layers/locally_connected.h"
-#include "tapegrad/layers/lstm.h"
+#include "tapegrad/layers/recurrent.h"
 #include "tapegrad/layers/merge.h"
 #include "tapegrad/layers/model_json.h"
 #include "tapegrad/layers/mixed_precision.h"

@@ -1,55 +1,98 @@
-// Keras configs of the recurrent layers (keras/layers/rnn/: RNN.get_config's keys, then the
-// layer's own).
+// Keras configs of the recurrent layers (keras/layers/rnn/): RNN.get_config's keys, then the
+// layer's own (the cell's options, flattened into the layer's config as Keras does).
 #include "layers/keras_json/layer_codecs.h"
-#include "tapegrad/layers/lstm.h"
+#include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad::keras_json {
 
 namespace {
 
-struct LSTMArgs {
+template <class Options>
+struct Args {
   int64_t units = 1;
-  LSTMOptions o;
+  Options o;
 };
+
+// RNN.get_config's keys, in its order.
+template <class IO, class Options>
+void rnn_fields(IO& io, Options& o) {
+  io("return_sequences", o.return_sequences);
+  io("return_state", o.return_state);
+  io("go_backwards", o.go_backwards);
+  io("stateful", o.stateful);
+  io.informational("unroll", false);  // how Keras runs the loop, not what it computes
+  io.fixed("time_major", false);
+}
+
+// The cell's keys that all three have, from use_bias on (LSTM puts unit_forget_bias among them).
+template <class IO, class Options>
+void weight_fields(IO& io, Options& o, bool* unit_forget_bias = nullptr) {
+  io("use_bias", o.use_bias);
+  io("kernel_initializer", o.kernel_initializer);
+  io("recurrent_initializer", o.recurrent_initializer);
+  io("bias_initializer", o.bias_initializer);
+  if (unit_forget_bias) io("unit_forget_bias", *unit_forget_bias);
+  io("kernel_regularizer", o.kernel_regularizer);
+  io("recurrent_regularizer", o.recurrent_regularizer);
+  io("bias_regularizer", o.bias_regularizer);
+  io("activity_regularizer", o.activity_regularizer);
+  io("kernel_constraint", o.kernel_constraint);
+  io("recurrent_constraint", o.recurrent_constraint);
+  io("bias_constraint", o.bias_constraint);
+  io("dropout", o.dropout);
+  io("recurrent_dropout", o.recurrent_dropout);
+}
+
+// Keras writes enable_caching_device only when it is not its default; it changes nothing here.
+template <class IO>
+void caching_device(IO& io) {
+  if constexpr (std::is_same_v<IO, ConfigReader>) io.ignored("enable_caching_device");
+}
+
+template <class L, class Options, class Fields>
+LayerCodec recurrent_codec(const char* class_name, Fields fields) {
+  return codec<L, Args<Options>>(
+      class_name, [](const L& l) { return Args<Options>{l.units(), l.options()}; }, fields,
+      [](Args<Options> a, const std::string& name) {
+        a.o.name = name;
+        return std::make_shared<L>(a.units, a.o);
+      });
+}
 
 }  // namespace
 
 std::vector<LayerCodec> recurrent_codecs() {
-  std::vector<LayerCodec> v;
-  v.push_back(codec<LSTM, LSTMArgs>(
-      "LSTM", [](const LSTM& l) { return LSTMArgs{l.units(), l.options()}; },
-      [](auto& io, LSTMArgs& a) {
-        io("return_sequences", a.o.return_sequences);
-        io("return_state", a.o.return_state);
-        io("go_backwards", a.o.go_backwards);
-        io("stateful", a.o.stateful);
-        io.informational("unroll", false);  // how Keras runs the loop, not what it computes
-        io.fixed("time_major", false);
-        io("units", a.units);
-        io("activation", a.o.activation);
-        io("recurrent_activation", a.o.recurrent_activation);
-        io("use_bias", a.o.use_bias);
-        io("kernel_initializer", a.o.kernel_initializer);
-        io("recurrent_initializer", a.o.recurrent_initializer);
-        io("bias_initializer", a.o.bias_initializer);
-        io("unit_forget_bias", a.o.unit_forget_bias);
-        io("kernel_regularizer", a.o.kernel_regularizer);
-        io("recurrent_regularizer", a.o.recurrent_regularizer);
-        io("bias_regularizer", a.o.bias_regularizer);
-        io("activity_regularizer", a.o.activity_regularizer);
-        io("kernel_constraint", a.o.kernel_constraint);
-        io("recurrent_constraint", a.o.recurrent_constraint);
-        io("bias_constraint", a.o.bias_constraint);
-        io("dropout", a.o.dropout);
-        io("recurrent_dropout", a.o.recurrent_dropout);
-        io.informational("implementation", 2);  // Keras' choice of kernel, the same math
-        if constexpr (std::is_same_v<std::decay_t<decltype(io)>, ConfigReader>) io.ignored("enable_caching_device");
-      },
-      [](LSTMArgs a, const std::string& name) {
-        a.o.name = name;
-        return std::make_shared<LSTM>(a.units, a.o);
-      }));
-  return v;
+  return {
+      recurrent_codec<SimpleRNN, SimpleRNNOptions>("SimpleRNN",
+                                                   [](auto& io, Args<SimpleRNNOptions>& a) {
+                                                     rnn_fields(io, a.o);
+                                                     io("units", a.units);
+                                                     io("activation", a.o.activation);
+                                                     weight_fields(io, a.o);
+                                                     caching_device(io);
+                                                   }),
+      recurrent_codec<LSTM, LSTMOptions>("LSTM",
+                                         [](auto& io, Args<LSTMOptions>& a) {
+                                           rnn_fields(io, a.o);
+                                           io("units", a.units);
+                                           io("activation", a.o.activation);
+                                           io("recurrent_activation", a.o.recurrent_activation);
+                                           weight_fields(io, a.o, &a.o.unit_forget_bias);
+                                           io.informational("implementation", 2);  // Keras' choice of kernel
+                                           caching_device(io);
+                                         }),
+      recurrent_codec<GRU, GRUOptions>("GRU",
+                                       [](auto& io, Args<GRUOptions>& a) {
+                                         rnn_fields(io, a.o);
+                                         io("units", a.units);
+                                         io("activation", a.o.activation);
+                                         io("recurrent_activation", a.o.recurrent_activation);
+                                         weight_fields(io, a.o);
+                                         io.informational("implementation", 2);
+                                         io("reset_after", a.o.reset_after);
+                                         caching_device(io);
+                                       }),
+  };
 }
 
 }  // namespace tapegrad::keras_json

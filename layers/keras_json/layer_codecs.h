@@ -49,7 +49,7 @@ std::vector<LayerCodec> reshaping_codecs();     // Flatten, Reshape, Permute, Re
 std::vector<LayerCodec> merge_codecs();         // Add, ..., Concatenate, Dot
 std::vector<LayerCodec> normalization_codecs(); // BatchNormalization, LayerNormalization
 std::vector<LayerCodec> activation_codecs();    // ReLU, LeakyReLU, PReLU, ELU, Softmax
-std::vector<LayerCodec> recurrent_codecs();     // LSTM
+std::vector<LayerCodec> recurrent_codecs();     // SimpleRNN, LSTM, GRU
 
 // Every codec; the one for a layer's exact class or for a Keras class name (null if none).
 const std::vector<LayerCodec>& layer_codecs();

@@ -189,6 +189,11 @@ std::vector<Case> every_layer_class() {
                              .unit_forget_bias = false, .recurrent_regularizer = tg::L2(1e-3f), .return_sequences = true,
                              .go_backwards = true})(in);
        }},
+      {"GRU", {5, 3}, [](auto in) { return tg::GRU(4, {.activation = "relu", .use_bias = true, .reset_after = false})(in); }},
+      {"GRU reset_after", {5, 3}, [](auto in) {
+         return tg::GRU(3, {.kernel_initializer = HeUniform(2), .bias_initializer = Constant(0.1f), .return_sequences = true})(in);
+       }},
+      {"SimpleRNN", {5, 3}, [](auto in) { return tg::SimpleRNN(4, {.use_bias = false, .go_backwards = true})(in); }},
   };
 }
 

@@ -1,0 +1,177 @@
+#pragma once
+// Keras' recurrent layers over (batch, steps, features): SimpleRNN, LSTM, GRU, each on its fused
+// op (tapegrad/autograd/recurrent.h: the whole sequence forward and backward through time).
+// Weights as Keras stores them, so Keras weights load as they are: kernel (features, k units),
+// recurrent_kernel (units, k units) and bias, the gates' columns in Keras' order (LSTM i, f, c, o;
+// GRU z, r, h); a GRU's bias with reset_after is (2, 3 units): the input's, then the recurrent
+// product's. The recurrent kernel starts orthogonal (Keras' default).
+// Not yet (refused with a message): dropout and recurrent_dropout, return_state, stateful,
+// masking, initial states passed in.
+#include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/layers/activation.h"
+#include "tapegrad/layers/constraint.h"
+#include "tapegrad/layers/initializer.h"
+#include "tapegrad/layers/layer.h"
+#include "tapegrad/layers/regularizer.h"
+
+namespace tapegrad {
+
+// What every recurrent layer's options hold (each XOptions has these fields).
+struct RecurrentFlags {
+  float dropout = 0.0f;
+  float recurrent_dropout = 0.0f;
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  bool stateful = false;
+};
+
+// The part the three layers share: the output of every step (batch, steps, units) or of the last
+// (batch, units), shape checks, the weights.
+class RecurrentLayer : public Layer {
+ public:
+  Shape output_shape(const Shape& input_shape) const override;
+  int64_t units() const { return units_; }
+  // The weights; null before build().
+  const ParameterPtr& kernel() const { return kernel_; }
+  const ParameterPtr& recurrent_kernel() const { return recurrent_kernel_; }
+  const ParameterPtr& bias() const { return bias_; }
+
+ protected:
+  RecurrentLayer(std::string type, const std::string& name, int64_t units, const RecurrentFlags& flags,
+                 std::shared_ptr<const Regularizer> activity_regularizer, const std::string& dtype);
+  // hs: (batch, steps, width) whose first `units` columns are each step's h.
+  Variable sequence_output(const Variable& hs) const;
+  // A cell's activation by name (the fused ops know tanh, sigmoid, hard_sigmoid, relu, linear).
+  RecurrentActivation cell_activation(const Activation& a, const char* which) const;
+  // The weights for inputs of `features`: kernel (features, gates * units), recurrent_kernel
+  // (units, gates * units), and, when bias_shape is not empty, the bias.
+  void add_recurrent_weights(int64_t features, int64_t gates, const Initializer& kernel_init,
+                             const Initializer& recurrent_init, const Initializer& bias_init, const Shape& bias_shape,
+                             const RegularizerOption& kernel_reg, const RegularizerOption& recurrent_reg,
+                             const RegularizerOption& bias_reg, const ConstraintOption& kernel_con,
+                             const ConstraintOption& recurrent_con, const ConstraintOption& bias_con);
+  bool go_backwards() const { return flags_.go_backwards; }
+  ParameterPtr kernel_, recurrent_kernel_, bias_;
+
+ private:
+  int64_t units_;
+  RecurrentFlags flags_;
+};
+
+struct SimpleRNNOptions {
+  Activation activation = "tanh";
+  bool use_bias = true;
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer recurrent_initializer = "orthogonal";
+  Initializer bias_initializer = "zeros";
+  RegularizerOption kernel_regularizer = nullptr;
+  RegularizerOption recurrent_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption kernel_constraint = nullptr;
+  ConstraintOption recurrent_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
+  float dropout = 0.0f;            // not yet: must be 0
+  float recurrent_dropout = 0.0f;  // not yet: must be 0
+  bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
+  bool return_state = false;       // not yet
+  bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
+  bool stateful = false;           // not yet
+  std::string name = "";
+  std::string dtype = "";  // a dtype policy; the recurrence computes in float32 under either
+};
+
+class SimpleRNN : public RecurrentLayer {
+ public:
+  TAPEGRAD_LAYER(SimpleRNN)
+  explicit SimpleRNN(int64_t units, SimpleRNNOptions options = {});
+  const SimpleRNNOptions& options() const { return options_; }
+
+ protected:
+  void build_impl(const Shape& input_shape) override;
+  Variable forward(const Variable& x, bool training) override;
+
+ private:
+  SimpleRNNOptions options_;
+};
+
+struct LSTMOptions {
+  Activation activation = "tanh";               // of the cell input and of the cell state for h
+  Activation recurrent_activation = "sigmoid";  // of the i, f and o gates
+  bool use_bias = true;
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer recurrent_initializer = "orthogonal";
+  Initializer bias_initializer = "zeros";
+  bool unit_forget_bias = true;  // the forget gate's bias starts at 1
+  RegularizerOption kernel_regularizer = nullptr;
+  RegularizerOption recurrent_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption kernel_constraint = nullptr;
+  ConstraintOption recurrent_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
+  float dropout = 0.0f;            // not yet: must be 0
+  float recurrent_dropout = 0.0f;  // not yet: must be 0
+  bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
+  bool return_state = false;       // not yet
+  bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
+  bool stateful = false;           // not yet
+  std::string name = "";
+  std::string dtype = "";  // a dtype policy; the recurrence computes in float32 under either
+};
+
+class LSTM : public RecurrentLayer {
+ public:
+  TAPEGRAD_LAYER(LSTM)
+  explicit LSTM(int64_t units, LSTMOptions options = {});
+  const LSTMOptions& options() const { return options_; }
+
+ protected:
+  void build_impl(const Shape& input_shape) override;
+  Variable forward(const Variable& x, bool training) override;
+
+ private:
+  LSTMOptions options_;
+};
+
+struct GRUOptions {
+  Activation activation = "tanh";               // of the candidate
+  Activation recurrent_activation = "sigmoid";  // of the z and r gates
+  bool use_bias = true;
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer recurrent_initializer = "orthogonal";
+  Initializer bias_initializer = "zeros";
+  RegularizerOption kernel_regularizer = nullptr;
+  RegularizerOption recurrent_regularizer = nullptr;
+  RegularizerOption bias_regularizer = nullptr;
+  RegularizerOption activity_regularizer = nullptr;
+  ConstraintOption kernel_constraint = nullptr;
+  ConstraintOption recurrent_constraint = nullptr;
+  ConstraintOption bias_constraint = nullptr;
+  float dropout = 0.0f;            // not yet: must be 0
+  float recurrent_dropout = 0.0f;  // not yet: must be 0
+  bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
+  bool return_state = false;       // not yet
+  bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
+  bool stateful = false;           // not yet
+  bool reset_after = true;         // Keras 2's default: the reset gate after the recurrent product
+  std::string name = "";
+  std::string dtype = "";  // a dtype policy; the recurrence computes in float32 under either
+};
+
+class GRU : public RecurrentLayer {
+ public:
+  TAPEGRAD_LAYER(GRU)
+  explicit GRU(int64_t units, GRUOptions options = {});
+  const GRUOptions& options() const { return options_; }
+
+ protected:
+  void build_impl(const Shape& input_shape) override;
+  Variable forward(const Variable& x, bool training) override;
+
+ private:
+  GRUOptions options_;
+};
+
+}  // namespace tapegrad
