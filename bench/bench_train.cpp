@@ -46,14 +46,15 @@ Options parse(int argc, char** argv) {
     else if (f == "--profile") o.profile = true;
     else if (f == "--mixed-precision") o.mixed_precision = true;
     else if (f == "--help") {
-      std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet|textcnn] [--mode train|infer] [--batch N]\n"
+      std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet|textcnn|lstm] [--mode train|infer] [--batch N]\n"
                    "                   [--threads N] [--optimizer rmsprop|adam|sgd] [--warmup N] [--chunks N] [--steps N]\n"
                    "                   [--profile] [--mixed-precision]\n";
       std::exit(0);
     } else throw std::invalid_argument("unknown option " + f);
   }
-  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20" && o.model != "mobilenet" && o.model != "textcnn")
-    throw std::invalid_argument("--model is cnn, mlp, resnet20, mobilenet or textcnn");
+  if (o.model != "cnn" && o.model != "mlp" && o.model != "resnet20" && o.model != "mobilenet" && o.model != "textcnn" &&
+      o.model != "lstm")
+    throw std::invalid_argument("--model is cnn, mlp, resnet20, mobilenet, textcnn or lstm");
   if (o.optimizer != "rmsprop" && o.optimizer != "adam" && o.optimizer != "sgd")
     throw std::invalid_argument("--optimizer is rmsprop, adam or sgd");
   if (o.mode != "train" && o.mode != "infer") throw std::invalid_argument("--mode is train or infer");
@@ -102,6 +103,14 @@ std::shared_ptr<tg::Sequential> textcnn(double* macs) {
       tg::GlobalMaxPooling1D(), tg::Dense(128, {.activation = "relu"}), tg::Dense(10)});
 }
 
+// The sequence model of the recurrent issue: LSTM(256) over 100 steps of 64 features, then
+// Dense(10) on its last output (bench/torch_zoo.py's twin: nn.LSTM and nn.Linear).
+constexpr int64_t kLstmSteps = 100, kLstmFeatures = 64, kLstmUnits = 256;
+std::shared_ptr<tg::Sequential> lstm(double* macs) {
+  *macs = static_cast<double>(kLstmSteps) * 4 * kLstmUnits * (kLstmFeatures + kLstmUnits) + kLstmUnits * 10.0;
+  return std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{tg::LSTM(kLstmUnits), tg::Dense(10)});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,22 +125,26 @@ int main(int argc, char** argv) {
   tg::manual_seed(0);
   tg::mixed_precision::set_global_policy(o.mixed_precision ? "mixed_bfloat16" : "float32");
   const bool cnn = o.model == "cnn", resnet = o.model == "resnet20", mobile = o.model == "mobilenet";
-  const bool text = o.model == "textcnn";
+  const bool text = o.model == "textcnn", sequence = o.model == "lstm";
   std::shared_ptr<tg::Layer> model;
-  double counted_macs = 0.0;  // mobilenet, textcnn
+  double counted_macs = 0.0;  // mobilenet, textcnn, lstm
   if (cnn) model = examples::keras_cifar10_cnn();
   else if (resnet) model = std::make_shared<examples::ResNet20>();
   else if (mobile) model = mobilenet(&counted_macs);
   else if (text) model = textcnn(&counted_macs);
+  else if (sequence) model = lstm(&counted_macs);
   else model = mlp();
-  const tg::Shape sample = cnn || resnet || mobile ? tg::Shape{32, 32, 3} : text ? tg::Shape{kTextLength} : tg::Shape{784};
+  const tg::Shape sample = cnn || resnet || mobile ? tg::Shape{32, 32, 3}
+                           : text                  ? tg::Shape{kTextLength}
+                           : sequence              ? tg::Shape{kLstmSteps, kLstmFeatures}
+                                                   : tg::Shape{784};
   model->build(sample);
   // 2 * MACs of the conv and dense layers per image, as the PyTorch script counts them
   // (ResNet-20: 40.55M MACs, He et al. 2016).
   const double fwd_flops = cnn ? 2.0 * (32 * 32 * 27 * 32 + 30 * 30 * 288 * 32 + 15 * 15 * 288 * 64 + 13 * 13 * 576 * 64 +
                                         2304 * 512 + 512 * 10)
                          : resnet ? 2.0 * 40.55e6
-                         : mobile || text ? 2.0 * counted_macs
+                         : mobile || text || sequence ? 2.0 * counted_macs
                                   : 2.0 * (784 * 512 + 512 * 512 + 512 * 10);
   const double flops_per_img = fwd_flops * (o.mode == "train" ? 3.0 : 1.0);
   tg::Rng rng(1);

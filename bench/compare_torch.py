@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tapegrad against PyTorch at its best, per network, in one command: runs tapegrad's bench_train and every PyTorch
-configuration an expert would try (../shared/bench/torch_zoo.py: fp32 NCHW, fp32 channels_last, bf16 autocast NCHW
+configuration an expert would try (bench/torch_zoo.py, a copy of ../shared/bench/torch_zoo.py with the LSTM added: fp32 NCHW, fp32 channels_last, bf16 autocast NCHW
 and channels_last) alternately, several times, and prints medians, the winning PyTorch configuration, and tapegrad's
 fp32 against PyTorch's best fp32 (and against its best overall). --mixed-precision adds tapegrad under Keras'
 mixed_bfloat16 policy (bench_train --mixed-precision), against PyTorch's best overall and tapegrad's own fp32.
@@ -30,7 +30,7 @@ root = os.path.dirname(here)
 p = argparse.ArgumentParser()
 p.add_argument('--reps', type=int, default=3)
 p.add_argument('--build', default=os.path.join(root, 'build'))
-p.add_argument('--zoo', default=os.path.join(root, '..', 'shared', 'bench', 'torch_zoo.py'))
+p.add_argument('--zoo', default=os.path.join(root, 'bench', 'torch_zoo.py'))
 p.add_argument('--models', default='cnn,resnet20,mobilenet,textcnn,mlp')
 p.add_argument('--threads', default='1,2')
 p.add_argument('--batches', default='128,32')
@@ -40,7 +40,8 @@ p.add_argument('--mixed-precision', action='store_true', help="also tapegrad und
 args = p.parse_args()
 
 # tapegrad's model names -> torch_zoo.py's
-torch_name = {'cnn': 'cifar', 'resnet20': 'resnet20', 'mobilenet': 'mobilenet', 'textcnn': 'textcnn', 'mlp': 'mlp'}
+torch_name = {'cnn': 'cifar', 'resnet20': 'resnet20', 'mobilenet': 'mobilenet', 'textcnn': 'textcnn', 'mlp': 'mlp',
+              'lstm': 'lstm'}
 image_models = {'cnn', 'resnet20', 'mobilenet'}  # where channels_last means something
 models = args.models.split(',')
 for m in models:
