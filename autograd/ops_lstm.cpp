@@ -1,11 +1,12 @@
 // lstm_sequence: Keras' LSTM over a whole sequence, forward and backward through time.
 //
-// Forward: the input projection of every step, x W + b, is one GEMM into the gate buffer
-// (batch, steps, 4 units); then, step by step and in parallel over fixed chunks of the batch,
-// each chunk's rows get h_prev U added (one GEMM) and one pass turns them into the activated
-// gates (kept for the backward) and the new c and h (the output). Backward: step by step from
-// the last, one pass makes the gates' gradients dZ from the output gradient and the carried dh,
-// dc, and one GEMM carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
+// Forward: the input projection of every step, x W, is one GEMM into the gate buffer
+// (batch, steps, 4 units); then, step by step and in parallel over fixed blocks of units (all
+// rows of the batch, so each task reads its columns of U once per step), h_prev U is added (one
+// GEMM per gate) and one pass turns the sums into the activated gates (kept for the backward)
+// and the new c and h (the output). Backward: step by step from the last, one
+// pass makes the gates' gradients dZ from the output gradient and the carried dh, dc, and one
+// GEMM carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
 // one GEMM (or sum) each over all steps. No allocation per step.
 #include <cmath>
 #include <vector>
@@ -24,7 +25,9 @@ namespace {
 
 using recurrent::activate;
 using recurrent::derivative_from_value;
-using recurrent::kRowsPerChunk;
+// Units per task in the step loops: fixed, so the split does not depend on the thread count.
+// Each task takes all rows of the batch and its units' columns of U.
+constexpr int64_t kUnitsPerChunk = 32;
 
 struct Dims {
   int64_t batch, steps, features, units;
@@ -54,17 +57,19 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   float* gp = gates.data();
   float* op = out.data();
   for (int64_t s = 0; s < T; ++s) {
-    parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
-      // z += h_prev U, on this chunk's rows.
-      const float* h_prev = s == 0 ? h_init.data() + lo * U : op + (lo * T + s - 1) * 2 * U;
+    // A block of units at a time, all rows: each task reads its columns of U once per step.
+    parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
+      const float* h_prev = s == 0 ? h_init.data() : op + (s - 1) * 2 * U;
       const int64_t h_ld = s == 0 ? U : T * 2 * U;
-      gemm({h_prev, h_ld}, {u.data(), G}, gp + (lo * T + s) * G, T * G, hi - lo, U, G, /*accumulate=*/true);
-      for (int64_t b = lo; b < hi; ++b) {
+      for (int64_t q = 0; q < 4; ++q)  // z += h_prev U for gate q's columns of these units
+        gemm({h_prev, h_ld}, {u.data() + q * U + j0, G}, gp + s * G + q * U + j0, T * G, d.batch, U, j1 - j0,
+             /*accumulate=*/true);
+      for (int64_t b = 0; b < d.batch; ++b) {
         float* z = gp + (b * T + s) * G;
         const float* c_prev = s == 0 ? c_init.data() + b * U : op + (b * T + s - 1) * 2 * U + U;
         float* h = op + (b * T + s) * 2 * U;
         float* c = h + U;
-        for (int64_t j = 0; j < U; ++j) {
+        for (int64_t j = j0; j < j1; ++j) {
           const float bi = bp ? bp[j] : 0.0f, bf = bp ? bp[U + j] : 0.0f, bg = bp ? bp[2 * U + j] : 0.0f,
                       bo = bp ? bp[3 * U + j] : 0.0f;
           const float i = activate(o.recurrent_activation, z[j] + bi);
@@ -94,16 +99,17 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
     Tensor dh_next = Tensor::zeros({d.batch, U}), dc_next = Tensor::zeros({d.batch, U});
     float* dzp = dz.data();
     for (int64_t s = T - 1; s >= 0; --s) {
-      parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
-        for (int64_t b = lo; b < hi; ++b) {
+      // The gates' gradients, a block of units at a time...
+      parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
+        for (int64_t b = 0; b < d.batch; ++b) {
           const float* z = gp + (b * T + s) * G;  // the activated gates i, f, g, o
           const float* c = op + (b * T + s) * 2 * U + U;
           const float* c_prev = s == 0 ? c_init.data() + b * U : op + (b * T + s - 1) * 2 * U + U;
           const float* dh_out = dout + (b * T + s) * 2 * U;
-          float* dhn = dh_next.data() + b * U;
+          const float* dhn = dh_next.data() + b * U;
           float* dcn = dc_next.data() + b * U;
           float* dzr = dzp + (b * T + s) * G;
-          for (int64_t j = 0; j < U; ++j) {
+          for (int64_t j = j0; j < j1; ++j) {
             const float i = z[j], f = z[U + j], g = z[2 * U + j], og = z[3 * U + j];
             const float ac = activate(o.activation, c[j]);
             const float dh = dh_out[j] + dhn[j];
@@ -115,8 +121,10 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
             dcn[j] = dc * f;
           }
         }
-        // dh for the step before: dZ U^T.
-        gemm({dzp + (lo * T + s) * G, T * G}, {u.data(), G, /*transposed=*/true}, dh_next.data() + lo * U, U, hi - lo, G, U);
+      });
+      // ... then dh for the step before, dZ U^T, which needs every gate's gradient.
+      parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
+        gemm({dzp + s * G, T * G}, {u.data() + j0 * G, G, /*transposed=*/true}, dh_next.data() + j0, U, d.batch, G, j1 - j0);
       });
     }
     const Tensor dz_rows = dz.reshape({d.batch * T, G});

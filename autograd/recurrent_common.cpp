@@ -93,13 +93,16 @@ Tensor previous_states(const Tensor& sequence, int64_t offset, int64_t units, co
 
 Tensor column_sums(const Tensor& rows) {
   const int64_t n = rows.dim(0), width = rows.dim(1);
+  constexpr int64_t kBlock = 64;  // columns per task: their sums stay in registers and L1
   Tensor out = Tensor::empty({width});
-  parallel_for(0, width, 64, [&](int64_t lo, int64_t hi) {
-    for (int64_t k = lo; k < hi; ++k) {
-      double sum = 0;
-      for (int64_t r = 0; r < n; ++r) sum += rows.data()[r * width + k];
-      out.data()[k] = static_cast<float>(sum);
+  parallel_chunks(width, kBlock, [&](int64_t, int64_t lo, int64_t hi) {
+    double sums[kBlock] = {};
+    // Row by row (memory order); each column's terms still add in row order.
+    for (int64_t r = 0; r < n; ++r) {
+      const float* row = rows.data() + r * width;
+      for (int64_t k = lo; k < hi; ++k) sums[k - lo] += row[k];
     }
+    for (int64_t k = lo; k < hi; ++k) out.data()[k] = static_cast<float>(sums[k - lo]);
   });
   return out;
 }
