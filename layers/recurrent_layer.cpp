@@ -1,7 +1,9 @@
 // What SimpleRNN, LSTM and GRU share: the checks of their options and inputs, their weights, and
 // the choice between every step's output and the last.
+#include "layers/masking_guard.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/error.h"
+#include "tapegrad/layers/embedding.h"
 #include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad {
@@ -50,6 +52,19 @@ void RecurrentLayer::add_recurrent_weights(int64_t features, int64_t gates, cons
   kernel_ = add_weight("kernel", {features, gates * units_}, kernel_init, kernel_reg, kernel_con);
   recurrent_kernel_ = add_weight("recurrent_kernel", {units_, gates * units_}, recurrent_init, recurrent_reg, recurrent_con);
   if (bias_shape.rank() > 0) bias_ = add_weight("bias", bias_shape, bias_init, bias_reg, bias_con);
+}
+
+void refuse_masks_nothing_reads(const std::vector<std::shared_ptr<Layer>>& layers, const std::string& owner) {
+  const Layer* masking = nullptr;
+  const Layer* recurrent = nullptr;
+  for (const auto& l : layers) {
+    if (const auto* e = dynamic_cast<const Embedding*>(l.get()); e && e->mask_zero()) masking = e;
+    if (dynamic_cast<const RecurrentLayer*>(l.get())) recurrent = l.get();
+  }
+  if (masking && recurrent)
+    fail(owner, "Embedding '" + masking->name() + "' has mask_zero, but masks do not reach " + recurrent->type() + " '" +
+                    recurrent->name() + "' yet: it would read the padding as data, where Keras skips those steps. "
+                    "Use mask_zero = false (and know the padding is read), or sequences without padding");
 }
 
 }  // namespace tapegrad
