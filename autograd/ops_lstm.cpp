@@ -23,7 +23,7 @@ namespace tapegrad {
 
 namespace {
 
-using recurrent::activate;
+using recurrent::activate_in_place;
 using recurrent::derivative_from_value;
 // Units per task in the step loops: fixed, so the split does not depend on the thread count.
 // Each task takes all rows of the batch and its units' columns of U.
@@ -64,22 +64,20 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
       for (int64_t q = 0; q < 4; ++q)  // z += h_prev U for gate q's columns of these units
         gemm({h_prev, h_ld}, {u.data() + q * U + j0, G}, gp + s * G + q * U + j0, T * G, d.batch, U, j1 - j0,
              /*accumulate=*/true);
+      const int64_t n = j1 - j0;
+      auto bias_at = [bp](int64_t k) { return bp ? bp + k : nullptr; };
       for (int64_t b = 0; b < d.batch; ++b) {
-        float* z = gp + (b * T + s) * G;
+        float* z = gp + (b * T + s) * G;  // becomes the activated gates i, f, g, o, kept for the backward
         const float* c_prev = s == 0 ? c_init.data() + b * U : op + (b * T + s - 1) * 2 * U + U;
         float* h = op + (b * T + s) * 2 * U;
         float* c = h + U;
-        for (int64_t j = j0; j < j1; ++j) {
-          const float bi = bp ? bp[j] : 0.0f, bf = bp ? bp[U + j] : 0.0f, bg = bp ? bp[2 * U + j] : 0.0f,
-                      bo = bp ? bp[3 * U + j] : 0.0f;
-          const float i = activate(o.recurrent_activation, z[j] + bi);
-          const float f = activate(o.recurrent_activation, z[U + j] + bf);
-          const float g = activate(o.activation, z[2 * U + j] + bg);
-          const float og = activate(o.recurrent_activation, z[3 * U + j] + bo);
-          z[j] = i, z[U + j] = f, z[2 * U + j] = g, z[3 * U + j] = og;  // kept for the backward
-          c[j] = f * c_prev[j] + i * g;
-          h[j] = og * activate(o.activation, c[j]);
-        }
+        activate_in_place(o.recurrent_activation, z + j0, bias_at(j0), n);
+        activate_in_place(o.recurrent_activation, z + U + j0, bias_at(U + j0), n);
+        activate_in_place(o.activation, z + 2 * U + j0, bias_at(2 * U + j0), n);
+        activate_in_place(o.recurrent_activation, z + 3 * U + j0, bias_at(3 * U + j0), n);
+        for (int64_t j = j0; j < j1; ++j) h[j] = c[j] = z[U + j] * c_prev[j] + z[j] * z[2 * U + j];
+        activate_in_place(o.activation, h + j0, nullptr, n);
+        for (int64_t j = j0; j < j1; ++j) h[j] *= z[3 * U + j];
       }
     });
   }
@@ -101,6 +99,9 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
     for (int64_t s = T - 1; s >= 0; --s) {
       // The gates' gradients, a block of units at a time...
       parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
+        thread_local std::vector<float> ac_buffer;
+        ac_buffer.resize(static_cast<size_t>(j1 - j0));
+        float* ac = ac_buffer.data() - j0;  // indexed by unit
         for (int64_t b = 0; b < d.batch; ++b) {
           const float* z = gp + (b * T + s) * G;  // the activated gates i, f, g, o
           const float* c = op + (b * T + s) * 2 * U + U;
@@ -109,15 +110,16 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
           const float* dhn = dh_next.data() + b * U;
           float* dcn = dc_next.data() + b * U;
           float* dzr = dzp + (b * T + s) * G;
+          std::copy(c + j0, c + j1, ac + j0);
+          activate_in_place(o.activation, ac + j0, nullptr, j1 - j0);  // a(c), as the forward made h
           for (int64_t j = j0; j < j1; ++j) {
             const float i = z[j], f = z[U + j], g = z[2 * U + j], og = z[3 * U + j];
-            const float ac = activate(o.activation, c[j]);
             const float dh = dh_out[j] + dhn[j];
-            const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(o.activation, ac);
+            const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(o.activation, ac[j]);
             dzr[j] = dc * g * derivative_from_value(o.recurrent_activation, i);
             dzr[U + j] = dc * c_prev[j] * derivative_from_value(o.recurrent_activation, f);
             dzr[2 * U + j] = dc * i * derivative_from_value(o.activation, g);
-            dzr[3 * U + j] = dh * ac * derivative_from_value(o.recurrent_activation, og);
+            dzr[3 * U + j] = dh * ac[j] * derivative_from_value(o.recurrent_activation, og);
             dcn[j] = dc * f;
           }
         }

@@ -30,10 +30,7 @@ Variable simple_rnn_sequence(const Variable& x, const Variable& kernel, const Va
     parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
       const float* h_prev = s == 0 ? h_init.data() + lo * U : hp + (lo * T + s - 1) * U;
       gemm({h_prev, s == 0 ? U : T * U}, {u.data(), U}, hp + (lo * T + s) * U, T * U, hi - lo, U, U, /*accumulate=*/true);
-      for (int64_t b = lo; b < hi; ++b) {
-        float* h = hp + (b * T + s) * U;
-        for (int64_t j = 0; j < U; ++j) h[j] = activate(o.activation, h[j] + (bp ? bp[j] : 0.0f));
-      }
+      for (int64_t b = lo; b < hi; ++b) activate_in_place(o.activation, hp + (b * T + s) * U, bp, U);
     });
   }
 

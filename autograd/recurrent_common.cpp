@@ -43,26 +43,20 @@ void check_state(const char* op, const Variable& state, const SequenceDims& d) {
     fail(op, "initial state " + state.value().shape().str() + " must be (batch, units) = " + Shape({d.batch, d.units}).str());
 }
 
-float activate(RecurrentActivation a, float z) {
+void activate_in_place(RecurrentActivation a, float* x, const float* bias, int64_t n) {
+  auto each = [&](auto f) {
+    if (bias)
+      for (int64_t i = 0; i < n; ++i) x[i] = f(x[i] + bias[i]);
+    else
+      for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
+  };
   switch (a) {
-    case RecurrentActivation::tanh: return std::tanh(z);
-    case RecurrentActivation::sigmoid: return 1.0f / (1.0f + std::exp(-z));
-    case RecurrentActivation::hard_sigmoid: return std::fmin(1.0f, std::fmax(0.0f, 0.2f * z + 0.5f));  // Keras 2.15's
-    case RecurrentActivation::relu: return z > 0.0f ? z : 0.0f;
-    case RecurrentActivation::linear: return z;
+    case RecurrentActivation::tanh: return each([](float z) { return activate(RecurrentActivation::tanh, z); });
+    case RecurrentActivation::sigmoid: return each([](float z) { return activate(RecurrentActivation::sigmoid, z); });
+    case RecurrentActivation::hard_sigmoid: return each([](float z) { return activate(RecurrentActivation::hard_sigmoid, z); });
+    case RecurrentActivation::relu: return each([](float z) { return activate(RecurrentActivation::relu, z); });
+    case RecurrentActivation::linear: return each([](float z) { return z; });
   }
-  return z;
-}
-
-float derivative_from_value(RecurrentActivation a, float y) {
-  switch (a) {
-    case RecurrentActivation::tanh: return 1.0f - y * y;
-    case RecurrentActivation::sigmoid: return y * (1.0f - y);
-    case RecurrentActivation::hard_sigmoid: return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
-    case RecurrentActivation::relu: return y > 0.0f ? 1.0f : 0.0f;
-    case RecurrentActivation::linear: return 1.0f;
-  }
-  return 1.0f;
 }
 
 Tensor reorder_steps(const Tensor& rows, int64_t batch, int64_t steps, bool reverse) {
