@@ -99,9 +99,9 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
     for (int64_t s = T - 1; s >= 0; --s) {
       // The gates' gradients, a block of units at a time...
       parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
-        thread_local std::vector<float> ac_buffer;
+        thread_local std::vector<float> ac_buffer;  // a(c) of this block's units
         ac_buffer.resize(static_cast<size_t>(j1 - j0));
-        float* ac = ac_buffer.data() - j0;  // indexed by unit
+        float* ac = ac_buffer.data();
         for (int64_t b = 0; b < d.batch; ++b) {
           const float* z = gp + (b * T + s) * G;  // the activated gates i, f, g, o
           const float* c = op + (b * T + s) * 2 * U + U;
@@ -110,16 +110,17 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
           const float* dhn = dh_next.data() + b * U;
           float* dcn = dc_next.data() + b * U;
           float* dzr = dzp + (b * T + s) * G;
-          std::copy(c + j0, c + j1, ac + j0);
-          activate_in_place(o.activation, ac + j0, nullptr, j1 - j0);  // a(c), as the forward made h
+          std::copy(c + j0, c + j1, ac);
+          activate_in_place(o.activation, ac, nullptr, j1 - j0);  // a(c), as the forward made h
           for (int64_t j = j0; j < j1; ++j) {
             const float i = z[j], f = z[U + j], g = z[2 * U + j], og = z[3 * U + j];
             const float dh = dh_out[j] + dhn[j];
-            const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(o.activation, ac[j]);
+            const float a = ac[j - j0];
+            const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(o.activation, a);
             dzr[j] = dc * g * derivative_from_value(o.recurrent_activation, i);
             dzr[U + j] = dc * c_prev[j] * derivative_from_value(o.recurrent_activation, f);
             dzr[2 * U + j] = dc * i * derivative_from_value(o.activation, g);
-            dzr[3 * U + j] = dh * ac[j] * derivative_from_value(o.recurrent_activation, og);
+            dzr[3 * U + j] = dh * a * derivative_from_value(o.recurrent_activation, og);
             dcn[j] = dc * f;
           }
         }
