@@ -107,32 +107,36 @@ TEST(RecurrentLayers, GruAndSimpleRnnKerasShapes) {
   EXPECT_EQ(rnn.recurrent_kernel()->var.value().shape(), Shape({4, 4}));
 }
 
-// Whether a sequence's first value was positive, carried over 12 steps of noise: the layer must
-// remember it (a Dense on the last step alone cannot).
+// Whether a sequence's first value was positive, carried over 8 steps of noise: the layer must
+// remember it (a Dense on the last step alone cannot: it sees only noise). Judged by accuracy on
+// the training batch, which a memorising layer gets right and chance gets half right.
 TEST(RecurrentLayers, EachLearnsToRememberTheFirstStep) {
-  const int64_t n = 64, steps = 12;
+  const int64_t n = 64, steps = 8;
   Tensor x = tg::testing::normal({n, steps, 1}, 3);
   Tensor labels = Tensor::zeros({n});
   for (int64_t i = 0; i < n; ++i) labels.data()[i] = x.data()[i * steps] > 0.0f ? 1.0f : 0.0f;
   for (const char* kind : {"LSTM", "GRU", "SimpleRNN"}) {
     SCOPED_TRACE(kind);
     tg::manual_seed(5);
-    tg::LayerRef cell = std::string(kind) == "LSTM" ? tg::LayerRef(tg::LSTM(8))
-                        : std::string(kind) == "GRU" ? tg::LayerRef(tg::GRU(8))
-                                                     : tg::LayerRef(tg::SimpleRNN(8));
+    tg::LayerRef cell = std::string(kind) == "LSTM" ? tg::LayerRef(tg::LSTM(16))
+                        : std::string(kind) == "GRU" ? tg::LayerRef(tg::GRU(16))
+                                                     : tg::LayerRef(tg::SimpleRNN(16));
     tg::Sequential model({cell, tg::Dense(1)});
     model.build({steps, 1});
-    tg::Adam opt(model.trainable_parameters(), {.learning_rate = 0.02f});
+    tg::Adam opt(model.trainable_parameters(), {.learning_rate = 0.01f});
     tg::losses::BinaryCrossentropy bce({.from_logits = true});
     auto loss = [&] { return bce(labels.reshape({n, 1}), model(Variable(x), true)); };
     const float first = loss().value().item();
-    for (int step = 0; step < 300; ++step) {
+    for (int step = 0; step < 400; ++step) {
       opt.zero_grad();
       loss().backward();
       opt.step();
     }
-    const float last = loss().value().item();
-    EXPECT_LT(last, 0.25f * first) << first << " -> " << last;
+    const Tensor logits = model(Variable(x), false).value();
+    int right = 0;
+    for (int64_t i = 0; i < n; ++i) right += (logits.data()[i] > 0.0f) == (labels.data()[i] > 0.5f);
+    EXPECT_GE(right, 60) << "of 64";
+    EXPECT_LT(loss().value().item(), 0.5f * first);
   }
 }
 
