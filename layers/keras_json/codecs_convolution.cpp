@@ -30,15 +30,7 @@ void conv_fields(IO& io, ConvArgs& a, bool transpose, bool has_dilation) {
   for (int64_t d : a.o.dilation_rate.values()) write_dilation = write_dilation || d != 1;
   if (write_dilation || std::is_same_v<IO, ConfigReader>) io("dilation_rate", a.o.dilation_rate);
   io.fixed("groups", 1);
-  io("activation", a.o.activation);
-  io("use_bias", a.o.use_bias);
-  io("kernel_initializer", a.o.kernel_initializer);
-  io("bias_initializer", a.o.bias_initializer);
-  io("kernel_regularizer", a.o.kernel_regularizer);
-  io("bias_regularizer", a.o.bias_regularizer);
-  io("activity_regularizer", a.o.activity_regularizer);
-  io("kernel_constraint", a.o.kernel_constraint);
-  io("bias_constraint", a.o.bias_constraint);
+  activation_and_weight_fields(io, a.o);
   if (transpose) io("output_padding", a.o.output_padding);
 }
 
@@ -164,15 +156,7 @@ LayerCodec locally_connected_codec(const char* class_name) {
         io("strides", a.o.strides);
         io("padding", a.o.padding);
         io("data_format", a.o.data_format);
-        io("activation", a.o.activation);
-        io("use_bias", a.o.use_bias);
-        io("kernel_initializer", a.o.kernel_initializer);
-        io("bias_initializer", a.o.bias_initializer);
-        io("kernel_regularizer", a.o.kernel_regularizer);
-        io("bias_regularizer", a.o.bias_regularizer);
-        io("activity_regularizer", a.o.activity_regularizer);
-        io("kernel_constraint", a.o.kernel_constraint);
-        io("bias_constraint", a.o.bias_constraint);
+        activation_and_weight_fields(io, a.o);
         // Keras' implementation 1, 2 or 3 chooses how it computes, not what: all read the same.
         io.informational("implementation", 1);
       },

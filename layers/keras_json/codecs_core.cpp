@@ -80,15 +80,7 @@ std::vector<LayerCodec> core_codecs() {
       "Dense", [](const Dense& l) { return DenseArgs{l.units(), l.options()}; },
       [](auto& io, DenseArgs& a) {
         io("units", a.units);
-        io("activation", a.o.activation);
-        io("use_bias", a.o.use_bias);
-        io("kernel_initializer", a.o.kernel_initializer);
-        io("bias_initializer", a.o.bias_initializer);
-        io("kernel_regularizer", a.o.kernel_regularizer);
-        io("bias_regularizer", a.o.bias_regularizer);
-        io("activity_regularizer", a.o.activity_regularizer);
-        io("kernel_constraint", a.o.kernel_constraint);
-        io("bias_constraint", a.o.bias_constraint);
+        activation_and_weight_fields(io, a.o);
       },
       [](DenseArgs a, const std::string& name) {
         a.o.name = name;

@@ -11,13 +11,13 @@
 
 namespace tapegrad::keras_json {
 
-namespace {
-
 std::string joined(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
   return s;
 }
+
+namespace {
 
 [[noreturn]] void wrong(const Json& j, Where at, const std::string& expected) {
   fail(at.owner, std::string(at.key) + " must be " + expected + ", got " + describe_value(j));

@@ -69,6 +69,8 @@ void decode(const Json& j, ConstraintOption& v, Where);
 
 // "a list of 2 integers", "null", "the string \"same\"": what a value is, for errors.
 std::string describe_value(const Json& j);
+// "a, b, c", for the lists of known names in errors.
+std::string joined(const std::vector<std::string>& names);
 
 class ConfigWriter {
  public:
@@ -127,6 +129,22 @@ class ConfigReader {
   std::string owner_;
   std::vector<std::string> known_;
 };
+
+// The keys Dense, the convolutions and LocallyConnected write in this order after their own:
+// activation, use_bias, then the kernel's and bias's initializers, regularizers (and the
+// activity's) and constraints. Any options struct with those members.
+template <class IO, class Options>
+void activation_and_weight_fields(IO& io, Options& o) {
+  io("activation", o.activation);
+  io("use_bias", o.use_bias);
+  io("kernel_initializer", o.kernel_initializer);
+  io("bias_initializer", o.bias_initializer);
+  io("kernel_regularizer", o.kernel_regularizer);
+  io("bias_regularizer", o.bias_regularizer);
+  io("activity_regularizer", o.activity_regularizer);
+  io("kernel_constraint", o.kernel_constraint);
+  io("bias_constraint", o.bias_constraint);
+}
 
 // Keras' Initializer / regularizer / constraint JSON: {"module", "class_name", "config",
 // "registered_name"}; read back also from the legacy {"class_name", "config"} and from a name.

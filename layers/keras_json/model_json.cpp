@@ -27,12 +27,6 @@ const char* const kKerasVersion = "2.15.0";
 // "Dense 'block1/dense'", as the layer's own errors name it.
 std::string label_of(const Layer& layer) { return layer.type() + " '" + layer.path() + "'"; }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 // A model's nodes in another graph count from 1 (see the top of this file): a graph model's, and a
 // Sequential's that has an input shape (Keras gives it an InputLayer).
 bool counts_from_one(const Layer& layer) {

@@ -8,6 +8,7 @@
 #include "../json_data.h"
 #include "../temp_dir.h"
 #include "../test_data.h"
+#include "keras_guide_models.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor_ops.h"
@@ -192,23 +193,7 @@ TEST(Functional, TwoInputModelLearns) {
 // and a siamese pair (a shared layer's two calls, dense[0][0] and dense[1][0]).
 TEST(Functional, SummaryIsKerasTableForTheGuidesModels) {
   const auto expected = tg::testing::load_json("summaries.json");
-  auto inputs = tg::Input({32, 32, 3}, {.name = "img"});
-  auto x = tg::Conv2D(32, 3, {.activation = "relu"})(inputs);
-  x = tg::Conv2D(64, 3, {.activation = "relu"})(x);
-  auto block_1_output = tg::MaxPooling2D(3)(x);
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block_1_output);
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-  auto block_2_output = tg::Add()({x, block_1_output});
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block_2_output);
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-  auto block_3_output = tg::Add()({x, block_2_output});
-  x = tg::Conv2D(64, 3, {.activation = "relu"})(block_3_output);
-  x = tg::GlobalAveragePooling2D()(x);
-  x = tg::Dense(256, {.activation = "relu"})(x);
-  x = tg::Dropout(0.5f)(x);
-  auto outputs = tg::Dense(10)(x);
-  tg::Model toy({inputs}, {outputs}, "toy_resnet");
-  EXPECT_EQ(toy.summary_string(), expected.at("toy_resnet").get<std::string>());
+  EXPECT_EQ(keras_guide::toy_resnet()->summary_string(), expected.at("toy_resnet").get<std::string>());
 
   auto digits = tg::Input({784});
   auto h = tg::Dense(64, {.activation = "relu"})(digits);

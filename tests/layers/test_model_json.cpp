@@ -15,6 +15,7 @@
 #include "../error_matchers.h"
 #include "../json_data.h"
 #include "../test_data.h"
+#include "keras_guide_models.h"
 #include "layers/keras_json/layer_codecs.h"
 #include "tapegrad/tapegrad.h"
 
@@ -269,23 +270,7 @@ TEST(ModelJson, KerasWrittenToyResNetLoadsWritesBackAndTrains) {
   EXPECT_EQ(model->to_json(), keras_text);
 
   // The guide's code, written with tapegrad, gives the same text.
-  auto inputs = tg::Input({32, 32, 3}, {.name = "img"});
-  auto x = tg::Conv2D(32, 3, {.activation = "relu"})(inputs);
-  x = tg::Conv2D(64, 3, {.activation = "relu"})(x);
-  auto block_1_output = tg::MaxPooling2D(3)(x);
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block_1_output);
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-  auto block_2_output = tg::Add()({x, block_1_output});
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(block_2_output);
-  x = tg::Conv2D(64, 3, {.padding = "same", .activation = "relu"})(x);
-  auto block_3_output = tg::Add()({x, block_2_output});
-  x = tg::Conv2D(64, 3, {.activation = "relu"})(block_3_output);
-  x = tg::GlobalAveragePooling2D()(x);
-  x = tg::Dense(256, {.activation = "relu"})(x);
-  x = tg::Dropout(0.5f)(x);
-  auto outputs = tg::Dense(10)(x);
-  tg::Model toy({inputs}, {outputs}, "toy_resnet");
-  EXPECT_EQ(toy.to_json(), keras_text);
+  EXPECT_EQ(keras_guide::toy_resnet()->to_json(), keras_text);
 
   // It trains: 16 images whose class (of 3) is the channel that is brighter are learned.
   tg::manual_seed(3);
