@@ -6,7 +6,8 @@
 // Buffers, (batch, steps, 3 units) in processing order: `gates` starts as the input projection
 // x W and holds z, r, hh after the step's pass; `rec` holds what the backward needs of the
 // recurrent side: with reset_after, h U + bias[1] (its h part is the candidate's r_h); without,
-// h U_zr in the z, r part and q = r * h in the h part.
+// h U_zr in the z, r part and q = r * h in the h part. A masked (skipped) step keeps the previous
+// h; its gradients are zero and the carried dh passes through it.
 #include "autograd/recurrent_common.h"
 #include "core/gemm.h"
 #include "tapegrad/autograd/recurrent.h"
@@ -26,12 +27,18 @@ Variable gru_sequence(const Variable& x, const Variable& kernel, const Variable&
   check_state("gru", h0, d);
   const bool has_bias = bias.defined(), has_h0 = h0.defined();
   const Tensor h_init = has_h0 ? h0.value() : Tensor::zeros({d.batch, U});
+  const std::vector<uint8_t> read = steps_read("gru", o.mask, d, o.go_backwards);
   Tensor gates = reorder_steps(matmul(xv.reshape({d.batch * T, d.features}), w), d.batch, T, o.go_backwards);
   Tensor rec = Tensor::empty({d.batch * T, G});
   Tensor out = Tensor::empty({d.batch, T, U});
   const float* b_in = has_bias ? bias.value().data() : nullptr;
   const float* b_rec = has_bias && o.reset_after ? bias.value().data() + G : nullptr;
   float *gp = gates.data(), *rp = rec.data(), *hp = out.data();
+  // A skipped step's h is the one before (after the pass, which wrote its h).
+  auto carry_skipped = [&](int64_t lo, int64_t hi, int64_t s, const float* h_prev_base, int64_t h_ld) {
+    for (int64_t b = lo; b < hi; ++b)
+      if (skipped(read, T, b, s)) std::copy_n(h_prev_base + (b - lo) * h_ld, U, hp + (b * T + s) * U);
+  };
   for (int64_t s = 0; s < T; ++s) {
     parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
       const float* h_prev0 = s == 0 ? h_init.data() + lo * U : hp + (lo * T + s - 1) * U;
@@ -59,7 +66,7 @@ Variable gru_sequence(const Variable& x, const Variable& kernel, const Variable&
           }
         }
       }
-      if (o.reset_after) return;
+      if (o.reset_after) return carry_skipped(lo, hi, s, h_prev0, h_ld);
       // Without reset_after: the candidate's product q U_h, then h.
       gemm({rp + (lo * T + s) * G + 2 * U, T * G}, {u.data() + 2 * U, G}, gp + (lo * T + s) * G + 2 * U, T * G, hi - lo, U, U,
            /*accumulate=*/true);
@@ -72,6 +79,7 @@ Variable gru_sequence(const Variable& x, const Variable& kernel, const Variable&
           hp[(b * T + s) * U + j] = g[j] * h_prev[j] + (1.0f - g[j]) * hh;
         }
       }
+      carry_skipped(lo, hi, s, h_prev0, h_ld);
     });
   }
 
@@ -95,6 +103,11 @@ Variable gru_sequence(const Variable& x, const Variable& kernel, const Variable&
           const float* dy = grad.data() + (b * T + s) * U;
           float* dhn = dh_next.data() + b * U;
           float* dx = dxp + (b * T + s) * G;
+          if (skipped(read, T, b, s)) {  // zero gradients (so the products below add nothing); dh passes through
+            std::fill_n(dx, G, 0.0f);
+            for (int64_t j = 0; j < U; ++j) dhn[j] += dy[j];
+            continue;
+          }
           for (int64_t j = 0; j < U; ++j) {
             const float z = g[j], hh = g[2 * U + j];
             const float dh = dy[j] + dhn[j];

@@ -7,7 +7,8 @@
 // and the new c and h (the output). Backward: step by step from the last, one
 // pass makes the gates' gradients dZ from the output gradient and the carried dh, dc, and one
 // GEMM carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
-// one GEMM (or sum) each over all steps. No allocation per step.
+// one GEMM (or sum) each over all steps. No allocation per step. A masked (skipped) step keeps
+// the previous h and c; its gates' gradients are zero and the carried dh, dc pass through it.
 #include <cmath>
 #include <vector>
 
@@ -48,6 +49,7 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   const int64_t U = d.units, G = d.gates(), T = d.steps;
   const Tensor h_init = h0.defined() ? h0.value() : Tensor::zeros({d.batch, U});
   const Tensor c_init = c0.defined() ? c0.value() : Tensor::zeros({d.batch, U});
+  const std::vector<uint8_t> read = recurrent::steps_read("lstm", o.mask, sd, o.go_backwards);
 
   // gates (batch, steps, 4U) in processing order s (go_backwards: step s reads input step T - 1 - s).
   Tensor gates = recurrent::reorder_steps(matmul(xv.reshape({d.batch * T, d.features}), w), d.batch, T, o.go_backwards);
@@ -78,6 +80,11 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
         for (int64_t j = j0; j < j1; ++j) h[j] = c[j] = z[U + j] * c_prev[j] + z[j] * z[2 * U + j];
         activate_in_place(o.activation, h + j0, nullptr, n);
         for (int64_t j = j0; j < j1; ++j) h[j] *= z[3 * U + j];
+        if (recurrent::skipped(read, T, b, s)) {  // the states carry over
+          const float* h_prev_b = s == 0 ? h_init.data() + b * U : op + (b * T + s - 1) * 2 * U;
+          std::copy(h_prev_b + j0, h_prev_b + j1, h + j0);
+          std::copy(c_prev + j0, c_prev + j1, c + j0);
+        }
       }
     });
   }
@@ -107,9 +114,17 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
           const float* c = op + (b * T + s) * 2 * U + U;
           const float* c_prev = s == 0 ? c_init.data() + b * U : op + (b * T + s - 1) * 2 * U + U;
           const float* dh_out = dout + (b * T + s) * 2 * U;
-          const float* dhn = dh_next.data() + b * U;
+          float* dhn = dh_next.data() + b * U;
           float* dcn = dc_next.data() + b * U;
           float* dzr = dzp + (b * T + s) * G;
+          if (recurrent::skipped(read, T, b, s)) {  // no gate gradient; dh (for the GEMM to add to) and dc pass through
+            for (int64_t q = 0; q < 4; ++q) std::fill(dzr + q * U + j0, dzr + q * U + j1, 0.0f);
+            for (int64_t j = j0; j < j1; ++j) {
+              dhn[j] += dh_out[j];
+              dcn[j] += dh_out[U + j];
+            }
+            continue;
+          }
           std::copy(c + j0, c + j1, ac);
           activate_in_place(o.activation, ac, nullptr, j1 - j0);  // a(c), as the forward made h
           for (int64_t j = j0; j < j1; ++j) {
@@ -122,12 +137,15 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
             dzr[2 * U + j] = dc * i * derivative_from_value(o.activation, g);
             dzr[3 * U + j] = dh * a * derivative_from_value(o.recurrent_activation, og);
             dcn[j] = dc * f;
+            dhn[j] = 0.0f;  // read above; the GEMM below writes it
           }
         }
       });
-      // ... then dh for the step before, dZ U^T, which needs every gate's gradient.
+      // ... then dh for the step before, dZ U^T, which needs every gate's gradient (added to what
+      // passes through skipped steps, zero elsewhere).
       parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
-        gemm({dzp + s * G, T * G}, {u.data() + j0 * G, G, /*transposed=*/true}, dh_next.data() + j0, U, d.batch, G, j1 - j0);
+        gemm({dzp + s * G, T * G}, {u.data() + j0 * G, G, /*transposed=*/true}, dh_next.data() + j0, U, d.batch, G, j1 - j0,
+             /*accumulate=*/!read.empty());
       });
     }
     const Tensor dz_rows = dz.reshape({d.batch * T, G});

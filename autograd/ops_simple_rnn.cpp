@@ -2,7 +2,8 @@
 // Forward: h starts as the input projection x W of every step (one GEMM, in processing order);
 // step by step, each chunk of the batch adds h_prev U (one GEMM) and applies bias and activation
 // in place. Backward: from the last step, dz = (dy + dh) * a'(h) and dh = dz U^T (one GEMM);
-// then dU, dW, db and dx are one GEMM (or sum) each over all steps.
+// then dU, dW, db and dx are one GEMM (or sum) each over all steps. A masked (skipped) step keeps
+// the previous h; its dz is zero and the carried dh passes through it.
 #include "autograd/recurrent_common.h"
 #include "core/gemm.h"
 #include "tapegrad/autograd/recurrent.h"
@@ -22,6 +23,7 @@ Variable simple_rnn_sequence(const Variable& x, const Variable& kernel, const Va
   const int64_t U = d.units, T = d.steps;
   const bool has_bias = bias.defined(), has_h0 = h0.defined();
   const Tensor h_init = has_h0 ? h0.value() : Tensor::zeros({d.batch, U});
+  const std::vector<uint8_t> read = steps_read("simple_rnn", o.mask, d, o.go_backwards);
   Tensor out = reorder_steps(matmul(xv.reshape({d.batch * T, d.features}), w), d.batch, T, o.go_backwards)
                          .reshape({d.batch, T, U});
   const float* bp = has_bias ? bias.value().data() : nullptr;
@@ -30,7 +32,10 @@ Variable simple_rnn_sequence(const Variable& x, const Variable& kernel, const Va
     parallel_chunks(d.batch, kRowsPerChunk, [&](int64_t, int64_t lo, int64_t hi) {
       const float* h_prev = s == 0 ? h_init.data() + lo * U : hp + (lo * T + s - 1) * U;
       gemm({h_prev, s == 0 ? U : T * U}, {u.data(), U}, hp + (lo * T + s) * U, T * U, hi - lo, U, U, /*accumulate=*/true);
-      for (int64_t b = lo; b < hi; ++b) activate_in_place(o.activation, hp + (b * T + s) * U, bp, U);
+      for (int64_t b = lo; b < hi; ++b) {
+        activate_in_place(o.activation, hp + (b * T + s) * U, bp, U);
+        if (skipped(read, T, b, s)) std::copy_n(h_prev + (b - lo) * (s == 0 ? U : T * U), U, hp + (b * T + s) * U);
+      }
     });
   }
 
@@ -48,11 +53,20 @@ Variable simple_rnn_sequence(const Variable& x, const Variable& kernel, const Va
         for (int64_t b = lo; b < hi; ++b) {
           const float* h = hp + (b * T + s) * U;
           const float* dy = grad.data() + (b * T + s) * U;
-          const float* dhn = dh_next.data() + b * U;
+          float* dhn = dh_next.data() + b * U;
           float* dzr = dzp + (b * T + s) * U;
-          for (int64_t j = 0; j < U; ++j) dzr[j] = (dy[j] + dhn[j]) * derivative_from_value(o.activation, h[j]);
+          if (skipped(read, T, b, s)) {  // no dz; dh passes through (the GEMM adds nothing to it)
+            std::fill_n(dzr, U, 0.0f);
+            for (int64_t j = 0; j < U; ++j) dhn[j] += dy[j];
+            continue;
+          }
+          for (int64_t j = 0; j < U; ++j) {
+            dzr[j] = (dy[j] + dhn[j]) * derivative_from_value(o.activation, h[j]);
+            dhn[j] = 0.0f;  // read; the GEMM below writes it
+          }
         }
-        gemm({dzp + (lo * T + s) * U, T * U}, {u.data(), U, /*transposed=*/true}, dh_next.data() + lo * U, U, hi - lo, U, U);
+        gemm({dzp + (lo * T + s) * U, T * U}, {u.data(), U, /*transposed=*/true}, dh_next.data() + lo * U, U, hi - lo, U, U,
+             /*accumulate=*/!read.empty());
       });
     }
     if (sink.needs(2)) sink.set(2, matmul(previous_states(out, 0, U, h_init), dz, true, false));

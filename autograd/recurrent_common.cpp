@@ -43,6 +43,24 @@ void check_state(const char* op, const Variable& state, const SequenceDims& d) {
     fail(op, "initial state " + state.value().shape().str() + " must be (batch, units) = " + Shape({d.batch, d.units}).str());
 }
 
+std::vector<uint8_t> steps_read(const char* op, const Tensor& mask, const SequenceDims& d, bool go_backwards) {
+  if (!mask.defined()) return {};
+  if (mask.shape() != Shape({d.batch, d.steps}))
+    fail(op, "mask " + mask.shape().str() + " must be (batch, steps) = " + Shape({d.batch, d.steps}).str());
+  std::vector<uint8_t> read(static_cast<size_t>(d.batch * d.steps));
+  const float* m = mask.data();
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t t = 0; t < d.steps; ++t) {
+      const float v = m[b * d.steps + t];
+      if (v != 0.0f && v != 1.0f)
+        fail(op, "mask " + mask.shape().str() + " must hold 0 (skip the step) or 1 (read it), got " + std::to_string(v) +
+                     " at sample " + std::to_string(b) + ", step " + std::to_string(t));
+      const int64_t s = go_backwards ? d.steps - 1 - t : t;
+      read[static_cast<size_t>(b * d.steps + s)] = v != 0.0f;
+    }
+  return read;
+}
+
 void activate_in_place(RecurrentActivation a, float* x, const float* bias, int64_t n) {
   auto each = [&](auto f) {
     if (bias)

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/autograd/variable.h"
@@ -73,6 +74,15 @@ SequenceDims check_sequence_shapes(const char* op, const Tensor& x, const Tensor
 // A bias of `shape`, and an initial state (batch, units), when given.
 void check_bias(const char* op, const Variable& bias, const Shape& shape);
 void check_state(const char* op, const Variable& state, const SequenceDims& d);
+
+// Which steps are read, in processing order: read[b * steps + s] for processing step s (input
+// step steps - 1 - s with go_backwards). Empty when the mask is undefined (every step is read).
+// The mask must be (batch, steps) of 0 and 1; the errors name `op`.
+std::vector<uint8_t> steps_read(const char* op, const Tensor& mask, const SequenceDims& d, bool go_backwards);
+// Whether sample b skips processing step s, by steps_read()'s result.
+inline bool skipped(const std::vector<uint8_t>& read, int64_t steps, int64_t b, int64_t s) {
+  return !read.empty() && !read[static_cast<size_t>(b * steps + s)];
+}
 
 // Rows of the batch per task in the step loops: fixed, so the split does not depend on the
 // thread count.

@@ -8,6 +8,11 @@
 // gradients one GEMM each after it. Parallel over the batch in fixed chunks: results do not
 // depend on the number of threads. go_backwards reads the input from its last step and returns
 // the outputs in that order (Keras').
+//
+// Masks (Keras' masking, as backend.rnn does it): `mask` (batch, steps), in the input's step
+// order, 1 where a step is read and 0 where it is skipped. At a skipped step the states carry
+// over unchanged (each returned step holds the state after it), and nothing flows into the
+// weights; the gradient of the state passes through to the step before.
 #include <string>
 
 #include "tapegrad/autograd/variable.h"
@@ -23,6 +28,7 @@ struct LSTMOpOptions {
   RecurrentActivation activation = RecurrentActivation::tanh;             // of the cell input and the output
   RecurrentActivation recurrent_activation = RecurrentActivation::sigmoid;  // of the i, f, o gates
   bool go_backwards = false;  // read the input from its last step; outputs in that order (Keras')
+  Tensor mask;                // (batch, steps) of 0 and 1, or undefined: every step is read
 };
 
 // Keras' LSTM over x (batch, steps, features): for each step t,
@@ -35,6 +41,7 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
 struct SimpleRNNOpOptions {
   RecurrentActivation activation = RecurrentActivation::tanh;
   bool go_backwards = false;
+  Tensor mask;  // (batch, steps) of 0 and 1, or undefined: every step is read
 };
 
 // Keras' SimpleRNN over x (batch, steps, features): h = a(x_t kernel + h recurrent_kernel + bias)
@@ -48,6 +55,7 @@ struct GRUOpOptions {
   RecurrentActivation recurrent_activation = RecurrentActivation::sigmoid;  // of the z and r gates
   bool reset_after = true;  // Keras 2's default (and cuDNN's): the reset gate after the recurrent product
   bool go_backwards = false;
+  Tensor mask;  // (batch, steps) of 0 and 1, or undefined: every step is read
 };
 
 // Keras' GRU over x (batch, steps, features), gates z, r, h in the kernels' column order:
