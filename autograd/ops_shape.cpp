@@ -1,4 +1,4 @@
-// reshape, transpose, permute, concat, slice: forward and backward (each backward is the inverse
+// reshape, transpose, permute, concat, slice, reverse: forward and backward (each backward is the inverse
 // layout change applied to the gradient).
 #include <algorithm>
 
@@ -50,6 +50,28 @@ Variable slice(const Variable& a, int axis, int64_t start, int64_t stop, int64_t
   const int64_t first = std::clamp<int64_t>(start < 0 ? start + in[ax] : start, 0, in[ax]);
   return record("slice", out, {a},
                 [in, ax, first, step](const Tensor& g, GradSink& s) { s.set(0, unslice(g, in, ax, first, step)); });
+}
+
+namespace {
+// t with its extent along axis `ax` in reverse order: blocks of `inner` contiguous elements moved.
+Tensor reversed(const Tensor& t, int ax) {
+  const Shape& sh = t.shape();
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < ax; ++i) outer *= sh[i];
+  for (int i = ax + 1; i < sh.rank(); ++i) inner *= sh[i];
+  const int64_t n = sh[ax];
+  Tensor out = Tensor::empty(sh);
+  const float* src = t.data();
+  float* dst = out.data();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < n; ++k) std::copy_n(src + (o * n + k) * inner, inner, dst + (o * n + n - 1 - k) * inner);
+  return out;
+}
+}  // namespace
+
+Variable reverse(const Variable& a, int axis) {
+  const int ax = normalize_axis(axis, a.rank(), "reverse");
+  return record("reverse", reversed(a.value(), ax), {a}, [ax](const Tensor& g, GradSink& s) { s.set(0, reversed(g, ax)); });
 }
 
 }  // namespace tapegrad

@@ -48,6 +48,21 @@ void Variable::set_requires_grad(bool on) {
   impl_->requires_grad = on;
 }
 
+const Tensor& Variable::mask() const {
+  static const Tensor none;
+  return impl_ ? impl_->mask : none;
+}
+
+void Variable::set_mask(Tensor mask) {
+  require(*this, "Variable::set_mask");
+  bool leading = mask.defined() && mask.rank() >= 1 && mask.rank() <= rank();
+  for (int i = 0; leading && i < mask.rank(); ++i) leading = mask.dim(i) == dim(i);
+  if (mask.defined() && !leading)
+    fail("Variable::set_mask", "a mask " + mask.shape().str() + " must have the leading extents of the value " +
+                                   shape().str() + " ((batch, steps) for a sequence)");
+  impl_->mask = std::move(mask);
+}
+
 Variable Variable::detach() const {
   require(*this, "Variable::detach");
   return Variable(impl_->value, false);

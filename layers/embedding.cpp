@@ -31,7 +31,9 @@ void Embedding::build_impl(const Shape&) {
 
 Variable Embedding::forward(const Variable& x, bool /*training*/) {
   const std::string who = label();
-  return embedding_lookup(embeddings_->var, x.value(), who.c_str());
+  Variable y = embedding_lookup(embeddings_->var, x.value(), who.c_str());
+  if (options_.mask_zero) y.set_mask(compute_mask(x.value()));
+  return y;
 }
 
 Tensor Embedding::compute_mask(const Tensor& ids) const {

@@ -6,7 +6,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "layers/masking_guard.h"
 #include "tapegrad/core/error.h"
 
 namespace tapegrad {
@@ -131,7 +130,6 @@ Model::Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> out
   std::unordered_set<const Layer*> registered;
   for (const GraphNode* n : order_)
     if (registered.insert(n->layer.get()).second) register_layer(n->layer);
-  refuse_masks_nothing_reads(sublayers(), label());
   count_graph_calls_from(1);
   if (inputs_.size() == 1 && outputs_.size() == 1)
     build(inputs_[0].shape());  // a model of one input and output is also a layer of one input

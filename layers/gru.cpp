@@ -28,8 +28,16 @@ void GRU::build_impl(const Shape& input_shape) {
 Variable GRU::forward(const Variable& x, bool /*training*/) {
   const GRUOpOptions op{cell_activation(options_.activation, "activation"),
                         cell_activation(options_.recurrent_activation, "recurrent_activation"), options_.reset_after,
-                        go_backwards()};
-  return sequence_output(gru_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, op));
+                        go_backwards(), step_mask(x)};
+  return sequence_output(gru_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, op), x);
+}
+
+std::shared_ptr<RecurrentLayer> GRU::copy(const std::string& name, bool reverse) const {
+  GRUOptions o = options_;
+  o.name = name;
+  o.dtype = dtype_policy().name();  // the policy this layer took, not the global one of now
+  if (reverse) o.go_backwards = !o.go_backwards;
+  return std::make_shared<GRU>(units(), o);
 }
 
 }  // namespace tapegrad

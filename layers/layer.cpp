@@ -196,12 +196,23 @@ Variable Layer::operator()(const Variable& x, bool training) {
     build(per_sample);
   else if (static_shapes_ && per_sample != input_shape_)
     output_shape(per_sample);  // validates; a layer may accept other shapes than the first (Dense)
+  if (x.mask().defined()) refuse_mask_unless_supported(x);
   if (call_depth == 0) clear_losses();
   CallDepth depth;
   const ComputeDtypeScope compute(policy_.compute_dtype());
   Variable y = forward(x, training);
+  if (x.mask().defined() && mask_support() == MaskSupport::passes && !y.mask().defined()) y.set_mask(x.mask());
   regularize_activity(y);
   return y;
+}
+
+void Layer::refuse_mask_unless_supported(const Variable& x) const {
+  if (mask_support() != MaskSupport::refuses) return;
+  fail(label(), "cannot take the mask of its input " + x.shape().str() + " (mask " + x.mask().shape().str() +
+                    ", made by an Embedding with mask_zero or a Masking layer). Keras 2.15 would drop it here, silently, "
+                    "and the layers after would read the masked steps as data. Layers that take a mask: the recurrent "
+                    "layers, Bidirectional, TimeDistributed, GlobalAveragePooling1D, Dense, Dropout, the activation layers, "
+                    "LayerNormalization. Otherwise make no mask (mask_zero = false, no Masking layer)");
 }
 
 void Layer::regularize_activity(const Variable& y) {
@@ -233,6 +244,8 @@ std::vector<Variable> Layer::call_list(const std::vector<Variable>& inputs, bool
       fail(label(), "takes one input, got a list of " + std::to_string(inputs.size()));
     return {(*this)(inputs[0], training)};
   }
+  for (const Variable& x : inputs)
+    if (x.mask().defined()) refuse_mask_unless_supported(x);
   const std::vector<Shape> out = output_shapes_list(shapes);  // validates
   if (!built_) mark_built(out.at(0));
   if (call_depth == 0) clear_losses();

@@ -40,8 +40,16 @@ void LSTM::build_impl(const Shape& input_shape) {
 
 Variable LSTM::forward(const Variable& x, bool /*training*/) {
   const LSTMOpOptions op{cell_activation(options_.activation, "activation"),
-                         cell_activation(options_.recurrent_activation, "recurrent_activation"), go_backwards()};
-  return sequence_output(lstm_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, {}, op));
+                         cell_activation(options_.recurrent_activation, "recurrent_activation"), go_backwards(), step_mask(x)};
+  return sequence_output(lstm_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, {}, op), x);
+}
+
+std::shared_ptr<RecurrentLayer> LSTM::copy(const std::string& name, bool reverse) const {
+  LSTMOptions o = options_;
+  o.name = name;
+  o.dtype = dtype_policy().name();  // the policy this layer took, not the global one of now
+  if (reverse) o.go_backwards = !o.go_backwards;
+  return std::make_shared<LSTM>(units(), o);
 }
 
 }  // namespace tapegrad

@@ -1,5 +1,7 @@
 #include "tapegrad/layers/pooling.h"
 
+#include "tapegrad/autograd/ops.h"
+
 #include "tapegrad/autograd/conv.h"
 #include "tapegrad/autograd/pooling.h"
 #include "tapegrad/core/error.h"
@@ -48,6 +50,17 @@ Shape GlobalPooling::output_shape(const Shape& input_shape) const {
 
 Variable GlobalPooling::forward(const Variable& x, bool /*training*/) {
   const Variable in = format_.to_last(x);
+  if (x.mask().defined()) {
+    // Keras' masked average: sum(x * mask) / sum(mask) over the steps. A sample with no step kept
+    // gives 0 / 0 = NaN there, as in Keras.
+    const Tensor& m = x.mask();
+    if (m.shape() != Shape({in.dim(0), in.dim(1)}))
+      fail(label(), "the mask " + m.shape().str() + " of input " + x.shape().str() + " must be (batch, steps)");
+    const Variable keep(m.reshape({m.dim(0), m.dim(1), 1}));
+    const Variable y = div(sum(mul(in, keep), {1}, options_.keepdims),
+                           sum(keep, {1}, options_.keepdims));
+    return options_.keepdims ? format_.from_last(y) : y;
+  }
   const Variable y = max_ ? global_max_pool(in, options_.keepdims) : global_avg_pool(in, options_.keepdims);
   return options_.keepdims ? format_.from_last(y) : y;
 }

@@ -1,9 +1,7 @@
 // What SimpleRNN, LSTM and GRU share: the checks of their options and inputs, their weights, and
 // the choice between every step's output and the last.
-#include "layers/masking_guard.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/error.h"
-#include "tapegrad/layers/embedding.h"
 #include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad {
@@ -30,9 +28,21 @@ Shape RecurrentLayer::output_shape(const Shape& input_shape) const {
   return flags_.return_sequences ? Shape({input_shape[0], units_}) : Shape({units_});
 }
 
-Variable RecurrentLayer::sequence_output(const Variable& hs) const {
-  const Variable h = hs.dim(2) == units_ ? hs : slice(hs, 2, 0, units_);
-  if (flags_.return_sequences) return h;
+Tensor RecurrentLayer::step_mask(const Variable& x) const {
+  const Tensor& m = x.mask();
+  if (m.defined() && m.shape() != Shape({x.dim(0), x.dim(1)}))
+    fail(label(), "the mask " + m.shape().str() + " of input " + x.shape().str() + " must be (batch, steps)");
+  return m;
+}
+
+Variable RecurrentLayer::sequence_output(const Variable& hs, const Variable& x) const {
+  Variable h = hs.dim(2) == units_ ? hs : slice(hs, 2, 0, units_);
+  if (flags_.return_sequences) {
+    // Keras' compute_mask: the input's mask as it is (also with go_backwards, whose outputs are
+    // in reading order).
+    if (x.mask().defined()) h.set_mask(x.mask());
+    return h;
+  }
   const int64_t steps = hs.dim(1);
   return reshape(slice(h, 1, steps - 1, steps), {hs.dim(0), units_});
 }
@@ -52,19 +62,6 @@ void RecurrentLayer::add_recurrent_weights(int64_t features, int64_t gates, cons
   kernel_ = add_weight("kernel", {features, gates * units_}, kernel_init, kernel_reg, kernel_con);
   recurrent_kernel_ = add_weight("recurrent_kernel", {units_, gates * units_}, recurrent_init, recurrent_reg, recurrent_con);
   if (bias_shape.rank() > 0) bias_ = add_weight("bias", bias_shape, bias_init, bias_reg, bias_con);
-}
-
-void refuse_masks_nothing_reads(const std::vector<std::shared_ptr<Layer>>& layers, const std::string& owner) {
-  const Layer* masking = nullptr;
-  const Layer* recurrent = nullptr;
-  for (const auto& l : layers) {
-    if (const auto* e = dynamic_cast<const Embedding*>(l.get()); e && e->mask_zero()) masking = e;
-    if (dynamic_cast<const RecurrentLayer*>(l.get())) recurrent = l.get();
-  }
-  if (masking && recurrent)
-    fail(owner, "Embedding '" + masking->name() + "' has mask_zero, but masks do not reach " + recurrent->type() + " '" +
-                    recurrent->name() + "' yet: it would read the padding as data, where Keras skips those steps. "
-                    "Use mask_zero = false (and know the padding is read), or sequences without padding");
 }
 
 }  // namespace tapegrad

@@ -1,6 +1,5 @@
 #include "tapegrad/layers/sequential.h"
 
-#include "layers/masking_guard.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/layers/activation_layers.h"
 #include "tapegrad/layers/batch_normalization.h"
@@ -18,7 +17,6 @@ Sequential::Sequential(const std::vector<LayerRef>& layers, LayerOptions options
 void Sequential::add(LayerRef layer) {
   if (built()) fail(label(), "cannot add layers after the model is built");
   register_layer(layer.get());
-  refuse_masks_nothing_reads(layers(), label());
 }
 
 Shape Sequential::output_shape(const Shape& input_shape) const {

@@ -23,8 +23,16 @@ void SimpleRNN::build_impl(const Shape& input_shape) {
 }
 
 Variable SimpleRNN::forward(const Variable& x, bool /*training*/) {
-  const SimpleRNNOpOptions op{cell_activation(options_.activation, "activation"), go_backwards()};
-  return sequence_output(simple_rnn_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, op));
+  const SimpleRNNOpOptions op{cell_activation(options_.activation, "activation"), go_backwards(), step_mask(x)};
+  return sequence_output(simple_rnn_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, op), x);
+}
+
+std::shared_ptr<RecurrentLayer> SimpleRNN::copy(const std::string& name, bool reverse) const {
+  SimpleRNNOptions o = options_;
+  o.name = name;
+  o.dtype = dtype_policy().name();  // the policy this layer took, not the global one of now
+  if (reverse) o.go_backwards = !o.go_backwards;
+  return std::make_shared<SimpleRNN>(units(), o);
 }
 
 }  // namespace tapegrad

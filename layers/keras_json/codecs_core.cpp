@@ -9,6 +9,7 @@
 #include "tapegrad/layers/embedding.h"
 #include "tapegrad/layers/gaussian_dropout.h"
 #include "tapegrad/layers/gaussian_noise.h"
+#include "tapegrad/layers/masking.h"
 #include "tapegrad/layers/spatial_dropout.h"
 #include "tapegrad/layers/time_distributed.h"
 
@@ -119,6 +120,12 @@ std::vector<LayerCodec> core_codecs() {
       },
       [](const DropoutArgs& a, const std::string& name) {
         return std::make_shared<Dropout>(a.rate, DropoutOptions{a.noise_shape, a.seed, name});
+      }));
+  v.push_back(codec<Masking, MaskingOptions>(
+      "Masking", [](const Masking& l) { return l.options(); }, [](auto& io, MaskingOptions& a) { io("mask_value", a.mask_value); },
+      [](MaskingOptions a, const std::string& name) {
+        a.name = name;
+        return std::make_shared<Masking>(a);
       }));
   v.push_back(spatial_dropout_codec<SpatialDropout1D>("SpatialDropout1D"));
   v.push_back(spatial_dropout_codec<SpatialDropout2D>("SpatialDropout2D"));

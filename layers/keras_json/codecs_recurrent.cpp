@@ -1,6 +1,9 @@
 // Keras configs of the recurrent layers (keras/layers/rnn/): RNN.get_config's keys, then the
-// layer's own (the cell's options, flattened into the layer's config as Keras does).
+// layer's own (the cell's options, flattened into the layer's config as Keras does); and
+// Bidirectional (Wrapper.get_config's "layer", then merge_mode).
 #include "layers/keras_json/layer_codecs.h"
+#include "tapegrad/core/error.h"
+#include "tapegrad/layers/bidirectional.h"
 #include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad::keras_json {
@@ -92,6 +95,22 @@ std::vector<LayerCodec> recurrent_codecs() {
                                          io("reset_after", a.o.reset_after);
                                          caching_device(io);
                                        }),
+      // The wrapped layer's whole entry, as given (unbuilt: no build_config), then merge_mode.
+      LayerCodec{"Bidirectional", std::type_index(typeid(Bidirectional)),
+                 [](const Layer& layer, ConfigWriter& w) {
+                   const auto& b = static_cast<const Bidirectional&>(layer);
+                   w.informational("layer", layer_entry(*b.layer(), {}));
+                   w("merge_mode", b.merge_mode());
+                 },
+                 [](ConfigReader& r, const std::string& name) -> std::shared_ptr<Layer> {
+                   r.ignored("layer");
+                   const Json& inner = r.raw("layer");
+                   if (inner.is_null()) fail(r.owner(), "has no \"layer\"");
+                   BidirectionalOptions o{.name = name};
+                   r("merge_mode", o.merge_mode);  // Keras' None (null) is refused: not supported yet
+                   r.finish();
+                   return std::make_shared<Bidirectional>(layer_from_entry(inner, r.owner() + " layer"), o);
+                 }},
   };
 }
 

@@ -103,6 +103,7 @@ std::vector<Case> every_layer_class() {
                                       .embeddings_constraint = std::make_shared<tg::UnitNorm>(std::vector<int>{1})})(in);
        }, true},
       {"Dropout", {6}, [](auto in) { return tg::Dropout(0.25f, {.seed = 7})(in); }},
+      {"Masking", {5, 3}, [](auto in) { return tg::Masking({.mask_value = 0.5f})(in); }},
       {"SpatialDropout1D", {5, 3}, [](auto in) { return tg::SpatialDropout1D(0.2f)(in); }},
       {"SpatialDropout2D channels_first", {3, 4, 4}, [](auto in) {
          return tg::SpatialDropout2D(0.2f, {.data_format = "channels_first", .seed = 3})(in);
@@ -195,6 +196,10 @@ std::vector<Case> every_layer_class() {
          return tg::GRU(3, {.kernel_initializer = HeUniform(2), .bias_initializer = Constant(0.1f), .return_sequences = true})(in);
        }},
       {"SimpleRNN", {5, 3}, [](auto in) { return tg::SimpleRNN(4, {.use_bias = false, .go_backwards = true})(in); }},
+      {"Bidirectional", {5, 3}, [](auto in) {
+         return tg::Bidirectional(tg::LSTM(4, {.return_sequences = true, .name = "enc"}), {.merge_mode = "ave"})(in);
+       }},
+      {"Bidirectional concat", {5, 3}, [](auto in) { return tg::Bidirectional(tg::GRU(3, {.go_backwards = true}))(in); }},
   };
 }
 

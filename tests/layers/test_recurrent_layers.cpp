@@ -152,14 +152,5 @@ TEST(RecurrentLayers, RefuseWhatTheyDoNotDoYet) {
   lstm(Variable(Tensor::zeros({2, 3, 8})));
   EXPECT_ERROR(lstm(Variable(Tensor::zeros({2, 3, 5}))), {"LSTM 'lstm'", "5 features", "built for 8"});
   EXPECT_ERROR(tg::GRU(3, {.recurrent_dropout = 0.1f}), {"GRU 'gru'", "recurrent_dropout"});
-  // Masks do not reach the recurrent layers yet: Keras would skip the padded steps, so refuse.
-  EXPECT_ERROR(tg::Sequential({tg::Embedding(10, 4, {.mask_zero = true}), tg::LSTM(3)}),
-               {"Sequential", "Embedding 'embedding' has mask_zero", "LSTM 'lstm'", "padding"});
-  auto ids = tg::Input({6});
-  auto seq = tg::Embedding(10, 4, {.mask_zero = true})(ids);
-  auto last = tg::GRU(3)(seq);
-  EXPECT_ERROR(tg::Model({ids}, {last}), {"Functional", "mask_zero", "GRU 'gru'"});
-  EXPECT_NO_THROW(tg::Sequential({tg::Embedding(10, 4, {.mask_zero = true}), tg::GlobalAveragePooling1D()}));
-  EXPECT_NO_THROW(tg::Sequential({tg::Embedding(10, 4), tg::SimpleRNN(3)}));
   EXPECT_ERROR(tg::SimpleRNN(3, {.activation = "softmax"}), {"SimpleRNN 'simple_rnn'", "softmax"});
 }

@@ -64,5 +64,7 @@ Variable transpose(const Variable& a);  // swaps the last two dims
 Variable permute(const Variable& a, const std::vector<int>& perm);
 Variable concat(const std::vector<Variable>& parts, int axis);
 Variable slice(const Variable& a, int axis, int64_t start, int64_t stop, int64_t step = 1);
+// The elements in reverse order along `axis` (numpy.flip; Keras' backend.reverse).
+Variable reverse(const Variable& a, int axis);
 
 }  // namespace tapegrad

@@ -17,6 +17,7 @@ struct VariableImpl {
   Tensor grad;  // undefined until a backward pass reaches this variable
   bool requires_grad = false;
   std::shared_ptr<Node> node;  // the op that produced this variable; null for leaves
+  Tensor mask;                 // Keras' _keras_mask (see Variable::mask); undefined: none
 };
 }  // namespace detail
 
@@ -50,6 +51,13 @@ class Variable {
   void set_requires_grad(bool on);
   // True if an op produced this variable (false for leaves).
   bool is_leaf() const { return !impl_ || !impl_->node; }
+
+  // Keras' mask (its tensor's _keras_mask): which steps of a sequence are real, (batch, steps) of
+  // 0 and 1 for a (batch, steps, ...) value. Set by the layer that made this variable
+  // (Embedding with mask_zero, Masking), passed on by layers that take masks, read by the
+  // recurrent layers; ops do not carry it (an op's result has none). Undefined: no mask.
+  const Tensor& mask() const;
+  void set_mask(Tensor mask);
 
   // A new leaf sharing this value's storage, cut off from the tape: gradients stop here.
   Variable detach() const;

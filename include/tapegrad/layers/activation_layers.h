@@ -19,6 +19,7 @@ namespace tapegrad {
 class ActivationLayer : public Layer {
  public:
   TAPEGRAD_LAYER(ActivationLayer)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit ActivationLayer(Activation activation, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   const Activation& activation() const { return activation_; }
@@ -40,6 +41,7 @@ struct ReLUOptions {
 class ReLU : public Layer {
  public:
   TAPEGRAD_LAYER(ReLU)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit ReLU(ReLUOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   // max(x, 0) and nothing else: no slope, cap or threshold, no activity regularizer (the ReLU
@@ -58,6 +60,7 @@ class ReLU : public Layer {
 class LeakyReLU : public Layer {
  public:
   TAPEGRAD_LAYER(LeakyReLU)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit LeakyReLU(float alpha = 0.3f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float alpha() const { return alpha_; }
@@ -84,6 +87,7 @@ struct PReLUOptions {
 class PReLU : public Layer {
  public:
   TAPEGRAD_LAYER(PReLU)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit PReLU(PReLUOptions options = {});
   Shape output_shape(const Shape& input_shape) const override;
   const ParameterPtr& alpha() const { return alpha_; }
@@ -101,6 +105,7 @@ class PReLU : public Layer {
 class ELU : public Layer {
  public:
   TAPEGRAD_LAYER(ELU)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit ELU(float alpha = 1.0f, LayerOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float alpha() const { return alpha_; }

@@ -17,6 +17,7 @@ namespace tapegrad {
 class AlphaDropout : public Layer {
  public:
   TAPEGRAD_LAYER(AlphaDropout)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit AlphaDropout(float rate, DropoutOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float rate() const { return rate_; }

@@ -28,6 +28,8 @@ struct DenseOptions {
 class Dense : public Layer {
  public:
   TAPEGRAD_LAYER(Dense)
+  // as Keras' Dense: a mask over steps stays with them
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit Dense(int64_t units, DenseOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

@@ -23,6 +23,7 @@ struct DropoutOptions {
 class Dropout : public Layer {
  public:
   TAPEGRAD_LAYER(Dropout)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit Dropout(float rate, DropoutOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }

@@ -26,6 +26,8 @@ struct EmbeddingOptions {
 class Embedding : public Layer {
  public:
   TAPEGRAD_LAYER(Embedding)
+  // with mask_zero, the output's mask is where the input is not 0
+  MaskSupport mask_support() const override { return MaskSupport::computes; }
   Embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

@@ -66,6 +66,7 @@ class InputLayer : public Layer {
  public:
   InputLayer(const Shape& shape, LayerOptions options = {});
   TAPEGRAD_LAYER(InputLayer)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   const Shape& shape() const { return shape_; }
   Shape output_shape(const Shape& input_shape) const override;
 
@@ -82,6 +83,8 @@ class Model : public Layer {
   // error naming it); inputs must be Inputs, each once.
   Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs, std::string name = "");
   TAPEGRAD_LAYER(Model)
+  // masks flow along the graph; each output has its layer's
+  MaskSupport mask_support() const override { return MaskSupport::computes; }
 
   using Layer::operator();
   // One value per model output, for one batch per model input, in the order they were given.

@@ -19,6 +19,7 @@ struct GaussianDropoutOptions {
 class GaussianDropout : public Layer {
  public:
   TAPEGRAD_LAYER(GaussianDropout)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit GaussianDropout(float rate, GaussianDropoutOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float rate() const { return rate_; }

@@ -19,6 +19,7 @@ struct GaussianNoiseOptions {
 class GaussianNoise : public Layer {
  public:
   TAPEGRAD_LAYER(GaussianNoise)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit GaussianNoise(float stddev, GaussianNoiseOptions options = {});
   Shape output_shape(const Shape& input_shape) const override { return input_shape; }
   float stddev() const { return stddev_; }

@@ -31,6 +31,15 @@ namespace tapegrad {
 
 class SymbolicTensor;  // layers/functional.h
 
+// What a layer does with the mask of its input (Variable::mask; Keras' supports_masking and
+// compute_mask). Keras 2.15 drops a mask silently at a layer that does not support masking, so
+// a recurrent layer further on reads the padding as data; tapegrad refuses instead.
+enum class MaskSupport {
+  refuses,   // a masked input is an error naming the layer (the default)
+  passes,    // the output carries the input's mask (Dense, Dropout, activations, ...)
+  computes,  // forward() reads the mask and sets the output's own, or none (recurrent layers, models)
+};
+
 // The options of layers whose other arguments are positional (Permute(dims, {.name = "p"}),
 // Sequential(layers, {.name = "mlp"})); every other layer has `.name` in its own XOptions.
 struct LayerOptions {
@@ -77,6 +86,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   SymbolicTensor operator()(const SymbolicTensor& x) &&;
   SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &;
   SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &&;
+
+  // What this layer does with a masked input.
+  virtual MaskSupport mask_support() const { return MaskSupport::refuses; }
 
   // The output shape for an input shape (both without batch). Throws a clear error when the input
   // shape is invalid for this layer. Layers with weights or fixed rules override it (and then it
@@ -219,6 +231,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void add_named_sublayer(const std::string& name, std::shared_ptr<Layer> layer);
   SymbolicTensor call_symbolic(std::shared_ptr<Layer> self, const std::vector<SymbolicTensor>& inputs);
   void regularize_activity(const Variable& y);
+  void refuse_mask_unless_supported(const Variable& x) const;
   void clear_losses();
   // Every layer under this one (itself first), each once, with its path prefix ("" or "a/b/").
   std::vector<std::pair<std::string, Layer*>> unique_layers() const;

@@ -30,6 +30,7 @@ struct LayerNormalizationOptions {
 class LayerNormalization : public Layer {
  public:
   TAPEGRAD_LAYER(LayerNormalization)
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   explicit LayerNormalization(LayerNormalizationOptions options = {});
 
   Shape output_shape(const Shape& input_shape) const override;

@@ -58,6 +58,10 @@ class GlobalPooling : public Layer {
  public:
   GlobalPooling(std::string type, int rank, bool max, GlobalPoolingOptions options);
   Shape output_shape(const Shape& input_shape) const override;
+  // GlobalAveragePooling1D averages the steps its input's mask keeps (Keras'); the others refuse one.
+  MaskSupport mask_support() const override {
+    return rank_ == 1 && !max_ ? MaskSupport::computes : MaskSupport::refuses;
+  }
   const GlobalPoolingOptions& options() const { return options_; }
 
  protected:

@@ -5,8 +5,10 @@
 // recurrent_kernel (units, k units) and bias, the gates' columns in Keras' order (LSTM i, f, c, o;
 // GRU z, r, h); a GRU's bias with reset_after is (2, 3 units): the input's, then the recurrent
 // product's. The recurrent kernel starts orthogonal (Keras' default).
+// Masks (Embedding with mask_zero, Masking) are read as Keras does: a masked step is skipped, the
+// states carry over, and each step's output is the state after it.
 // Not yet (refused with a message): dropout and recurrent_dropout, return_state, stateful,
-// masking, initial states passed in.
+// initial states passed in.
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/layers/activation.h"
 #include "tapegrad/layers/constraint.h"
@@ -31,17 +33,28 @@ struct RecurrentFlags {
 class RecurrentLayer : public Layer {
  public:
   Shape output_shape(const Shape& input_shape) const override;
+  // A masked step is skipped: the states carry over (Keras'). The output of every step keeps the
+  // input's mask; the last step's output has none.
+  MaskSupport mask_support() const override { return MaskSupport::computes; }
   int64_t units() const { return units_; }
   // The weights; null before build().
   const ParameterPtr& kernel() const { return kernel_; }
   const ParameterPtr& recurrent_kernel() const { return recurrent_kernel_; }
   const ParameterPtr& bias() const { return bias_; }
+  bool return_sequences() const { return flags_.return_sequences; }
+  bool go_backwards() const { return flags_.go_backwards; }
+  // A new, unbuilt layer of the same class and options, called `name`, reading the other way
+  // when `reverse` (Bidirectional's forward and backward layers, as Keras recreates them from
+  // the layer's config).
+  virtual std::shared_ptr<RecurrentLayer> copy(const std::string& name, bool reverse) const = 0;
 
  protected:
   RecurrentLayer(std::string type, const std::string& name, int64_t units, const RecurrentFlags& flags,
                  std::shared_ptr<const Regularizer> activity_regularizer, const std::string& dtype);
-  // hs: (batch, steps, width) whose first `units` columns are each step's h.
-  Variable sequence_output(const Variable& hs) const;
+  // hs: (batch, steps, width) whose first `units` columns are each step's h, from input x.
+  Variable sequence_output(const Variable& hs, const Variable& x) const;
+  // x's mask, checked to be (batch, steps); undefined when x has none.
+  Tensor step_mask(const Variable& x) const;
   // A cell's activation by name (the fused ops know tanh, sigmoid, hard_sigmoid, relu, linear).
   RecurrentActivation cell_activation(const Activation& a, const char* which) const;
   // The weights for inputs of `features`: kernel (features, gates * units), recurrent_kernel
@@ -51,7 +64,6 @@ class RecurrentLayer : public Layer {
                              const RegularizerOption& kernel_reg, const RegularizerOption& recurrent_reg,
                              const RegularizerOption& bias_reg, const ConstraintOption& kernel_con,
                              const ConstraintOption& recurrent_con, const ConstraintOption& bias_con);
-  bool go_backwards() const { return flags_.go_backwards; }
   ParameterPtr kernel_, recurrent_kernel_, bias_;
 
  private:
@@ -87,6 +99,7 @@ class SimpleRNN : public RecurrentLayer {
   TAPEGRAD_LAYER(SimpleRNN)
   explicit SimpleRNN(int64_t units, SimpleRNNOptions options = {});
   const SimpleRNNOptions& options() const { return options_; }
+  std::shared_ptr<RecurrentLayer> copy(const std::string& name, bool reverse) const override;
 
  protected:
   void build_impl(const Shape& input_shape) override;
@@ -126,6 +139,7 @@ class LSTM : public RecurrentLayer {
   TAPEGRAD_LAYER(LSTM)
   explicit LSTM(int64_t units, LSTMOptions options = {});
   const LSTMOptions& options() const { return options_; }
+  std::shared_ptr<RecurrentLayer> copy(const std::string& name, bool reverse) const override;
 
  protected:
   void build_impl(const Shape& input_shape) override;
@@ -165,6 +179,7 @@ class GRU : public RecurrentLayer {
   TAPEGRAD_LAYER(GRU)
   explicit GRU(int64_t units, GRUOptions options = {});
   const GRUOptions& options() const { return options_; }
+  std::shared_ptr<RecurrentLayer> copy(const std::string& name, bool reverse) const override;
 
  protected:
   void build_impl(const Shape& input_shape) override;

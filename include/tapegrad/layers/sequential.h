@@ -13,6 +13,8 @@ namespace tapegrad {
 class Sequential : public Layer {
  public:
   TAPEGRAD_LAYER(Sequential)
+  // each layer's mask goes on to the next; the last layer's is the model's
+  MaskSupport mask_support() const override { return MaskSupport::computes; }
   explicit Sequential(std::initializer_list<LayerRef> layers = {}, LayerOptions options = {});
   explicit Sequential(const std::vector<LayerRef>& layers, LayerOptions options = {});
 

@@ -21,6 +21,7 @@ struct SpatialDropoutOptions {
 
 class SpatialDropout : public Layer {
  public:
+  MaskSupport mask_support() const override { return MaskSupport::passes; }
   Shape output_shape(const Shape& input_shape) const override;
   float rate() const { return rate_; }
   bool channels_first() const { return channels_first_; }

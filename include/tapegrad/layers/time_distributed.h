@@ -18,6 +18,11 @@ class TimeDistributed : public Layer {
   // (time, ...) -> (time, ...inner output for (...)).
   Shape output_shape(const Shape& input_shape) const override;
   const std::shared_ptr<Layer>& layer() const { return sublayers()[0]; }
+  // A mask over the time steps stays with them when the inner layer would pass one on (Dense,
+  // Dropout, ...); the inner layer itself runs on the folded steps without it.
+  MaskSupport mask_support() const override {
+    return layer()->mask_support() == MaskSupport::passes ? MaskSupport::passes : MaskSupport::refuses;
+  }
 
  protected:
   void build_impl(const Shape& input_shape) override;
