@@ -48,28 +48,53 @@ TEST(RecurrentLayers, LstmKerasShapesParametersAndWeightLayout) {
       << model.summary_string();
 }
 
-// Output and the gradients of sum(y * p) for the input and every weight, in float64 elsewhere.
+namespace {
+
+std::shared_ptr<tg::RecurrentLayer> reference_layer(const nlohmann::json& c) {
+  const std::string layer = c.at("layer").get<std::string>();
+  const int64_t units = c.at("units").get<int64_t>();
+  const bool sequences = c.at("return_sequences").get<bool>(), backwards = c.at("go_backwards").get<bool>();
+  if (layer == "lstm") return std::make_shared<tg::LSTM>(units, tg::LSTMOptions{.return_sequences = sequences, .go_backwards = backwards});
+  if (layer == "gru")
+    return std::make_shared<tg::GRU>(units, tg::GRUOptions{.return_sequences = sequences, .go_backwards = backwards,
+                                                           .reset_after = c.at("reset_after").get<bool>()});
+  return std::make_shared<tg::SimpleRNN>(units, tg::SimpleRNNOptions{.return_sequences = sequences, .go_backwards = backwards});
+}
+
+}  // namespace
+
+// Output and the gradients of sum(y * p) for the input and every weight, in float64 elsewhere:
+// each layer alone, under a mask (made by Masking from the zeroed steps), and in a Bidirectional.
 TEST(RecurrentLayers, MatchFloat64References) {
   const auto data = tg::testing::load_json("recurrent.json");
   for (const auto& c : data.at("cases")) {
-    const std::string layer = c.at("layer").get<std::string>();
     SCOPED_TRACE(c.at("name").get<std::string>());
-    const int64_t units = c.at("units").get<int64_t>();
-    const bool sequences = c.at("return_sequences").get<bool>(), backwards = c.at("go_backwards").get<bool>();
-    std::shared_ptr<tg::RecurrentLayer> rnn;
-    if (layer == "lstm") rnn = std::make_shared<tg::LSTM>(units, tg::LSTMOptions{.return_sequences = sequences, .go_backwards = backwards});
-    else if (layer == "gru")
-      rnn = std::make_shared<tg::GRU>(units, tg::GRUOptions{.return_sequences = sequences, .go_backwards = backwards,
-                                                            .reset_after = c.at("reset_after").get<bool>()});
-    else rnn = std::make_shared<tg::SimpleRNN>(units, tg::SimpleRNNOptions{.return_sequences = sequences, .go_backwards = backwards});
+    const bool masked = !c.at("mask").is_null(), bidirectional = !c.at("merge_mode").is_null();
+    std::shared_ptr<tg::RecurrentLayer> rnn = reference_layer(c);
+    std::shared_ptr<tg::Bidirectional> both;
+    tg::Sequential model;
+    if (masked) model.add(tg::Masking());
+    if (bidirectional) {
+      both = std::make_shared<tg::Bidirectional>(rnn, tg::BidirectionalOptions{.merge_mode = c.at("merge_mode").get<std::string>()});
+      model.add(both);
+    } else {
+      model.add(rnn);
+    }
     const Tensor x = tg::testing::to_tensor(c.at("x"));
-    rnn->build(Shape({x.dim(1), x.dim(2)}));
-    EXPECT_TRUE(rnn->set_weights({{"kernel", tg::testing::to_tensor(c.at("kernel"))},
-                                  {"recurrent_kernel", tg::testing::to_tensor(c.at("recurrent_kernel"))},
-                                  {"bias", tg::testing::to_tensor(c.at("bias"))}})
-                    .empty());
+    model.build(Shape({x.dim(1), x.dim(2)}));
+    // The weights, and where their gradients will be, by direction.
+    std::vector<std::pair<const nlohmann::json*, std::shared_ptr<tg::RecurrentLayer>>> directions;
+    if (bidirectional)
+      directions = {{&c.at("forward"), both->forward_layer()}, {&c.at("backward"), both->backward_layer()}};
+    else
+      directions = {{&c, rnn}};
+    for (const auto& [w, layer] : directions)
+      EXPECT_TRUE(layer->set_weights({{"kernel", tg::testing::to_tensor(w->at("kernel"))},
+                                      {"recurrent_kernel", tg::testing::to_tensor(w->at("recurrent_kernel"))},
+                                      {"bias", tg::testing::to_tensor(w->at("bias"))}})
+                      .empty());
     Variable xv(x, true);
-    Variable y = (*rnn)(xv);
+    Variable y = model(xv);
     double worst = 0;
     auto compare = [&worst](const Tensor& got, const Tensor& want, const char* what, float tolerance) {
       ASSERT_EQ(got.shape(), want.shape()) << what;
@@ -80,12 +105,16 @@ TEST(RecurrentLayers, MatchFloat64References) {
       }
     };
     compare(y.value(), tg::testing::to_tensor(c.at("y")), "y", 2e-6f);
+    // The output keeps the mask when it has every step (Keras' compute_mask).
+    EXPECT_EQ(y.mask().defined(), masked && c.at("return_sequences").get<bool>());
     tg::sum(y * Variable(tg::testing::to_tensor(c.at("projection")))).backward();
     compare(xv.grad(), tg::testing::to_tensor(c.at("dx")), "dx", 1e-5f);
-    compare(rnn->kernel()->var.grad(), tg::testing::to_tensor(c.at("dkernel")), "dkernel", 1e-5f);
-    compare(rnn->recurrent_kernel()->var.grad(), tg::testing::to_tensor(c.at("drecurrent_kernel")), "drecurrent_kernel", 1e-5f);
-    compare(rnn->bias()->var.grad(), tg::testing::to_tensor(c.at("dbias")), "dbias", 1e-5f);
-    std::printf("%-42s max error %.2e\n", c.at("name").get<std::string>().c_str(), worst);
+    for (const auto& [w, layer] : directions) {
+      compare(layer->kernel()->var.grad(), tg::testing::to_tensor(w->at("dkernel")), "dkernel", 1e-5f);
+      compare(layer->recurrent_kernel()->var.grad(), tg::testing::to_tensor(w->at("drecurrent_kernel")), "drecurrent_kernel", 1e-5f);
+      compare(layer->bias()->var.grad(), tg::testing::to_tensor(w->at("dbias")), "dbias", 1e-5f);
+    }
+    std::printf("%-48s max error %.2e\n", c.at("name").get<std::string>().c_str(), worst);
   }
 }
 
