@@ -1,6 +1,6 @@
 // Sequence classification on real data every machine here has: Fashion-MNIST (Debian's
-// dataset-fashion-mnist) read row by row, 28 steps of 28 features, through an LSTM or a GRU and
-// a dense layer; prints the progress and the test accuracy, saves a checkpoint after each
+// dataset-fashion-mnist) read row by row, 28 steps of 28 features, through an LSTM, a GRU or a
+// Bidirectional GRU and a dense layer; prints the progress and the test accuracy, saves a checkpoint after each
 // epoch, and continues with --resume.
 #include <filesystem>
 #include <fstream>
@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   const auto args = examples::parse_args(
       argc, argv, defaults, "sequence",
       "Classifies Fashion-MNIST images read as sequences (28 rows of 28 pixels) with a recurrent\n"
-      "layer of 128 units and a dense layer: --model lstm (default) or gru. Adam with a cosine-\n"
+      "layer of 128 units and a dense layer: --model lstm (default), gru or bigru (a Bidirectional\n"
+      "GRU, 64 units each way). Adam with a cosine-\n"
       "decayed learning rate; prints the test accuracy after each epoch; saves a checkpoint after\n"
       "each epoch. --json FILE writes the model's architecture (Keras' JSON) and stops.");
   try {
@@ -38,8 +39,12 @@ int main(int argc, char** argv) {
     else if (args.model == "gru")
       model = std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{tg::Reshape({28, 28}), tg::GRU(128), tg::Dense(10)},
                                                tg::LayerOptions{"gru_rows"});
+    else if (args.model == "bigru")
+      model = std::make_shared<tg::Sequential>(
+          std::vector<tg::LayerRef>{tg::Reshape({28, 28}), tg::Bidirectional(tg::GRU(64)), tg::Dense(10)},
+          tg::LayerOptions{"bigru_rows"});
     else
-      throw std::invalid_argument("--model must be lstm or gru, got '" + args.model + "'");
+      throw std::invalid_argument("--model must be lstm, gru or bigru, got '" + args.model + "'");
     model->build({28, 28, 1});
     model->summary();
     if (!args.json.empty()) {
