@@ -1,3 +1,4 @@
+#include "layers/recurrent_steps.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/layers/recurrent.h"
 
@@ -25,11 +26,24 @@ void GRU::build_impl(const Shape& input_shape) {
                         options_.bias_constraint);
 }
 
-Variable GRU::forward(const Variable& x, bool /*training*/) {
-  const GRUOpOptions op{cell_activation(options_.activation, "activation"),
-                        cell_activation(options_.recurrent_activation, "recurrent_activation"), options_.reset_after,
-                        go_backwards(), step_mask(x)};
-  return sequence_output(gru_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, op), x);
+Variable GRU::forward(const Variable& x, bool training) {
+  const RecurrentActivation a = cell_activation(options_.activation, "activation");
+  const RecurrentActivation ra = cell_activation(options_.recurrent_activation, "recurrent_activation");
+  const bool fused_kernel =
+      a == RecurrentActivation::tanh && ra == RecurrentActivation::sigmoid && options_.use_bias && options_.reset_after;
+  const CallPlan plan = plan_call(x, training, 3, fused_kernel);
+  const Variable bias = bias_ ? bias_->var : Variable();
+  if (plan.by_steps) {
+    const recurrent_steps::Weights w{kernel_->var, recurrent_kernel_->var, bias};
+    const recurrent_steps::Masks masks{plan.input_masks, plan.recurrent_masks};
+    const bool reset_after = options_.reset_after;
+    auto step = [&](const Variable& x_t, const std::vector<Variable>& s) {
+      return recurrent_steps::gru_step(x_t, s, w, a, ra, reset_after, masks);
+    };
+    return sequence_output(run_steps(x, step, 1), x);
+  }
+  const GRUOpOptions op{a, ra, options_.reset_after, go_backwards(), step_mask(x)};
+  return sequence_output(gru_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, {}, op), x);
 }
 
 std::shared_ptr<RecurrentLayer> GRU::copy(const std::string& name, bool reverse) const {

@@ -1,3 +1,4 @@
+#include "layers/recurrent_steps.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/layers/recurrent.h"
 
@@ -38,10 +39,20 @@ void LSTM::build_impl(const Shape& input_shape) {
                         options_.recurrent_constraint, options_.bias_constraint);
 }
 
-Variable LSTM::forward(const Variable& x, bool /*training*/) {
-  const LSTMOpOptions op{cell_activation(options_.activation, "activation"),
-                         cell_activation(options_.recurrent_activation, "recurrent_activation"), go_backwards(), step_mask(x)};
-  return sequence_output(lstm_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, {}, op), x);
+Variable LSTM::forward(const Variable& x, bool training) {
+  const RecurrentActivation a = cell_activation(options_.activation, "activation");
+  const RecurrentActivation ra = cell_activation(options_.recurrent_activation, "recurrent_activation");
+  const bool fused_kernel = a == RecurrentActivation::tanh && ra == RecurrentActivation::sigmoid && options_.use_bias;
+  const CallPlan plan = plan_call(x, training, 4, fused_kernel);
+  const Variable bias = bias_ ? bias_->var : Variable();
+  if (plan.by_steps) {
+    const recurrent_steps::Weights w{kernel_->var, recurrent_kernel_->var, bias};
+    const recurrent_steps::Masks masks{plan.input_masks, plan.recurrent_masks};
+    auto step = [&](const Variable& x_t, const std::vector<Variable>& s) { return recurrent_steps::lstm_step(x_t, s, w, a, ra, masks); };
+    return sequence_output(run_steps(x, step, 2), x);
+  }
+  const LSTMOpOptions op{a, ra, go_backwards(), step_mask(x)};
+  return sequence_output(lstm_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, {}, {}, op), x);
 }
 
 std::shared_ptr<RecurrentLayer> LSTM::copy(const std::string& name, bool reverse) const {

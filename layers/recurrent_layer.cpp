@@ -1,18 +1,24 @@
 // What SimpleRNN, LSTM and GRU share: the checks of their options and inputs, their weights, and
 // the choice between every step's output and the last.
+#include "layers/random_seed.h"
+#include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/error.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad {
 
 RecurrentLayer::RecurrentLayer(std::string type, const std::string& name, int64_t units, const RecurrentFlags& flags,
                                std::shared_ptr<const Regularizer> activity_regularizer, const std::string& dtype)
-    : Layer(std::move(type), name), units_(units), flags_(flags) {
+    : Layer(std::move(type), name),
+      units_(units),
+      flags_(flags),
+      // Only a layer with dropout draws its seed, so that others do not move later layers' seeds.
+      rng_(flags.dropout > 0.0f || flags.recurrent_dropout > 0.0f ? layer_seed(std::nullopt) : 0) {
   if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
-  if (flags.dropout != 0.0f || flags.recurrent_dropout != 0.0f)
-    fail(label(), "dropout and recurrent_dropout are not supported yet (got " + std::to_string(flags.dropout) + " and " +
-                      std::to_string(flags.recurrent_dropout) + "); put a Dropout layer before it instead");
+  for (const auto& [what, rate] : {std::pair{"dropout", flags.dropout}, std::pair{"recurrent_dropout", flags.recurrent_dropout}})
+    if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), std::string(what) + " must be in [0, 1), got " + std::to_string(rate));
   if (flags.return_state) fail(label(), "return_state is not supported yet");
   if (flags.stateful) fail(label(), "stateful is not supported yet");
   set_activity_regularizer(std::move(activity_regularizer));
@@ -33,6 +39,52 @@ Tensor RecurrentLayer::step_mask(const Variable& x) const {
   if (m.defined() && m.shape() != Shape({x.dim(0), x.dim(1)}))
     fail(label(), "the mask " + m.shape().str() + " of input " + x.shape().str() + " must be (batch, steps)");
   return m;
+}
+
+std::vector<Rng*> RecurrentLayer::own_generators() {
+  if (flags_.dropout > 0.0f || flags_.recurrent_dropout > 0.0f) return {&rng_};
+  return {};
+}
+
+RecurrentLayer::CallPlan RecurrentLayer::plan_call(const Variable& x, bool training, int gates, bool fused_kernel) {
+  CallPlan plan{x};
+  if (!training) return plan;
+  const int64_t batch = x.dim(0), features = x.dim(2);
+  if (flags_.recurrent_dropout > 0.0f) {  // Keras' cells, implementation 1: masks drawn per gate, input first
+    plan.by_steps = true;
+    for (int q = 0; q < gates && flags_.dropout > 0.0f; ++q)
+      plan.input_masks.push_back(dropout_mask(Shape({batch, features}), flags_.dropout, rng_));
+    for (int q = 0; q < gates; ++q)
+      plan.recurrent_masks.push_back(dropout_mask(Shape({batch, units_}), flags_.recurrent_dropout, rng_));
+    return plan;
+  }
+  if (flags_.dropout > 0.0f) {
+    // Keras' fused kernel drops the whole input sequence element by element; its cells (other
+    // activations, no bias) draw one mask for the first step and keep it for every step.
+    const Shape mask_shape = fused_kernel ? x.shape() : Shape({batch, 1, features});
+    plan.x = apply_mask(x, dropout_mask(mask_shape, flags_.dropout, rng_));
+  }
+  return plan;
+}
+
+Variable RecurrentLayer::run_steps(const Variable& x, const Step& step, int num_states) const {
+  const int64_t batch = x.dim(0), steps = x.dim(1), features = x.dim(2);
+  const Tensor mask = step_mask(x);
+  std::vector<Variable> states(static_cast<size_t>(num_states), Variable(Tensor::zeros({batch, units_})));
+  std::vector<Variable> outputs;
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = flags_.go_backwards ? steps - 1 - s : s;
+    std::vector<Variable> next = step(reshape(slice(x, 1, t, t + 1), {batch, features}), states);
+    if (mask.defined()) {  // Keras: where the step is masked, the states stay
+      Tensor m = Tensor::empty({batch, 1});
+      for (int64_t b = 0; b < batch; ++b) m.data()[b] = mask.data()[b * steps + t];
+      const Variable keep(m), drop(sub(Tensor::ones({batch, 1}), m));
+      for (size_t i = 0; i < next.size(); ++i) next[i] = add(mul(next[i], keep), mul(states[i], drop));
+    }
+    states = std::move(next);
+    outputs.push_back(reshape(states[0], {batch, 1, units_}));
+  }
+  return concat(outputs, 1);
 }
 
 Variable RecurrentLayer::sequence_output(const Variable& hs, const Variable& x) const {

@@ -1,3 +1,4 @@
+#include "layers/recurrent_steps.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/layers/recurrent.h"
 
@@ -22,9 +23,18 @@ void SimpleRNN::build_impl(const Shape& input_shape) {
                         options_.kernel_constraint, options_.recurrent_constraint, options_.bias_constraint);
 }
 
-Variable SimpleRNN::forward(const Variable& x, bool /*training*/) {
-  const SimpleRNNOpOptions op{cell_activation(options_.activation, "activation"), go_backwards(), step_mask(x)};
-  return sequence_output(simple_rnn_sequence(x, kernel_->var, recurrent_kernel_->var, bias_ ? bias_->var : Variable(), {}, op), x);
+Variable SimpleRNN::forward(const Variable& x, bool training) {
+  const RecurrentActivation a = cell_activation(options_.activation, "activation");
+  const CallPlan plan = plan_call(x, training, 1, /*fused_kernel=*/false);  // Keras has no fused SimpleRNN
+  const Variable bias = bias_ ? bias_->var : Variable();
+  if (plan.by_steps) {
+    const recurrent_steps::Weights w{kernel_->var, recurrent_kernel_->var, bias};
+    const recurrent_steps::Masks masks{plan.input_masks, plan.recurrent_masks};
+    auto step = [&](const Variable& x_t, const std::vector<Variable>& s) { return recurrent_steps::simple_rnn_step(x_t, s, w, a, masks); };
+    return sequence_output(run_steps(x, step, 1), x);
+  }
+  const SimpleRNNOpOptions op{a, go_backwards(), step_mask(x)};
+  return sequence_output(simple_rnn_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, {}, op), x);
 }
 
 std::shared_ptr<RecurrentLayer> SimpleRNN::copy(const std::string& name, bool reverse) const {

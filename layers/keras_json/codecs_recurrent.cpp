@@ -81,7 +81,8 @@ std::vector<LayerCodec> recurrent_codecs() {
                                            io("activation", a.o.activation);
                                            io("recurrent_activation", a.o.recurrent_activation);
                                            weight_fields(io, a.o, &a.o.unit_forget_bias);
-                                           io.informational("implementation", 2);  // Keras' choice of kernel
+                                           // Keras' choice of kernel: 1 when recurrent_dropout forces its cells
+                                           io.informational("implementation", a.o.recurrent_dropout != 0.0f ? 1 : 2);
                                            caching_device(io);
                                          }),
       recurrent_codec<GRU, GRUOptions>("GRU",
@@ -91,7 +92,7 @@ std::vector<LayerCodec> recurrent_codecs() {
                                          io("activation", a.o.activation);
                                          io("recurrent_activation", a.o.recurrent_activation);
                                          weight_fields(io, a.o);
-                                         io.informational("implementation", 2);
+                                         io.informational("implementation", a.o.recurrent_dropout != 0.0f ? 1 : 2);
                                          io("reset_after", a.o.reset_after);
                                          caching_device(io);
                                        }),

@@ -188,10 +188,12 @@ std::vector<Case> every_layer_class() {
       {"Softmax", {3, 4}, [](auto in) { return tg::Softmax(1)(in); }},
       {"LSTM", {5, 3}, [](auto in) {
          return tg::LSTM(4, {.recurrent_activation = "hard_sigmoid", .recurrent_initializer = Orthogonal(1.0f, 3),
-                             .unit_forget_bias = false, .recurrent_regularizer = tg::L2(1e-3f), .return_sequences = true,
-                             .go_backwards = true})(in);
+                             .unit_forget_bias = false, .recurrent_regularizer = tg::L2(1e-3f), .dropout = 0.25f,
+                             .recurrent_dropout = 0.125f, .return_sequences = true, .go_backwards = true})(in);
        }},
-      {"GRU", {5, 3}, [](auto in) { return tg::GRU(4, {.activation = "relu", .use_bias = true, .reset_after = false})(in); }},
+      {"GRU", {5, 3}, [](auto in) {
+         return tg::GRU(4, {.activation = "relu", .use_bias = true, .dropout = 0.5f, .reset_after = false})(in);
+       }},
       {"GRU reset_after", {5, 3}, [](auto in) {
          return tg::GRU(3, {.kernel_initializer = HeUniform(2), .bias_initializer = Constant(0.1f), .return_sequences = true})(in);
        }},

@@ -171,7 +171,8 @@ TEST(RecurrentLayers, EachLearnsToRememberTheFirstStep) {
 
 TEST(RecurrentLayers, RefuseWhatTheyDoNotDoYet) {
   EXPECT_ERROR(tg::LSTM(0), {"LSTM 'lstm'", "units must be positive"});
-  EXPECT_ERROR(tg::LSTM(4, {.dropout = 0.2f}), {"LSTM 'lstm'", "dropout", "not supported yet"});
+  EXPECT_ERROR(tg::LSTM(4, {.dropout = 1.0f}), {"LSTM 'lstm'", "dropout must be in [0, 1)", "1.0"});
+  EXPECT_ERROR(tg::SimpleRNN(4, {.recurrent_dropout = -0.1f}), {"SimpleRNN 'simple_rnn'", "recurrent_dropout must be in [0, 1)"});
   EXPECT_ERROR(tg::LSTM(4, {.return_state = true}), {"LSTM 'lstm'", "return_state"});
   EXPECT_ERROR(tg::LSTM(4, {.stateful = true}), {"LSTM 'lstm'", "stateful"});
   EXPECT_ERROR(tg::LSTM(4, {.activation = "gelu"}), {"LSTM 'lstm'", "gelu", "tanh"});
@@ -180,6 +181,5 @@ TEST(RecurrentLayers, RefuseWhatTheyDoNotDoYet) {
   EXPECT_ERROR(lstm(Variable(Tensor::zeros({2, 8}))), {"LSTM 'lstm'", "(batch, steps, features)", "(None, 8)"});
   lstm(Variable(Tensor::zeros({2, 3, 8})));
   EXPECT_ERROR(lstm(Variable(Tensor::zeros({2, 3, 5}))), {"LSTM 'lstm'", "5 features", "built for 8"});
-  EXPECT_ERROR(tg::GRU(3, {.recurrent_dropout = 0.1f}), {"GRU 'gru'", "recurrent_dropout"});
   EXPECT_ERROR(tg::SimpleRNN(3, {.activation = "softmax"}), {"SimpleRNN 'simple_rnn'", "softmax"});
 }

@@ -7,9 +7,13 @@
 // product's. The recurrent kernel starts orthogonal (Keras' default).
 // Masks (Embedding with mask_zero, Masking) are read as Keras does: a masked step is skipped, the
 // states carry over, and each step's output is the state after it.
-// Not yet (refused with a message): dropout and recurrent_dropout, return_state, stateful,
-// initial states passed in.
+// dropout and recurrent_dropout follow Keras' rules for which mask is drawn when (plan_call).
+// Not yet (refused with a message): return_state, stateful, initial states passed in.
+#include <functional>
+#include <vector>
+
 #include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/core/rng.h"
 #include "tapegrad/layers/activation.h"
 #include "tapegrad/layers/constraint.h"
 #include "tapegrad/layers/initializer.h"
@@ -55,6 +59,22 @@ class RecurrentLayer : public Layer {
   Variable sequence_output(const Variable& hs, const Variable& x) const;
   // x's mask, checked to be (batch, steps); undefined when x has none.
   Tensor step_mask(const Variable& x) const;
+  // Keras' dropout rules for one call. In training with recurrent_dropout, Keras runs its cells
+  // step by step (implementation 1): each of the `gates` takes its own input mask (batch,
+  // features) and state mask (batch, units), the same at every step. Otherwise the fused op
+  // reads x dropped out: element by element where Keras takes its fused kernel (`fused_kernel`:
+  // tanh, sigmoid, a bias, and for a GRU reset_after), else with one mask for every step.
+  struct CallPlan {
+    Variable x;  // what the fused op reads
+    bool by_steps = false;
+    std::vector<Tensor> input_masks, recurrent_masks;  // per gate, for the steps
+  };
+  CallPlan plan_call(const Variable& x, bool training, int gates, bool fused_kernel);
+  // The step-by-step run over x (go_backwards and x's mask as the fused ops do them), from zero
+  // states: each step's h (batch, steps, units), in reading order.
+  using Step = std::function<std::vector<Variable>(const Variable& x_t, const std::vector<Variable>& states)>;
+  Variable run_steps(const Variable& x, const Step& step, int states) const;
+  std::vector<Rng*> own_generators() override;
   // A cell's activation by name (the fused ops know tanh, sigmoid, hard_sigmoid, relu, linear).
   RecurrentActivation cell_activation(const Activation& a, const char* which) const;
   // The weights for inputs of `features`: kernel (features, gates * units), recurrent_kernel
@@ -69,6 +89,7 @@ class RecurrentLayer : public Layer {
  private:
   int64_t units_;
   RecurrentFlags flags_;
+  Rng rng_;  // the dropout masks' (seeded from default_rng() when there is dropout)
 };
 
 struct SimpleRNNOptions {
@@ -84,8 +105,8 @@ struct SimpleRNNOptions {
   ConstraintOption kernel_constraint = nullptr;
   ConstraintOption recurrent_constraint = nullptr;
   ConstraintOption bias_constraint = nullptr;
-  float dropout = 0.0f;            // not yet: must be 0
-  float recurrent_dropout = 0.0f;  // not yet: must be 0
+  float dropout = 0.0f;            // of the input, in training (Keras' rules: RecurrentLayer::plan_call)
+  float recurrent_dropout = 0.0f;  // of the state, in training: then the layer runs step by step, as Keras' cells
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
   bool return_state = false;       // not yet
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
@@ -124,8 +145,8 @@ struct LSTMOptions {
   ConstraintOption kernel_constraint = nullptr;
   ConstraintOption recurrent_constraint = nullptr;
   ConstraintOption bias_constraint = nullptr;
-  float dropout = 0.0f;            // not yet: must be 0
-  float recurrent_dropout = 0.0f;  // not yet: must be 0
+  float dropout = 0.0f;            // of the input, in training (Keras' rules: RecurrentLayer::plan_call)
+  float recurrent_dropout = 0.0f;  // of the state, in training: then the layer runs step by step, as Keras' cells
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
   bool return_state = false;       // not yet
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
@@ -163,8 +184,8 @@ struct GRUOptions {
   ConstraintOption kernel_constraint = nullptr;
   ConstraintOption recurrent_constraint = nullptr;
   ConstraintOption bias_constraint = nullptr;
-  float dropout = 0.0f;            // not yet: must be 0
-  float recurrent_dropout = 0.0f;  // not yet: must be 0
+  float dropout = 0.0f;            // of the input, in training (Keras' rules: RecurrentLayer::plan_call)
+  float recurrent_dropout = 0.0f;  // of the state, in training: then the layer runs step by step, as Keras' cells
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
   bool return_state = false;       // not yet
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)

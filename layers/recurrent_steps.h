@@ -1,0 +1,34 @@
+#pragma once
+// Internal (not installed): one step of Keras' recurrent cells written with tape ops, as Keras'
+// cells compute it with `implementation = 1`: each gate takes its own dropped-out copy of the
+// input and of the state. The recurrent layers run these step by step where Keras runs its
+// cells (in training with recurrent_dropout), and the cell layers are built on them; the fused
+// sequence ops (tapegrad/autograd/recurrent.h) serve every other case.
+#include <vector>
+
+#include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/autograd/variable.h"
+
+namespace tapegrad::recurrent_steps {
+
+struct Weights {
+  Variable kernel, recurrent_kernel, bias;  // Keras' layouts; bias may be undefined
+};
+
+// Dropout masks, one per gate, the same at every step of a call: on the input (batch, features)
+// and on the state (batch, units). Empty: none.
+struct Masks {
+  std::vector<Tensor> input, recurrent;
+};
+
+// x_t (batch, features); returns the new states: LSTM {h, c}, GRU {h}, SimpleRNN {h}.
+std::vector<Variable> lstm_step(const Variable& x_t, const std::vector<Variable>& states, const Weights& w,
+                                RecurrentActivation activation, RecurrentActivation recurrent_activation, const Masks& masks);
+std::vector<Variable> gru_step(const Variable& x_t, const std::vector<Variable>& states, const Weights& w,
+                               RecurrentActivation activation, RecurrentActivation recurrent_activation, bool reset_after,
+                               const Masks& masks);
+std::vector<Variable> simple_rnn_step(const Variable& x_t, const std::vector<Variable>& states, const Weights& w,
+                                      RecurrentActivation activation, const Masks& masks);
+
+
+}  // namespace tapegrad::recurrent_steps
