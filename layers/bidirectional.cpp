@@ -16,6 +16,8 @@ Bidirectional::Bidirectional(LayerRef layer, BidirectionalOptions options)
     fail(label(), "wraps " + layer_->type() + " '" + layer_->name() +
                       "', which is built: Bidirectional makes its forward and backward layers anew from its options "
                       "(as Keras does), so its weights would be dropped. Pass an unbuilt layer");
+  if (layer_->return_state())
+    fail(label(), "wraps " + layer_->type() + " '" + layer_->name() + "' with return_state, which is not supported yet");
   const std::string& m = options_.merge_mode;
   if (m != "concat" && m != "sum" && m != "mul" && m != "ave")
     fail(label(), "merge_mode must be one of concat, sum, mul, ave, got '" + m + "'" +

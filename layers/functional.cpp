@@ -10,7 +10,7 @@
 
 namespace tapegrad {
 
-const Shape& SymbolicTensor::shape() const { return node().shape; }
+const Shape& SymbolicTensor::shape() const { return node().shapes.at(static_cast<size_t>(index_)); }
 
 const GraphNode& SymbolicTensor::node() const {
   if (!node_) fail("SymbolicTensor", "is undefined (default-constructed)");
@@ -19,7 +19,8 @@ const GraphNode& SymbolicTensor::node() const {
 
 std::string SymbolicTensor::str() const {
   if (!node_) return "undefined";
-  return with_batch_str(node_->shape) + " from " + node_->layer->type() + " '" + node_->layer->name() + "'";
+  const std::string which = node_->shapes.size() > 1 ? " (output " + std::to_string(index_) + ")" : "";
+  return with_batch_str(shape()) + " from " + node_->layer->type() + " '" + node_->layer->name() + "'" + which;
 }
 
 // ---- Layer's symbolic calls ----
@@ -27,42 +28,65 @@ std::string SymbolicTensor::str() const {
 SymbolicTensor Layer::operator()(const SymbolicTensor& x) & { return (*this)(std::vector<SymbolicTensor>{x}); }
 SymbolicTensor Layer::operator()(const SymbolicTensor& x) && { return std::move(*this)(std::vector<SymbolicTensor>{x}); }
 
-SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& inputs) & {
+std::shared_ptr<Layer> Layer::graph_owner() & {
   std::shared_ptr<Layer> self = weak_from_this().lock();
   if (!self)
     fail(label(), "was called on a symbolic tensor, but the graph cannot own it: call a temporary (tg::" + type_ +
                       "(...)(x)), or make the layer with std::make_shared<" + type_ +
                       ">(...) and call (*layer)(x), which also shares it between calls");
-  return call_symbolic(std::move(self), inputs);
+  return self;
+}
+
+namespace {
+SymbolicTensor only_output(const Layer& layer, std::vector<SymbolicTensor> outs) {
+  if (outs.size() != 1)
+    fail(layer.type() + " '" + layer.name() + "'", "has " + std::to_string(outs.size()) +
+                                                      " outputs; call_all() returns them all (Keras: output, *states = layer(x))");
+  return outs[0];
+}
+}  // namespace
+
+SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& inputs) & {
+  return only_output(*this, call_symbolic(graph_owner(), inputs));
 }
 
 SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& inputs) && {
   std::shared_ptr<Layer> self = weak_from_this().lock();
   if (!self) self = std::move(*this).moved_to_shared();
+  return only_output(*self, self->call_symbolic(self, inputs));
+}
+
+std::vector<SymbolicTensor> Layer::call_all(const std::vector<SymbolicTensor>& inputs) & {
+  return call_symbolic(graph_owner(), inputs);
+}
+
+std::vector<SymbolicTensor> Layer::call_all(const std::vector<SymbolicTensor>& inputs) && {
+  std::shared_ptr<Layer> self = weak_from_this().lock();
+  if (!self) self = std::move(*this).moved_to_shared();
   return self->call_symbolic(self, inputs);
 }
 
-SymbolicTensor Layer::call_symbolic(std::shared_ptr<Layer> self, const std::vector<SymbolicTensor>& inputs) {
+std::vector<SymbolicTensor> Layer::call_symbolic(std::shared_ptr<Layer> self, const std::vector<SymbolicTensor>& inputs) {
   if (inputs.empty()) fail(label(), "was called on an empty list of symbolic tensors");
   std::vector<Shape> shapes;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined()) fail(label(), "symbolic input " + std::to_string(i) + " is undefined");
     shapes.push_back(inputs[i].shape());
   }
-  Shape out;
+  std::vector<Shape> outs;
   if (!takes_input_list()) {
     if (inputs.size() != 1) fail(label(), "takes one input, was called on " + std::to_string(inputs.size()) + " symbolic tensors");
     if (!built_) build(shapes[0]);  // creates the weights; a bad shape is the layer's own error
-    out = output_shape(shapes[0]);
+    outs = {output_shape(shapes[0])};
   } else {
-    const std::vector<Shape> outs = output_shapes_list(shapes);
-    if (outs.size() != 1)
-      fail(label(), "has " + std::to_string(outs.size()) + " outputs; calling a model of several outputs on symbolic tensors is not supported");
-    out = outs[0];
-    if (!built_) mark_built(out);
+    outs = output_shapes_list(shapes);
+    if (!built_) build_list(shapes, outs);
   }
   const int call_index = graph_calls_++;
-  return SymbolicTensor(std::make_shared<const GraphNode>(GraphNode{std::move(self), inputs, out, call_index}));
+  const auto node = std::make_shared<const GraphNode>(GraphNode{std::move(self), inputs, outs, call_index});
+  std::vector<SymbolicTensor> result;
+  for (size_t i = 0; i < outs.size(); ++i) result.emplace_back(node, static_cast<int>(i));
+  return result;
 }
 
 // ---- Input ----
@@ -83,7 +107,7 @@ Variable InputLayer::forward(const Variable& x, bool) { return x; }
 
 SymbolicTensor Input(const Shape& shape, InputOptions options) {
   auto layer = std::make_shared<InputLayer>(shape, LayerOptions{options.name});
-  return SymbolicTensor(std::make_shared<const GraphNode>(GraphNode{layer, {}, shape}));
+  return SymbolicTensor(std::make_shared<const GraphNode>(GraphNode{layer, {}, {shape}}));
 }
 
 // ---- Model ----
@@ -111,7 +135,7 @@ Model::Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> out
     if (done.count(n)) return;
     for (const SymbolicTensor& in : n->inputs) self(self, &in.node());
     if (is_input(*n) && !listed.count(n))
-      fail(label(), "an output depends on the Input '" + n->layer->name() + "' " + with_batch_str(n->shape) +
+      fail(label(), "an output depends on the Input '" + n->layer->name() + "' " + with_batch_str(n->shapes.at(0)) +
                         ", which is not among the model's inputs");
     done.insert(n);
     order_.push_back(n);
@@ -168,16 +192,17 @@ Variable Model::forward(const Variable& x, bool training) {
 std::vector<Variable> Model::forward_list(const std::vector<Variable>& inputs, bool training) {
   if (inputs.size() != inputs_.size())
     fail(label(), "takes " + std::to_string(inputs_.size()) + " inputs, got " + std::to_string(inputs.size()));
-  std::unordered_map<const GraphNode*, Variable> value;
-  for (size_t i = 0; i < inputs.size(); ++i) value[&inputs_[i].node()] = (*inputs_[i].node().layer)(inputs[i], training);
+  std::unordered_map<const GraphNode*, std::vector<Variable>> value;  // each node's outputs
+  for (size_t i = 0; i < inputs.size(); ++i) value[&inputs_[i].node()] = {(*inputs_[i].node().layer)(inputs[i], training)};
+  auto value_of = [&value](const SymbolicTensor& t) { return value.at(&t.node()).at(static_cast<size_t>(t.index())); };
   for (const GraphNode* n : order_) {
     if (is_input(*n)) continue;
     std::vector<Variable> args;
-    for (const SymbolicTensor& in : n->inputs) args.push_back(value.at(&in.node()));
-    value[n] = (*n->layer)(args, training);  // a layer of one input takes a list of one
+    for (const SymbolicTensor& in : n->inputs) args.push_back(value_of(in));
+    value[n] = n->layer->call_all(args, training);  // a layer of one input takes a list of one
   }
   std::vector<Variable> out;
-  for (const auto& o : outputs_) out.push_back(value.at(&o.node()));
+  for (const auto& o : outputs_) out.push_back(value_of(o));
   return out;
 }
 

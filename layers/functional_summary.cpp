@@ -1,7 +1,7 @@
 // Model::summary(): Keras 2.15's table for a graph of layers, in Keras' layer order
 // (layers/graph_order.h). A plain chain (one node per depth, each with one input, no layer called
 // twice) gets the Sequential table; any other graph the wider one with "Connected to": each input
-// of each of the layer's calls as name[call][0].
+// of each of the layer's calls as name[call][output].
 #include <ostream>
 
 #include "layers/graph_order.h"
@@ -33,7 +33,8 @@ void Model::summary(std::ostream& os) const {
       std::vector<std::string> connections;
       for (const GraphNode* n : nodes)
         for (const SymbolicTensor& in : n->inputs)
-          connections.push_back(in.node().layer->name() + "[" + std::to_string(in.node().call_index) + "][0]");
+          connections.push_back(in.node().layer->name() + "[" + std::to_string(in.node().call_index) + "][" +
+                                std::to_string(in.index()) + "]");
       fields.push_back(summary_table::python_list(connections));
     }
     summary_table::print_row(os, fields, ends);

@@ -67,10 +67,14 @@ KerasOrder keras_order(const std::vector<SymbolicTensor>& inputs, const std::vec
 }
 
 std::string output_shape_str(const Layer& layer, const std::vector<const GraphNode*>& nodes) {
-  if (dynamic_cast<const InputLayer*>(&layer)) return "[" + with_batch_str(nodes.at(0)->shape) + "]";
+  const std::vector<Shape>& shapes = nodes.at(0)->shapes;
   for (const GraphNode* n : nodes)
-    if (n->shape != nodes[0]->shape) return "multiple";
-  return with_batch_str(nodes.at(0)->shape);
+    if (n->shapes != shapes) return "multiple";
+  // One output: its shape; several (a recurrent layer's output and states): a list, as Keras.
+  if (shapes.size() == 1 && !dynamic_cast<const InputLayer*>(&layer)) return with_batch_str(shapes[0]);
+  std::string list = "[";
+  for (size_t i = 0; i < shapes.size(); ++i) list += (i ? ", " : "") + with_batch_str(shapes[i]);
+  return list + "]";
 }
 
 }  // namespace tapegrad::graph_order

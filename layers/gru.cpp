@@ -11,7 +11,7 @@ RecurrentFlags flags_of(const GRUOptions& o) {
 }  // namespace
 
 GRU::GRU(int64_t units, GRUOptions options)
-    : RecurrentLayer("GRU", options.name, units, flags_of(options), options.activity_regularizer, options.dtype),
+    : RecurrentLayer("GRU", options.name, units, 1, flags_of(options), options.activity_regularizer, options.dtype),
       options_(std::move(options)) {
   cell_activation(options_.activation, "activation");
   cell_activation(options_.recurrent_activation, "recurrent_activation");
@@ -26,7 +26,7 @@ void GRU::build_impl(const Shape& input_shape) {
                         options_.bias_constraint);
 }
 
-Variable GRU::forward(const Variable& x, bool training) {
+Variable GRU::sequence(const Variable& x, const std::vector<Variable>& initial, bool training) {
   const RecurrentActivation a = cell_activation(options_.activation, "activation");
   const RecurrentActivation ra = cell_activation(options_.recurrent_activation, "recurrent_activation");
   const bool fused_kernel =
@@ -40,10 +40,10 @@ Variable GRU::forward(const Variable& x, bool training) {
     auto step = [&](const Variable& x_t, const std::vector<Variable>& s) {
       return recurrent_steps::gru_step(x_t, s, w, a, ra, reset_after, masks);
     };
-    return sequence_output(run_steps(x, step, 1), x);
+    return run_steps(plan.x, step, initial);
   }
   const GRUOpOptions op{a, ra, options_.reset_after, go_backwards(), step_mask(x)};
-  return sequence_output(gru_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, {}, op), x);
+  return gru_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, initial.empty() ? Variable() : initial[0], op);
 }
 
 std::shared_ptr<RecurrentLayer> GRU::copy(const std::string& name, bool reverse) const {

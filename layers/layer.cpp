@@ -225,7 +225,7 @@ void Layer::regularize_activity(const Variable& y) {
 Variable Layer::operator()(const std::vector<Variable>& inputs, bool training) {
   std::vector<Variable> ys = call_list(inputs, training);
   if (ys.size() != 1)
-    fail(label(), "has " + std::to_string(ys.size()) + " outputs; call it as a Model to get them all");
+    fail(label(), "has " + std::to_string(ys.size()) + " outputs; call_all() returns them all");
   return ys[0];
 }
 
@@ -247,7 +247,7 @@ std::vector<Variable> Layer::call_list(const std::vector<Variable>& inputs, bool
   for (const Variable& x : inputs)
     if (x.mask().defined()) refuse_mask_unless_supported(x);
   const std::vector<Shape> out = output_shapes_list(shapes);  // validates
-  if (!built_) mark_built(out.at(0));
+  if (!built_) build_list(shapes, out);
   if (call_depth == 0) clear_losses();
   CallDepth depth;
   const ComputeDtypeScope compute(policy_.compute_dtype());

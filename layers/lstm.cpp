@@ -11,7 +11,7 @@ RecurrentFlags flags_of(const LSTMOptions& o) {
 }  // namespace
 
 LSTM::LSTM(int64_t units, LSTMOptions options)
-    : RecurrentLayer("LSTM", options.name, units, flags_of(options), options.activity_regularizer, options.dtype),
+    : RecurrentLayer("LSTM", options.name, units, 2, flags_of(options), options.activity_regularizer, options.dtype),
       options_(std::move(options)) {
   cell_activation(options_.activation, "activation");
   cell_activation(options_.recurrent_activation, "recurrent_activation");
@@ -39,7 +39,7 @@ void LSTM::build_impl(const Shape& input_shape) {
                         options_.recurrent_constraint, options_.bias_constraint);
 }
 
-Variable LSTM::forward(const Variable& x, bool training) {
+Variable LSTM::sequence(const Variable& x, const std::vector<Variable>& initial, bool training) {
   const RecurrentActivation a = cell_activation(options_.activation, "activation");
   const RecurrentActivation ra = cell_activation(options_.recurrent_activation, "recurrent_activation");
   const bool fused_kernel = a == RecurrentActivation::tanh && ra == RecurrentActivation::sigmoid && options_.use_bias;
@@ -49,10 +49,11 @@ Variable LSTM::forward(const Variable& x, bool training) {
     const recurrent_steps::Weights w{kernel_->var, recurrent_kernel_->var, bias};
     const recurrent_steps::Masks masks{plan.input_masks, plan.recurrent_masks};
     auto step = [&](const Variable& x_t, const std::vector<Variable>& s) { return recurrent_steps::lstm_step(x_t, s, w, a, ra, masks); };
-    return sequence_output(run_steps(x, step, 2), x);
+    return run_steps(plan.x, step, initial);
   }
   const LSTMOpOptions op{a, ra, go_backwards(), step_mask(x)};
-  return sequence_output(lstm_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, {}, {}, op), x);
+  const Variable h0 = initial.empty() ? Variable() : initial[0], c0 = initial.empty() ? Variable() : initial[1];
+  return lstm_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, h0, c0, op);
 }
 
 std::shared_ptr<RecurrentLayer> LSTM::copy(const std::string& name, bool reverse) const {

@@ -9,17 +9,17 @@
 
 namespace tapegrad {
 
-RecurrentLayer::RecurrentLayer(std::string type, const std::string& name, int64_t units, const RecurrentFlags& flags,
+RecurrentLayer::RecurrentLayer(std::string type, const std::string& name, int64_t units, int state_count, const RecurrentFlags& flags,
                                std::shared_ptr<const Regularizer> activity_regularizer, const std::string& dtype)
     : Layer(std::move(type), name),
       units_(units),
+      state_count_(state_count),
       flags_(flags),
       // Only a layer with dropout draws its seed, so that others do not move later layers' seeds.
       rng_(flags.dropout > 0.0f || flags.recurrent_dropout > 0.0f ? layer_seed(std::nullopt) : 0) {
   if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
   for (const auto& [what, rate] : {std::pair{"dropout", flags.dropout}, std::pair{"recurrent_dropout", flags.recurrent_dropout}})
     if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), std::string(what) + " must be in [0, 1), got " + std::to_string(rate));
-  if (flags.return_state) fail(label(), "return_state is not supported yet");
   if (flags.stateful) fail(label(), "stateful is not supported yet");
   set_activity_regularizer(std::move(activity_regularizer));
   if (!dtype.empty()) set_dtype_policy(dtype);
@@ -67,10 +67,11 @@ RecurrentLayer::CallPlan RecurrentLayer::plan_call(const Variable& x, bool train
   return plan;
 }
 
-Variable RecurrentLayer::run_steps(const Variable& x, const Step& step, int num_states) const {
+Variable RecurrentLayer::run_steps(const Variable& x, const Step& step, const std::vector<Variable>& initial_states) const {
   const int64_t batch = x.dim(0), steps = x.dim(1), features = x.dim(2);
   const Tensor mask = step_mask(x);
-  std::vector<Variable> states(static_cast<size_t>(num_states), Variable(Tensor::zeros({batch, units_})));
+  std::vector<Variable> states = initial_states;
+  if (states.empty()) states.assign(static_cast<size_t>(state_count_), Variable(Tensor::zeros({batch, units_})));
   std::vector<Variable> outputs;
   for (int64_t s = 0; s < steps; ++s) {
     const int64_t t = flags_.go_backwards ? steps - 1 - s : s;
@@ -82,21 +83,66 @@ Variable RecurrentLayer::run_steps(const Variable& x, const Step& step, int num_
       for (size_t i = 0; i < next.size(); ++i) next[i] = add(mul(next[i], keep), mul(states[i], drop));
     }
     states = std::move(next);
-    outputs.push_back(reshape(states[0], {batch, 1, units_}));
+    outputs.push_back(reshape(concat(states, 1), {batch, 1, state_count_ * units_}));
   }
   return concat(outputs, 1);
 }
 
-Variable RecurrentLayer::sequence_output(const Variable& hs, const Variable& x) const {
-  Variable h = hs.dim(2) == units_ ? hs : slice(hs, 2, 0, units_);
+Variable RecurrentLayer::forward(const Variable& x, bool training) {
+  if (flags_.return_state)
+    fail(label(), "returns its output and " + std::to_string(state_count_) +
+                      " states (return_state): call_all({x}) returns them all");
+  return forward_list({x}, training).at(0);
+}
+
+std::vector<Shape> RecurrentLayer::output_shapes_list(const std::vector<Shape>& input_shapes) const {
+  const size_t given = input_shapes.size() - 1;
+  if (given != 0 && given != static_cast<size_t>(state_count_))
+    fail(label(), "takes its input and " + std::to_string(state_count_) + " initial state" + (state_count_ > 1 ? "s" : "") +
+                      " (" + (state_count_ > 1 ? "h, c" : "h") + "), got " + std::to_string(given));
+  for (size_t i = 1; i < input_shapes.size(); ++i)
+    if (input_shapes[i] != Shape({units_}))
+      fail(label(), "initial state " + std::to_string(i - 1) + " " + with_batch_str(input_shapes[i]) + " must be (None, " +
+                        std::to_string(units_) + ")");
+  std::vector<Shape> out{output_shape(input_shapes.at(0))};
+  if (flags_.return_state) out.resize(1 + static_cast<size_t>(state_count_), Shape({units_}));
+  return out;
+}
+
+std::vector<Variable> RecurrentLayer::forward_list(const std::vector<Variable>& inputs, bool training) {
+  const Variable& x = inputs.at(0);
+  const std::vector<Variable> initial(inputs.begin() + 1, inputs.end());
+  const Variable states = sequence(x, initial, training);  // (batch, steps, state_count * units)
+  const int64_t batch = x.dim(0), steps = x.dim(1);
+  Variable h = slice(states, 2, 0, units_);
+  const Tensor mask = x.mask();
+  if (mask.defined() && !initial.empty()) {
+    // Keras' output at a masked step is the previous output, zeros before any step was read;
+    // from given states, h there is the initial state: zero it until the first read step.
+    Tensor seen = Tensor::empty({batch, steps, 1});
+    for (int64_t b = 0; b < batch; ++b) {
+      bool any = false;
+      for (int64_t s = 0; s < steps; ++s) {
+        any = any || mask.data()[b * steps + (flags_.go_backwards ? steps - 1 - s : s)] != 0.0f;
+        seen.data()[b * steps + s] = any ? 1.0f : 0.0f;
+      }
+    }
+    h = mul(h, Variable(seen));
+  }
+  std::vector<Variable> out;
   if (flags_.return_sequences) {
     // Keras' compute_mask: the input's mask as it is (also with go_backwards, whose outputs are
     // in reading order).
-    if (x.mask().defined()) h.set_mask(x.mask());
-    return h;
+    if (mask.defined()) h.set_mask(mask);
+    out.push_back(h);
+  } else {
+    out.push_back(reshape(slice(h, 1, steps - 1, steps), {batch, units_}));
   }
-  const int64_t steps = hs.dim(1);
-  return reshape(slice(h, 1, steps - 1, steps), {hs.dim(0), units_});
+  if (flags_.return_state) {
+    const Variable last = reshape(slice(states, 1, steps - 1, steps), {batch, state_count_ * units_});
+    for (int k = 0; k < state_count_; ++k) out.push_back(slice(last, 1, k * units_, (k + 1) * units_));
+  }
+  return out;
 }
 
 RecurrentActivation RecurrentLayer::cell_activation(const Activation& a, const char* which) const {

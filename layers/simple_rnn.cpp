@@ -11,7 +11,7 @@ RecurrentFlags flags_of(const SimpleRNNOptions& o) {
 }  // namespace
 
 SimpleRNN::SimpleRNN(int64_t units, SimpleRNNOptions options)
-    : RecurrentLayer("SimpleRNN", options.name, units, flags_of(options), options.activity_regularizer, options.dtype),
+    : RecurrentLayer("SimpleRNN", options.name, units, 1, flags_of(options), options.activity_regularizer, options.dtype),
       options_(std::move(options)) {
   cell_activation(options_.activation, "activation");
 }
@@ -23,7 +23,7 @@ void SimpleRNN::build_impl(const Shape& input_shape) {
                         options_.kernel_constraint, options_.recurrent_constraint, options_.bias_constraint);
 }
 
-Variable SimpleRNN::forward(const Variable& x, bool training) {
+Variable SimpleRNN::sequence(const Variable& x, const std::vector<Variable>& initial, bool training) {
   const RecurrentActivation a = cell_activation(options_.activation, "activation");
   const CallPlan plan = plan_call(x, training, 1, /*fused_kernel=*/false);  // Keras has no fused SimpleRNN
   const Variable bias = bias_ ? bias_->var : Variable();
@@ -31,10 +31,10 @@ Variable SimpleRNN::forward(const Variable& x, bool training) {
     const recurrent_steps::Weights w{kernel_->var, recurrent_kernel_->var, bias};
     const recurrent_steps::Masks masks{plan.input_masks, plan.recurrent_masks};
     auto step = [&](const Variable& x_t, const std::vector<Variable>& s) { return recurrent_steps::simple_rnn_step(x_t, s, w, a, masks); };
-    return sequence_output(run_steps(x, step, 1), x);
+    return run_steps(plan.x, step, initial);
   }
   const SimpleRNNOpOptions op{a, go_backwards(), step_mask(x)};
-  return sequence_output(simple_rnn_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, {}, op), x);
+  return simple_rnn_sequence(plan.x, kernel_->var, recurrent_kernel_->var, bias, initial.empty() ? Variable() : initial[0], op);
 }
 
 std::shared_ptr<RecurrentLayer> SimpleRNN::copy(const std::string& name, bool reverse) const {

@@ -138,7 +138,7 @@ Json functional_config(const Model& model) {
   for (const auto& [layer, nodes] : order.nodes)
     for (size_t i = 0; i < nodes.size(); ++i) index[nodes[i]] = static_cast<int>(i) + (counts_from_one(*layer) ? 1 : 0);
   auto tensor_ref = [&](const SymbolicTensor& t) {
-    return Json::array({t.node().layer->name(), index.at(&t.node()), 0});
+    return Json::array({t.node().layer->name(), index.at(&t.node()), t.index()});
   };
   Json layers = Json::array();
   for (const Layer* layer : order.layers) {
@@ -251,7 +251,7 @@ Shape input_layer_shape(const Json& e, const std::string& where) {
 // [layer name, node index, tensor index(, kwargs)]
 struct TensorRef {
   std::string layer;
-  int node = 0;
+  int node = 0, tensor = 0;
 };
 
 TensorRef tensor_ref(const Json& j, const std::string& where) {
@@ -259,11 +259,9 @@ TensorRef tensor_ref(const Json& j, const std::string& where) {
     fail(where, "has an inbound node in Keras 3's format ({\"args\", \"kwargs\"}); tapegrad reads Keras 2's");
   if (!j.is_array() || j.size() < 3 || j.size() > 4 || !j[0].is_string() || !j[1].is_number_integer() || !j[2].is_number_integer())
     fail(where, "a tensor reference must be [layer name, node index, tensor index, kwargs], got " + describe_value(j));
-  if (j[2].get<int>() != 0)
-    fail(where, "refers to output " + j[2].dump() + " of '" + j[0].get<std::string>() + "'; tapegrad's layers have one output");
   if (j.size() == 4 && !(j[3].is_object() && j[3].empty()))
     fail(where, "calls '" + j[0].get<std::string>() + "' with the arguments " + j[3].dump() + ", which tapegrad does not take");
-  return {j[0].get<std::string>(), j[1].get<int>()};
+  return {j[0].get<std::string>(), j[1].get<int>(), j[2].get<int>()};
 }
 
 std::shared_ptr<Model> functional_from_config(const Json& config, const std::string& where) {
@@ -272,7 +270,7 @@ std::shared_ptr<Model> functional_from_config(const Json& config, const std::str
   struct Made {
     std::shared_ptr<Layer> layer;
     int first_index = 0;                  // the index of its first node here
-    std::vector<SymbolicTensor> outputs;  // one per node made so far
+    std::vector<std::vector<SymbolicTensor>> outputs;  // each node's, for the nodes made so far
     std::vector<std::vector<TensorRef>> pending;
   };
   std::vector<std::string> order;
@@ -285,8 +283,8 @@ std::shared_ptr<Model> functional_from_config(const Json& config, const std::str
     if (made.count(layer_name)) fail(owner, "lists two layers named '" + layer_name + "'");
     Made m;
     if (string_member(e, "class_name", at) == "InputLayer") {
-      m.outputs.push_back(Input(input_layer_shape(e, at), {.name = layer_name}));
-      m.layer = m.outputs.back().node().layer;
+      m.outputs.push_back({Input(input_layer_shape(e, at), {.name = layer_name})});
+      m.layer = m.outputs.back()[0].node().layer;
     } else {
       m.layer = read_entry(e, at).layer;
       if (m.layer->name() != layer_name) fail(at, "its config names it '" + m.layer->name() + "'");
@@ -311,7 +309,12 @@ std::shared_ptr<Model> functional_from_config(const Json& config, const std::str
     if (it == made.end()) fail(at, "takes an input from '" + ref.layer + "', which is not among the model's layers");
     const int k = ref.node - it->second.first_index;
     if (k < 0) fail(at, "refers to node " + std::to_string(ref.node) + " of '" + ref.layer + "', which does not exist");
-    return k < static_cast<int>(it->second.outputs.size()) ? &it->second.outputs[static_cast<size_t>(k)] : nullptr;
+    if (k >= static_cast<int>(it->second.outputs.size())) return nullptr;
+    const auto& outs = it->second.outputs[static_cast<size_t>(k)];
+    if (ref.tensor < 0 || ref.tensor >= static_cast<int>(outs.size()))
+      fail(at, "refers to output " + std::to_string(ref.tensor) + " of '" + ref.layer + "', which has " +
+                   std::to_string(outs.size()));
+    return &outs[static_cast<size_t>(ref.tensor)];
   };
   // Call each layer on its next node's inputs when they all exist, until every node is made.
   for (bool progress = true; progress;) {
@@ -327,7 +330,7 @@ std::shared_ptr<Model> functional_from_config(const Json& config, const std::str
           inputs.push_back(*t);
         }
         if (inputs.size() != refs.size()) break;
-        m.outputs.push_back((*m.layer)(inputs));
+        m.outputs.push_back(m.layer->call_all(inputs));
         progress = true;
       }
     }

@@ -26,24 +26,28 @@ struct GraphNode;
 class SymbolicTensor {
  public:
   SymbolicTensor() = default;
-  explicit SymbolicTensor(std::shared_ptr<const GraphNode> node) : node_(std::move(node)) {}
+  // Output `index` of a node (a recurrent layer with return_state has several).
+  explicit SymbolicTensor(std::shared_ptr<const GraphNode> node, int index = 0) : node_(std::move(node)), index_(index) {}
   bool defined() const { return node_ != nullptr; }
   const Shape& shape() const;  // without the batch dim
   const GraphNode& node() const;
+  int index() const { return index_; }  // which output of its node (Keras' tensor_index)
   // "(None, 32, 32, 3) from conv2d", for error messages.
   std::string str() const;
 
  private:
   std::shared_ptr<const GraphNode> node_;
+  int index_ = 0;
 };
 
 // One call of a layer: the layer, the symbolic tensors it was called on (none for an Input),
-// the shape of its output (without batch), and which call of the layer it is (Keras' node index:
+// the shapes of its outputs (without batch; one, or a recurrent layer's output and states), and
+// which call of the layer it is (Keras' node index:
 // "conv2d[1][0]" in a summary is conv2d's second call).
 struct GraphNode {
   std::shared_ptr<Layer> layer;
   std::vector<SymbolicTensor> inputs;
-  Shape shape;
+  std::vector<Shape> shapes;
   int call_index = 0;
 };
 

@@ -74,8 +74,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Builds on first use from x's shape, then runs forward. x is (batch, ...input_shape). Later
   // calls accept any shape that output_shape() and the weights accept (as Keras' input_spec).
   Variable operator()(const Variable& x, bool training = false);
-  // A list of inputs: merge layers and graph models take several; other layers a list of one.
+  // A list of inputs: merge layers and graph models take several, a recurrent layer its input
+  // and initial states; other layers a list of one.
   Variable operator()(const std::vector<Variable>& inputs, bool training = false);
+  // Every output of a call: a graph model's, or a recurrent layer's with return_state (output,
+  // then its states), as Keras' `output, h, c = lstm(x)`.
+  std::vector<Variable> call_all(const std::vector<Variable>& inputs, bool training = false) { return call_list(inputs, training); }
 
   // The functional API (layers/functional.h): called on symbolic tensors, a layer records a node
   // of a graph. Its weights are built and its output shape inferred now, so a bad shape is an
@@ -86,6 +90,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   SymbolicTensor operator()(const SymbolicTensor& x) &&;
   SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &;
   SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs) &&;
+  std::vector<SymbolicTensor> call_all(const std::vector<SymbolicTensor>& inputs) &;
+  std::vector<SymbolicTensor> call_all(const std::vector<SymbolicTensor>& inputs) &&;
 
   // What this layer does with a masked input.
   virtual MaskSupport mask_support() const { return MaskSupport::refuses; }
@@ -171,6 +177,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Layers built by a list call (they have no input_shape of one input) record the output shape
   // it found, so that summary() shows it.
   void mark_built(const Shape& output_shape);
+  // How a layer that takes a list builds on its first call: by default it records its first
+  // output's shape (merge layers, graph models: no weights of their own); a recurrent layer
+  // builds its weights for its first input (the others are initial states).
+  virtual void build_list(const std::vector<Shape>& input_shapes, const std::vector<Shape>& output_shapes) {
+    mark_built(output_shapes.at(0));
+  }
   // The list call: shapes checked, losses and dtype scoped as for one input; every output.
   std::vector<Variable> call_list(const std::vector<Variable>& inputs, bool training);
   // This layer moved into a new heap object of its own class: TAPEGRAD_LAYER(Class) defines it.
@@ -229,7 +241,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::vector<Variable> losses_;
 
   void add_named_sublayer(const std::string& name, std::shared_ptr<Layer> layer);
-  SymbolicTensor call_symbolic(std::shared_ptr<Layer> self, const std::vector<SymbolicTensor>& inputs);
+  std::vector<SymbolicTensor> call_symbolic(std::shared_ptr<Layer> self, const std::vector<SymbolicTensor>& inputs);
+  std::shared_ptr<Layer> graph_owner() &;
   void regularize_activity(const Variable& y);
   void refuse_mask_unless_supported(const Variable& x) const;
   void clear_losses();

@@ -8,7 +8,9 @@
 // Masks (Embedding with mask_zero, Masking) are read as Keras does: a masked step is skipped, the
 // states carry over, and each step's output is the state after it.
 // dropout and recurrent_dropout follow Keras' rules for which mask is drawn when (plan_call).
-// Not yet (refused with a message): return_state, stateful, initial states passed in.
+// Initial states come in Keras' list form, layer.call_all({x, h, c}); with return_state,
+// call_all returns the output and the final states (LSTM h, c; GRU and SimpleRNN h).
+// Not yet (refused with a message): stateful.
 #include <functional>
 #include <vector>
 
@@ -47,16 +49,27 @@ class RecurrentLayer : public Layer {
   const ParameterPtr& bias() const { return bias_; }
   bool return_sequences() const { return flags_.return_sequences; }
   bool go_backwards() const { return flags_.go_backwards; }
+  bool return_state() const { return flags_.return_state; }
+  // How many states the cell carries: 2 for an LSTM (h, c), else 1 (h).
+  int state_count() const { return state_count_; }
   // A new, unbuilt layer of the same class and options, called `name`, reading the other way
   // when `reverse` (Bidirectional's forward and backward layers, as Keras recreates them from
   // the layer's config).
   virtual std::shared_ptr<RecurrentLayer> copy(const std::string& name, bool reverse) const = 0;
 
  protected:
-  RecurrentLayer(std::string type, const std::string& name, int64_t units, const RecurrentFlags& flags,
+  RecurrentLayer(std::string type, const std::string& name, int64_t units, int state_count, const RecurrentFlags& flags,
                  std::shared_ptr<const Regularizer> activity_regularizer, const std::string& dtype);
-  // hs: (batch, steps, width) whose first `units` columns are each step's h, from input x.
-  Variable sequence_output(const Variable& hs, const Variable& x) const;
+  // Every step's states after it, in reading order (batch, steps, states * units): h, then c for
+  // an LSTM; from the initial states (each (batch, units); empty: zeros).
+  virtual Variable sequence(const Variable& x, const std::vector<Variable>& initial_states, bool training) = 0;
+  // The call: x alone, or (Keras' list form, `layer([x, h, c])`) x and the initial states. Returns
+  // the output, then with return_state the final states.
+  Variable forward(const Variable& x, bool training) override;
+  bool takes_input_list() const override { return true; }
+  std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
+  std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
+  void build_list(const std::vector<Shape>& input_shapes, const std::vector<Shape>&) override { build(input_shapes.at(0)); }
   // x's mask, checked to be (batch, steps); undefined when x has none.
   Tensor step_mask(const Variable& x) const;
   // Keras' dropout rules for one call. In training with recurrent_dropout, Keras runs its cells
@@ -73,7 +86,7 @@ class RecurrentLayer : public Layer {
   // The step-by-step run over x (go_backwards and x's mask as the fused ops do them), from zero
   // states: each step's h (batch, steps, units), in reading order.
   using Step = std::function<std::vector<Variable>(const Variable& x_t, const std::vector<Variable>& states)>;
-  Variable run_steps(const Variable& x, const Step& step, int states) const;
+  Variable run_steps(const Variable& x, const Step& step, const std::vector<Variable>& initial_states) const;
   std::vector<Rng*> own_generators() override;
   // A cell's activation by name (the fused ops know tanh, sigmoid, hard_sigmoid, relu, linear).
   RecurrentActivation cell_activation(const Activation& a, const char* which) const;
@@ -88,6 +101,7 @@ class RecurrentLayer : public Layer {
 
  private:
   int64_t units_;
+  int state_count_;
   RecurrentFlags flags_;
   Rng rng_;  // the dropout masks' (seeded from default_rng() when there is dropout)
 };
@@ -108,7 +122,7 @@ struct SimpleRNNOptions {
   float dropout = 0.0f;            // of the input, in training (Keras' rules: RecurrentLayer::plan_call)
   float recurrent_dropout = 0.0f;  // of the state, in training: then the layer runs step by step, as Keras' cells
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
-  bool return_state = false;       // not yet
+  bool return_state = false;       // also return the final states (call_all)
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
   bool stateful = false;           // not yet
   std::string name = "";
@@ -124,7 +138,7 @@ class SimpleRNN : public RecurrentLayer {
 
  protected:
   void build_impl(const Shape& input_shape) override;
-  Variable forward(const Variable& x, bool training) override;
+  Variable sequence(const Variable& x, const std::vector<Variable>& initial_states, bool training) override;
 
  private:
   SimpleRNNOptions options_;
@@ -148,7 +162,7 @@ struct LSTMOptions {
   float dropout = 0.0f;            // of the input, in training (Keras' rules: RecurrentLayer::plan_call)
   float recurrent_dropout = 0.0f;  // of the state, in training: then the layer runs step by step, as Keras' cells
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
-  bool return_state = false;       // not yet
+  bool return_state = false;       // also return the final states (call_all)
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
   bool stateful = false;           // not yet
   std::string name = "";
@@ -164,7 +178,7 @@ class LSTM : public RecurrentLayer {
 
  protected:
   void build_impl(const Shape& input_shape) override;
-  Variable forward(const Variable& x, bool training) override;
+  Variable sequence(const Variable& x, const std::vector<Variable>& initial_states, bool training) override;
 
  private:
   LSTMOptions options_;
@@ -187,7 +201,7 @@ struct GRUOptions {
   float dropout = 0.0f;            // of the input, in training (Keras' rules: RecurrentLayer::plan_call)
   float recurrent_dropout = 0.0f;  // of the state, in training: then the layer runs step by step, as Keras' cells
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
-  bool return_state = false;       // not yet
+  bool return_state = false;       // also return the final states (call_all)
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
   bool stateful = false;           // not yet
   bool reset_after = true;         // Keras 2's default: the reset gate after the recurrent product
@@ -204,7 +218,7 @@ class GRU : public RecurrentLayer {
 
  protected:
   void build_impl(const Shape& input_shape) override;
-  Variable forward(const Variable& x, bool training) override;
+  Variable sequence(const Variable& x, const std::vector<Variable>& initial_states, bool training) override;
 
  private:
   GRUOptions options_;
