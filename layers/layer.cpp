@@ -337,6 +337,20 @@ std::vector<std::pair<std::string, Rng*>> Layer::random_generators() {
   return out;
 }
 
+void Layer::reset_states() {
+  for (auto& [prefix, l] : unique_layers()) l->reset_own_states();
+}
+
+std::vector<std::pair<std::string, Layer::CarriedState>> Layer::carried_states() {
+  std::vector<std::pair<std::string, CarriedState>> out;
+  for (auto& [prefix, l] : unique_layers()) {
+    const auto own = l->own_states();
+    const std::string base = prefix.empty() ? name_ + "/" : prefix;
+    for (size_t i = 0; i < own.size(); ++i) out.emplace_back(base + "state_" + std::to_string(i), own[i]);
+  }
+  return out;
+}
+
 void Layer::set_trainable(bool on) {
   // Weights created non-trainable (BatchNormalization's moving statistics: their Variable does
   // not require a gradient) stay non-trainable when the layer is unfrozen.

@@ -20,7 +20,6 @@ RecurrentLayer::RecurrentLayer(std::string type, const std::string& name, int64_
   if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
   for (const auto& [what, rate] : {std::pair{"dropout", flags.dropout}, std::pair{"recurrent_dropout", flags.recurrent_dropout}})
     if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), std::string(what) + " must be in [0, 1), got " + std::to_string(rate));
-  if (flags.stateful) fail(label(), "stateful is not supported yet");
   set_activity_regularizer(std::move(activity_regularizer));
   if (!dtype.empty()) set_dtype_policy(dtype);
 }
@@ -109,11 +108,45 @@ std::vector<Shape> RecurrentLayer::output_shapes_list(const std::vector<Shape>& 
   return out;
 }
 
+std::vector<RecurrentLayer::CarriedState> RecurrentLayer::own_states() {
+  if (!flags_.stateful) return {};
+  states_.resize(static_cast<size_t>(state_count_));  // undefined tensors until the first call
+  std::vector<CarriedState> out;
+  for (Tensor& t : states_) out.push_back({&t, units_});
+  return out;
+}
+
+void RecurrentLayer::reset_states(const std::vector<Tensor>& values) {
+  if (!flags_.stateful) fail(label(), "reset_states needs stateful = true (Keras: \"Layer must be stateful\")");
+  if (values.empty()) return states_.clear();
+  if (values.size() != static_cast<size_t>(state_count_))
+    fail(label(), "expects " + std::to_string(state_count_) + " states, got " + std::to_string(values.size()));
+  for (const Tensor& v : values)
+    if (v.rank() != 2 || v.dim(1) != units_ || v.dim(0) != values[0].dim(0))
+      fail(label(), "a state " + v.shape().str() + " must be (batch, " + std::to_string(units_) + "), one batch for all");
+  states_.clear();
+  for (const Tensor& v : values) states_.push_back(v.clone());
+}
+
 std::vector<Variable> RecurrentLayer::forward_list(const std::vector<Variable>& inputs, bool training) {
   const Variable& x = inputs.at(0);
-  const std::vector<Variable> initial(inputs.begin() + 1, inputs.end());
-  const Variable states = sequence(x, initial, training);  // (batch, steps, state_count * units)
+  std::vector<Variable> initial(inputs.begin() + 1, inputs.end());
   const int64_t batch = x.dim(0), steps = x.dim(1);
+  const bool carried = flags_.stateful && !states_.empty() && states_[0].defined();
+  if (carried) {
+    if (states_[0].dim(0) != batch)
+      fail(label(), "is stateful: its states are for a batch of " + std::to_string(states_[0].dim(0)) + ", got a batch of " +
+                        std::to_string(batch) + " (" + x.shape().str() + "). Feed batches of one size, or reset_states() first");
+    // Keras: given initial states count only while the carried ones are all zero.
+    bool nonzero = false;
+    for (const Tensor& t : states_)
+      for (int64_t k = 0; k < t.numel() && !nonzero; ++k) nonzero = t.data()[k] != 0.0f;
+    if (initial.empty() || nonzero) {
+      initial.clear();
+      for (const Tensor& t : states_) initial.emplace_back(t);  // constants: no gradient into the last call
+    }
+  }
+  const Variable states = sequence(x, initial, training);  // (batch, steps, state_count * units)
   Variable h = slice(states, 2, 0, units_);
   const Tensor mask = x.mask();
   if (mask.defined() && !initial.empty()) {
@@ -138,9 +171,15 @@ std::vector<Variable> RecurrentLayer::forward_list(const std::vector<Variable>& 
   } else {
     out.push_back(reshape(slice(h, 1, steps - 1, steps), {batch, units_}));
   }
-  if (flags_.return_state) {
+  if (flags_.return_state || flags_.stateful) {
     const Variable last = reshape(slice(states, 1, steps - 1, steps), {batch, state_count_ * units_});
-    for (int k = 0; k < state_count_; ++k) out.push_back(slice(last, 1, k * units_, (k + 1) * units_));
+    std::vector<Tensor> finals;
+    for (int k = 0; k < state_count_; ++k) {
+      const Variable state = slice(last, 1, k * units_, (k + 1) * units_);
+      if (flags_.return_state) out.push_back(state);
+      finals.push_back(state.value().clone());
+    }
+    if (flags_.stateful) states_ = std::move(finals);  // the next call starts here
   }
   return out;
 }

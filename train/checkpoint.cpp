@@ -86,6 +86,9 @@ struct Content {
   int64_t epoch = 0, step = 0;
   std::map<std::string, std::vector<double>> history;
   std::map<std::string, double> values;
+  // The states stateful layers carry between calls (class version 3), by path.
+  std::vector<std::string> state_names;
+  std::vector<TensorRecord> states;
   template <class A>
   void serialize(A& ar, unsigned version) {
     ar& BOOST_SERIALIZATION_NVP(weight_names) & BOOST_SERIALIZATION_NVP(weights) & BOOST_SERIALIZATION_NVP(has_optimizer) &
@@ -98,6 +101,7 @@ struct Content {
           BOOST_SERIALIZATION_NVP(loader_dataset_size) & BOOST_SERIALIZATION_NVP(loader_seed) &
           BOOST_SERIALIZATION_NVP(loader_shuffle) & BOOST_SERIALIZATION_NVP(loader_drop_last) &
           BOOST_SERIALIZATION_NVP(loader_transform);
+    if (version >= 3) ar& BOOST_SERIALIZATION_NVP(state_names) & BOOST_SERIALIZATION_NVP(states);
   }
 };
 
@@ -107,7 +111,7 @@ struct Content {
 BOOST_CLASS_VERSION(tapegrad::TensorRecord, 1)
 BOOST_CLASS_VERSION(tapegrad::RngRecord, 1)
 BOOST_CLASS_VERSION(tapegrad::OptimizerRecord, 1)
-BOOST_CLASS_VERSION(tapegrad::Content, 2)
+BOOST_CLASS_VERSION(tapegrad::Content, 3)
 
 namespace tapegrad {
 
@@ -295,6 +299,46 @@ std::map<std::string, Rng*> generators(const TrainingState& s) {
   return all;
 }
 
+// The model's carried states (stateful layers) that have a value.
+void fill_states(Content& c, Layer& model) {
+  for (auto& [name, slot] : model.carried_states())
+    if (slot.value->defined()) {
+      c.state_names.push_back(name);
+      c.states.push_back(record_of(*slot.value));
+    }
+}
+
+// Checks the file's carried states against the model's slots (a name it has, (batch, width)),
+// changing nothing. Returns the file's index per model slot, or -1: a slot the file has no state
+// for starts from zeros, as when it was saved.
+std::vector<int> plan_states(const Content& c, Layer& model, const LoadOptions& options, const std::string& path, const char* op) {
+  const auto slots = model.carried_states();
+  std::map<std::string, size_t> in_file;
+  for (size_t i = 0; i < c.state_names.size(); ++i) in_file[c.state_names[i]] = i;
+  std::vector<int> plan;
+  std::set<std::string> used;
+  for (const auto& [name, slot] : slots) {
+    const auto it = in_file.find(name);
+    plan.push_back(it == in_file.end() ? -1 : static_cast<int>(it->second));
+    if (it == in_file.end()) continue;
+    used.insert(name);
+    const auto& shape = c.states[it->second].shape;
+    if (shape.size() != 2 || shape[1] != slot.width)
+      fail(op, "'" + path + "' has the state '" + name + "' " + Shape(shape).str() + ", the layer carries (batch, " +
+                   std::to_string(slot.width) + ")");
+  }
+  for (const auto& n : c.state_names)
+    if (!used.count(n) && options.strict)
+      fail(op, "'" + path + "' has the state '" + n + "' of a stateful layer the model does not have (strict)");
+  return plan;
+}
+
+void apply_states(const Content& c, Layer& model, const std::vector<int>& plan) {
+  const auto slots = model.carried_states();
+  for (size_t i = 0; i < slots.size(); ++i)
+    *slots[i].second.value = plan[i] >= 0 ? tensor_of(c.states[static_cast<size_t>(plan[i])]) : Tensor();
+}
+
 // What a file of an older format means for names that do not match.
 std::string format_hint(const Content& c) {
   if (c.format_version >= 2) return "";
@@ -387,6 +431,7 @@ OptimizerState optimizer_state_of(const OptimizerRecord& r) {
 void save_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
   Content c;
   if (s.model) fill_weights(c, *s.model, options, path, "save_checkpoint");
+  if (s.model) fill_states(c, *s.model);
   if (s.optimizer) {
     const OptimizerState o = s.optimizer->state();
     c.has_optimizer = true;
@@ -453,8 +498,9 @@ void load_checkpoint(const std::string& path, const TrainingState& s, const Load
   const Content c = read_file(path, &kind, op);
   if (kind != kFull) fail(op, "'" + path + "' holds weights only; use load_weights()");
   // 1. Check everything that can fail.
-  std::vector<int> plan;
+  std::vector<int> plan, state_plan;
   if (s.model) plan = plan_weights(c, *s.model, options, path, op, nullptr);
+  if (s.model) state_plan = plan_states(c, *s.model, options, path, op);
   if (s.optimizer && !c.has_optimizer) fail(op, "'" + path + "' holds no optimizer state");
   if (s.loader && !c.has_loader) fail(op, "'" + path + "' holds no data loader position");
   if (s.progress && !c.has_progress) fail(op, "'" + path + "' holds no training progress");
@@ -478,6 +524,7 @@ void load_checkpoint(const std::string& path, const TrainingState& s, const Load
   }
   // 3. Nothing below can fail.
   if (s.model) apply_weights(c, *s.model, plan);
+  if (s.model) apply_states(c, *s.model, state_plan);
   for (const auto& [name, rng] : gens)
     if (const auto it = saved_rngs.find(name); it != saved_rngs.end()) rng->set_state({it->second.seed, it->second.counter});
   if (s.loader) s.loader->set_state({c.loader_epoch, c.loader_batch});

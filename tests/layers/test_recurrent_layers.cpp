@@ -174,7 +174,6 @@ TEST(RecurrentLayers, RefuseBadOptionsAndInputs) {
   EXPECT_ERROR(tg::LSTM(4, {.dropout = 1.0f}), {"LSTM 'lstm'", "dropout must be in [0, 1)", "1.0"});
   EXPECT_ERROR(tg::SimpleRNN(4, {.recurrent_dropout = -0.1f}), {"SimpleRNN 'simple_rnn'", "recurrent_dropout must be in [0, 1)"});
   EXPECT_ERROR(tg::LSTM(4, {.return_state = true})(Variable(Tensor::zeros({2, 3, 8}))), {"LSTM 'lstm'", "return_state", "call_all"});
-  EXPECT_ERROR(tg::LSTM(4, {.stateful = true}), {"LSTM 'lstm'", "stateful"});
   EXPECT_ERROR(tg::LSTM(4, {.activation = "gelu"}), {"LSTM 'lstm'", "gelu", "tanh"});
   EXPECT_ERROR(tg::LSTM(4, {.activation = tg::Activation::relu({.max_value = 6.0f})}), {"LSTM 'lstm'", "by name"});
   tg::LSTM lstm(4);

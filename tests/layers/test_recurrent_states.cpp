@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "../error_matchers.h"
+#include "../temp_dir.h"
 #include "../test_data.h"
 #include "tapegrad/tapegrad.h"
 
@@ -122,4 +123,97 @@ TEST(RecurrentStates, EncoderDecoderGraphSummaryJsonAndTraining) {
   // The encoder's states taken one at a time as outputs of their own.
   EXPECT_ERROR(tg::LSTM(8, {.return_state = true})(encoder_in), {"LSTM 'lstm'", "3 outputs", "call_all"});
   EXPECT_ERROR(tg::Sequential({tg::LSTM(4, {.return_state = true})})(Variable(a)), {"LSTM 'lstm'", "return_state", "call_all"});
+}
+
+// stateful: a long sequence fed in pieces gives what it gives in one call; reset_states()
+// forgets; the batch is fixed by the first call.
+TEST(RecurrentStates, StatefulRunInPiecesIsOneLongRun) {
+  const Tensor x = tg::testing::normal({3, 9, 2}, 11);
+  std::vector<std::pair<std::shared_ptr<tg::RecurrentLayer>, std::shared_ptr<tg::RecurrentLayer>>> pairs = {
+      {std::make_shared<tg::LSTM>(4, tg::LSTMOptions{.return_sequences = true, .stateful = true}),
+       std::make_shared<tg::LSTM>(4, tg::LSTMOptions{.return_sequences = true})},
+      {std::make_shared<tg::GRU>(4, tg::GRUOptions{.return_sequences = true, .stateful = true}),
+       std::make_shared<tg::GRU>(4, tg::GRUOptions{.return_sequences = true})},
+      {std::make_shared<tg::SimpleRNN>(4, tg::SimpleRNNOptions{.recurrent_dropout = 0.3f, .return_sequences = true, .stateful = true}),
+       std::make_shared<tg::SimpleRNN>(4, tg::SimpleRNNOptions{.return_sequences = true})},
+  };
+  for (auto& [stateful, whole] : pairs) {
+    SCOPED_TRACE(stateful->type());
+    stateful->build({9, 2});
+    whole->build({9, 2});
+    whole->set_weights(stateful->get_weights());
+    const Tensor all = (*whole)(Variable(x)).value();
+    std::vector<Variable> pieces;
+    for (int64_t t0 : {0, 4, 7}) {
+      const int64_t t1 = t0 == 0 ? 4 : t0 == 4 ? 7 : 9;
+      pieces.push_back((*stateful)(Variable(tg::slice(x, 1, t0, t1))));  // inference: no dropout
+    }
+    const Tensor joined = tg::concat(pieces, 1).value();
+    for (int64_t k = 0; k < all.numel(); ++k) ASSERT_NEAR(joined.data()[k], all.data()[k], 1e-6f) << k;
+    ASSERT_EQ(stateful->states().size(), static_cast<size_t>(stateful->state_count()));
+    // reset_states(): the next call starts from zeros again.
+    stateful->reset_states();
+    expect_equal((*stateful)(Variable(tg::slice(x, 1, 0, 4))).value(), tg::slice(all, 1, 0, 4), "after reset_states");
+    EXPECT_ERROR((*stateful)(Variable(tg::slice(x, 0, 0, 2))), {stateful->type(), "stateful", "batch of 3", "batch of 2", "reset_states"});
+  }
+  // reset_states(values), and a layer that is not stateful.
+  tg::GRU gru(2, {.stateful = true});
+  gru.reset_states({Tensor::ones({5, 2})});
+  EXPECT_EQ(gru.states()[0].shape(), Shape({5, 2}));
+  EXPECT_ERROR(gru.reset_states({Tensor::ones({5, 3})}), {"GRU 'gru'", "(5, 3)", "(batch, 2)"});
+  EXPECT_ERROR(tg::GRU(2).reset_states({Tensor::ones({5, 2})}), {"GRU 'gru'", "stateful = true"});
+  // A model's reset_states() reaches its layers.
+  tg::Sequential model({tg::LSTM(3, {.stateful = true}), tg::Dense(1)});
+  model(Variable(x));
+  EXPECT_TRUE(std::dynamic_pointer_cast<tg::LSTM>(model.layers()[0])->states()[0].defined());
+  model.reset_states();
+  EXPECT_TRUE(std::dynamic_pointer_cast<tg::LSTM>(model.layers()[0])->states().empty());
+}
+
+// A checkpoint of a stateful model holds its states: a run stopped and resumed gives the same
+// bits as one that never stopped.
+TEST(RecurrentStates, StatefulCheckpointResumesExactly) {
+  const auto dir = tg::testing::temp_dir("stateful_resume");
+  const std::string path = (dir / "ckpt").string();
+  const Tensor target = tg::testing::normal({4, 3, 1}, 12);
+  auto make = [] {
+    tg::manual_seed(21);
+    auto m = std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
+        tg::LSTM(5, {.dropout = 0.2f, .return_sequences = true, .stateful = true}), tg::Dense(1)});
+    m->build({3, 2});
+    return m;
+  };
+  // Step k trains on piece k of one long sequence per sample.
+  auto train = [&](tg::Sequential& m, tg::Optimizer& opt, int from, int to) {
+    for (int k = from; k < to; ++k) {
+      opt.zero_grad();
+      const Variable d = m(Variable(tg::testing::normal({4, 3, 2}, 100 + k)), true) - Variable(target);
+      tg::mean(d * d).backward();
+      opt.step();
+    }
+  };
+  auto straight = make();
+  tg::Adam opt_a(straight->trainable_parameters());
+  train(*straight, opt_a, 0, 6);
+  auto first = make();
+  tg::Adam opt_b(first->trainable_parameters());
+  train(*first, opt_b, 0, 3);
+  tg::save_checkpoint(path, {first.get(), &opt_b});
+  auto resumed = make();
+  resumed->reset_states();
+  tg::Adam opt_c(resumed->trainable_parameters());
+  tg::load_checkpoint(path, {resumed.get(), &opt_c});
+  const auto lstm = std::dynamic_pointer_cast<tg::LSTM>(resumed->layers()[0]);
+  ASSERT_EQ(lstm->states().size(), 2u);
+  EXPECT_EQ(lstm->states()[0].shape(), Shape({4, 5}));
+  train(*resumed, opt_c, 3, 6);
+  const auto a = straight->get_weights(), b = resumed->get_weights();
+  for (size_t i = 0; i < a.size(); ++i) expect_equal(a[i], b[i], "weight " + std::to_string(i));
+  expect_equal(std::dynamic_pointer_cast<tg::LSTM>(straight->layers()[0])->states()[1], lstm->states()[1], "c");
+  // A file's state must fit the layer.
+  auto other = std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{tg::LSTM(5, {.dropout = 0.2f, .return_sequences = true}), tg::Dense(1)});
+  other->build({3, 2});
+  tg::Adam opt_d(other->trainable_parameters());
+  EXPECT_ERROR(tg::load_checkpoint(path, {other.get(), &opt_d}), {"load_checkpoint", "state 'lstm/state_0'", "does not have"});
+  std::filesystem::remove_all(dir);
 }

@@ -155,6 +155,17 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // as parameters are ("dropout/rng", "dropout/rng_1", ...), so checkpoints can restore them.
   std::vector<std::pair<std::string, Rng*>> random_generators();
 
+  // Keras' reset_states(): stateful recurrent layers here and below forget the states they
+  // carried over from their last call (zeros next time).
+  void reset_states();
+  // The states stateful layers carry from one call to the next, named by path as parameters
+  // are ("lstm/state_0"), for checkpoints: each (batch, width), undefined before the first call.
+  struct CarriedState {
+    Tensor* value;
+    int64_t width;
+  };
+  std::vector<std::pair<std::string, CarriedState>> carried_states();
+
   // Sub-layers in the order they were added, for models that compose layers (Sequential, residual
   // blocks); a layer added twice (shared) is there twice.
   const std::vector<std::shared_ptr<Layer>>& sublayers() const { return sublayers_; }
@@ -190,6 +201,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual std::shared_ptr<Layer> moved_to_shared() &&;
   // The generators this layer itself draws from; random layers override it.
   virtual std::vector<Rng*> own_generators() { return {}; }
+  // The states this layer itself carries between calls, and forgetting them (stateful layers).
+  virtual std::vector<CarriedState> own_states() { return {}; }
+  virtual void reset_own_states() {}
 
   // Creates a weight called `name` in this layer from `init`, drawing from default_rng().
   ParameterPtr add_weight(const std::string& name, const Shape& shape, const Initializer& init,

@@ -10,7 +10,8 @@
 // dropout and recurrent_dropout follow Keras' rules for which mask is drawn when (plan_call).
 // Initial states come in Keras' list form, layer.call_all({x, h, c}); with return_state,
 // call_all returns the output and the final states (LSTM h, c; GRU and SimpleRNN h).
-// Not yet (refused with a message): stateful.
+// stateful: each call starts from the last call's final states (one per sample of a fixed batch,
+// the first call's), reset_states() forgets them, and checkpoints keep them.
 #include <functional>
 #include <vector>
 
@@ -52,6 +53,13 @@ class RecurrentLayer : public Layer {
   bool return_state() const { return flags_.return_state; }
   // How many states the cell carries: 2 for an LSTM (h, c), else 1 (h).
   int state_count() const { return state_count_; }
+  bool stateful() const { return flags_.stateful; }
+  // A stateful layer's states, carried from its last call: empty before the first (and after
+  // reset_states()), else state_count() tensors (batch, units).
+  const std::vector<Tensor>& states() const { return states_; }
+  // Keras' reset_states(values): the states the next call starts from, each (batch, units).
+  void reset_states(const std::vector<Tensor>& values);
+  using Layer::reset_states;
   // A new, unbuilt layer of the same class and options, called `name`, reading the other way
   // when `reverse` (Bidirectional's forward and backward layers, as Keras recreates them from
   // the layer's config).
@@ -88,6 +96,8 @@ class RecurrentLayer : public Layer {
   using Step = std::function<std::vector<Variable>(const Variable& x_t, const std::vector<Variable>& states)>;
   Variable run_steps(const Variable& x, const Step& step, const std::vector<Variable>& initial_states) const;
   std::vector<Rng*> own_generators() override;
+  std::vector<CarriedState> own_states() override;
+  void reset_own_states() override { states_.clear(); }
   // A cell's activation by name (the fused ops know tanh, sigmoid, hard_sigmoid, relu, linear).
   RecurrentActivation cell_activation(const Activation& a, const char* which) const;
   // The weights for inputs of `features`: kernel (features, gates * units), recurrent_kernel
@@ -104,6 +114,7 @@ class RecurrentLayer : public Layer {
   int state_count_;
   RecurrentFlags flags_;
   Rng rng_;  // the dropout masks' (seeded from default_rng() when there is dropout)
+  std::vector<Tensor> states_;  // stateful: the last call's final states
 };
 
 struct SimpleRNNOptions {
@@ -124,7 +135,7 @@ struct SimpleRNNOptions {
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
   bool return_state = false;       // also return the final states (call_all)
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
-  bool stateful = false;           // not yet
+  bool stateful = false;           // carry the final states into the next call (a fixed batch)
   std::string name = "";
   std::string dtype = "";  // a dtype policy; the recurrence computes in float32 under either
 };
@@ -164,7 +175,7 @@ struct LSTMOptions {
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
   bool return_state = false;       // also return the final states (call_all)
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
-  bool stateful = false;           // not yet
+  bool stateful = false;           // carry the final states into the next call (a fixed batch)
   std::string name = "";
   std::string dtype = "";  // a dtype policy; the recurrence computes in float32 under either
 };
@@ -203,7 +214,7 @@ struct GRUOptions {
   bool return_sequences = false;   // every step's h (batch, steps, units), else the last (batch, units)
   bool return_state = false;       // also return the final states (call_all)
   bool go_backwards = false;       // read the sequence from its end (outputs in that order, as Keras)
-  bool stateful = false;           // not yet
+  bool stateful = false;           // carry the final states into the next call (a fixed batch)
   bool reset_after = true;         // Keras 2's default: the reset gate after the recurrent product
   std::string name = "";
   std::string dtype = "";  // a dtype policy; the recurrence computes in float32 under either
