@@ -19,20 +19,7 @@ LSTM::LSTM(int64_t units, LSTMOptions options)
 
 void LSTM::build_impl(const Shape& input_shape) {
   const int64_t u = units();
-  Initializer bias_init = options_.bias_initializer;
-  if (options_.unit_forget_bias) {
-    // Keras: concatenate(bias_initializer((units,)), Ones()((units,)), bias_initializer((2 units,))).
-    bias_init = Initializer(
-        [init = options_.bias_initializer, u](const Shape&, Rng& rng) {
-          const Tensor i = init(Shape({u}), rng), rest = init(Shape({2 * u}), rng);
-          Tensor b = Tensor::empty({4 * u});
-          std::copy_n(i.data(), u, b.data());
-          std::fill_n(b.data() + u, u, 1.0f);
-          std::copy_n(rest.data(), 2 * u, b.data() + 2 * u);
-          return b;
-        },
-        "unit_forget_bias");
-  }
+  const Initializer bias_init = recurrent_steps::lstm_bias_initializer(options_, u);
   add_recurrent_weights(input_shape[1], 4, options_.kernel_initializer, options_.recurrent_initializer, bias_init,
                         options_.use_bias ? Shape({4 * u}) : Shape(), options_.kernel_regularizer,
                         options_.recurrent_regularizer, options_.bias_regularizer, options_.kernel_constraint,

@@ -2,6 +2,7 @@
 
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::recurrent_steps {
 
@@ -84,6 +85,43 @@ std::vector<Variable> simple_rnn_step(const Variable& x_t, const std::vector<Var
   const int64_t units = w.recurrent_kernel.dim(0);
   return {activate(activation, add(input_part(x_t, w.kernel, w.bias, m, 0, units),
                                    recurrent_part(states.at(0), w.recurrent_kernel, m, 0, units)))};
+}
+
+Initializer lstm_bias_initializer(const LSTMOptions& options, int64_t u) {
+  if (!options.unit_forget_bias) return options.bias_initializer;
+  return Initializer(
+      [init = options.bias_initializer, u](const Shape&, Rng& rng) {
+        const Tensor i = init(Shape({u}), rng), rest = init(Shape({2 * u}), rng);
+        Tensor b = Tensor::empty({4 * u});
+        std::copy_n(i.data(), u, b.data());
+        std::fill_n(b.data() + u, u, 1.0f);
+        std::copy_n(rest.data(), 2 * u, b.data() + 2 * u);
+        return b;
+      },
+      "unit_forget_bias");
+}
+
+OverTime run_over_time(const Variable& x, const Tensor& mask, bool go_backwards, std::vector<Variable> states,
+                       const std::function<std::vector<Variable>(const Variable&, const std::vector<Variable>&)>& step) {
+  const int64_t batch = x.dim(0), steps = x.dim(1), features = x.dim(2);
+  std::vector<Variable> outputs;
+  Variable previous;  // the last step's output
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = go_backwards ? steps - 1 - s : s;
+    std::vector<Variable> next = step(reshape(slice(x, 1, t, t + 1), {batch, features}), states);
+    Variable out = next.at(0);
+    if (mask.defined()) {  // Keras: where the step is masked, the states stay and the output repeats
+      Tensor m = Tensor::empty({batch, 1});
+      for (int64_t b = 0; b < batch; ++b) m.data()[b] = mask.data()[b * steps + t];
+      const Variable keep(m), drop(sub(Tensor::ones({batch, 1}), m));
+      for (size_t i = 0; i < states.size(); ++i) next[i + 1] = add(mul(next[i + 1], keep), mul(states[i], drop));
+      out = previous.defined() ? add(mul(out, keep), mul(previous, drop)) : mul(out, keep);
+    }
+    states.assign(next.begin() + 1, next.end());
+    previous = out;
+    outputs.push_back(reshape(out, {batch, 1, out.dim(1)}));
+  }
+  return {concat(outputs, 1), states};
 }
 
 }  // namespace tapegrad::recurrent_steps

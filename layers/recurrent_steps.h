@@ -4,10 +4,12 @@
 // input and of the state. The recurrent layers run these step by step where Keras runs its
 // cells (in training with recurrent_dropout), and the cell layers are built on them; the fused
 // sequence ops (tapegrad/autograd/recurrent.h) serve every other case.
+#include <functional>
 #include <vector>
 
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/autograd/variable.h"
+#include "tapegrad/layers/recurrent.h"
 
 namespace tapegrad::recurrent_steps {
 
@@ -30,5 +32,20 @@ std::vector<Variable> gru_step(const Variable& x_t, const std::vector<Variable>&
 std::vector<Variable> simple_rnn_step(const Variable& x_t, const std::vector<Variable>& states, const Weights& w,
                                       RecurrentActivation activation, const Masks& masks);
 
+
+// An LSTM's bias initializer: with unit_forget_bias, Keras' concatenate(bias_initializer((units,)),
+// Ones()((units,)), bias_initializer((2 units,))); else the bias_initializer.
+Initializer lstm_bias_initializer(const LSTMOptions& options, int64_t units);
+
+// Keras' backend.rnn around `step` (x_t, states) -> {output, new states...}: reads x from its end
+// with go_backwards; where `mask` (batch, steps) skips a step the states stay and the output is
+// the previous one (zeros before any step was read). Returns each step's output (batch, steps,
+// width), in reading order, and the final states.
+struct OverTime {
+  Variable outputs;
+  std::vector<Variable> states;
+};
+OverTime run_over_time(const Variable& x, const Tensor& mask, bool go_backwards, std::vector<Variable> states,
+                       const std::function<std::vector<Variable>(const Variable&, const std::vector<Variable>&)>& step);
 
 }  // namespace tapegrad::recurrent_steps

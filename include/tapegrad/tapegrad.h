@@ -46,6 +46,7 @@
 #include "tapegrad/layers/locally_connected.h"
 #include "tapegrad/layers/masking.h"
 #include "tapegrad/layers/recurrent.h"
+#include "tapegrad/layers/recurrent_cells.h"
 #include "tapegrad/layers/merge.h"
 #include "tapegrad/layers/model_json.h"
 #include "tapegrad/layers/mixed_precision.h"
