@@ -119,6 +119,7 @@ class ConfigReader {
   void informational(const char* key, const Json&) { ignored(key); }
   // The raw value of a key (null when absent), for fields a family reads itself.
   const Json& raw(const char* key) const;
+  bool has(const char* key) const { return config_.contains(key); }
   // Every key of the config must have been asked for: an unknown option is an error listing the
   // known ones.
   void finish() const;

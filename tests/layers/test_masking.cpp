@@ -185,11 +185,43 @@ TEST(Bidirectional, MergesTheForwardAndTheReversedBackwardOutputs) {
 
 TEST(Bidirectional, RefusesWhatItCannotWrap) {
   EXPECT_ERROR(tg::Bidirectional(tg::Dense(3)), {"Bidirectional 'bidirectional'", "recurrent layer", "Dense 'dense'"});
-  EXPECT_ERROR(tg::Bidirectional(tg::LSTM(3), {.merge_mode = "max"}), {"Bidirectional", "merge_mode", "concat, sum, mul, ave", "max"});
-  EXPECT_ERROR(tg::Bidirectional(tg::LSTM(3), {.merge_mode = "none"}), {"Bidirectional", "None", "not supported yet"});
+  EXPECT_ERROR(tg::Bidirectional(tg::LSTM(3), {.merge_mode = "max"}), {"Bidirectional", "merge_mode", "concat, sum, mul, ave, none", "max"});
+  EXPECT_ERROR(tg::Bidirectional(tg::LSTM(3), {.merge_mode = "none"})(Variable(Tensor::zeros({2, 4, 3}))),
+               {"Bidirectional", "returns 2 tensors", "call_all"});
+  EXPECT_ERROR(tg::Bidirectional(tg::LSTM(3)).call_all({Variable(Tensor::zeros({2, 4, 3})), Variable(Tensor::zeros({2, 3}))}),
+               {"Bidirectional", "4 initial states", "got 1"});
   auto built = std::make_shared<tg::LSTM>(3);
   built->build({4, 2});
   EXPECT_ERROR(tg::Bidirectional{built}, {"Bidirectional", "LSTM 'lstm'", "built", "unbuilt"});
+}
+
+// merge_mode none: the two directions apart; return_state: the forward layer's final states,
+// then the backward one's; initial states: the forward layer's, then the backward one's.
+TEST(Bidirectional, SeveralOutputsAndInitialStates) {
+  const Tensor x = tg::testing::normal({2, 4, 3}, 6);
+  tg::Bidirectional apart(tg::LSTM(2, {.return_sequences = true, .return_state = true}), {.merge_mode = "none"});
+  std::vector<Variable> states;
+  for (int i = 0; i < 4; ++i) states.emplace_back(tg::testing::normal({2, 2}, 10 + i));
+  std::vector<Variable> args{Variable(x)};
+  args.insert(args.end(), states.begin(), states.end());
+  const auto out = apart.call_all(args);
+  ASSERT_EQ(out.size(), 6u);  // forward output, backward output, h, c forward, h, c backward
+  const auto f = apart.forward_layer()->call_all({Variable(x), states[0], states[1]});
+  const auto b = apart.backward_layer()->call_all({Variable(x), states[2], states[3]});
+  EXPECT_EQ(out[0].value().to_vector(), f[0].value().to_vector());
+  EXPECT_EQ(out[1].value().to_vector(), tg::reverse(b[0], 1).value().to_vector());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(out[2 + i].value().to_vector(), f[1 + i].value().to_vector());
+    EXPECT_EQ(out[4 + i].value().to_vector(), b[1 + i].value().to_vector());
+  }
+  // In a graph model, each output is a tensor of its own.
+  auto in = tg::Input({4, 3});
+  const auto outs = tg::Bidirectional(tg::GRU(2, {.return_state = true})).call_all({in});
+  ASSERT_EQ(outs.size(), 3u);
+  EXPECT_EQ(outs[0].shape(), Shape({4}));
+  EXPECT_EQ(outs[2].shape(), Shape({2}));
+  tg::Model model({in}, {tg::Concatenate()({outs[1], outs[2]})});
+  EXPECT_EQ(tg::to_json(*tg::model_from_json(model.to_json())), model.to_json());
 }
 
 // A Bidirectional GRU learns whether a sequence's first value is larger than its last (each

@@ -202,6 +202,19 @@ std::vector<Case> every_layer_class() {
          return tg::Bidirectional(tg::LSTM(4, {.return_sequences = true, .name = "enc"}), {.merge_mode = "ave"})(in);
        }},
       {"Bidirectional concat", {5, 3}, [](auto in) { return tg::Bidirectional(tg::GRU(3, {.go_backwards = true}))(in); }},
+      {"RNN", {5, 3}, [](auto in) {
+         return tg::RNN(std::make_shared<tg::LSTMCell>(4, tg::LSTMOptions{.unit_forget_bias = false, .dropout = 0.25f}),
+                        {.return_sequences = true, .go_backwards = true})(in);
+       }},
+      {"GRUCell", {5, 3}, [](auto in) {
+         return tg::RNN(std::make_shared<tg::GRUCell>(3, tg::GRUOptions{.recurrent_dropout = 0.5f, .reset_after = false}))(in);
+       }},
+      {"SimpleRNNCell", {5, 3}, [](auto in) {
+         return tg::RNN(std::make_shared<tg::SimpleRNNCell>(2, tg::SimpleRNNOptions{.activation = "relu"}))(in);
+       }},
+      {"Bidirectional none", {5, 3}, [](auto in) {
+         return tg::Add()(tg::Bidirectional(tg::SimpleRNN(3), {.merge_mode = "none"}).call_all({in}));
+       }},
   };
 }
 

@@ -167,3 +167,21 @@ TEST(RecurrentCells, WhatBelongsToTheSequenceIsRefusedOnACell) {
   EXPECT_ERROR(tg::RNN(std::make_shared<tg::LSTMCell>(4), {.return_state = true})(Variable(Tensor::zeros({2, 3, 1}))),
                {"RNN 'rnn'", "return_state", "call_all"});
 }
+
+// TimeDistributed over a recurrent layer's sequence: the inner layer on every step, the mask kept.
+TEST(RecurrentCells, TimeDistributedOverARecurrentSequence) {
+  Tensor x = tg::testing::normal({2, 5, 3}, 4);
+  for (int64_t f = 0; f < 3; ++f) x.at({1, 4, f}) = 0.0f;
+  auto dense = std::make_shared<tg::Dense>(2);
+  tg::Sequential model({tg::Masking(), tg::GRU(4, {.return_sequences = true}), tg::TimeDistributed(dense)});
+  model.build({5, 3});
+  const Variable y = model(Variable(x));
+  EXPECT_EQ(y.shape(), Shape({2, 5, 2}));
+  EXPECT_TRUE(y.mask().defined());
+  const Tensor h = tg::Sequential({tg::Masking(), model.layers()[1]})(Variable(x)).value();
+  for (int64_t t = 0; t < 5; ++t) {
+    const Tensor step = (*dense)(Variable(tg::slice(h, 1, t, t + 1).reshape({2, 4}))).value();
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t j = 0; j < 2; ++j) EXPECT_NEAR(y.value().at({b, t, j}), step.at({b, j}), 1e-6f);
+  }
+}

@@ -5,7 +5,10 @@
 // "backward_<name>", reading the other way. With return_sequences, the backward layer's outputs
 // are reversed back into the input's step order before the merge. A masked input goes to both;
 // with return_sequences the masked steps' outputs are zeros (Keras forces zero_output_for_mask
-// there), and the output keeps the input's mask.
+// there), and the output keeps the input's mask. Several outputs come from call_all: with
+// merge_mode "none" the two directions' outputs apart; with the layer's return_state, the forward
+// layer's final states and then the backward one's after the output(s). Initial states come in
+// Keras' list form: {x, the forward layer's states..., the backward layer's...}.
 #include <memory>
 #include <string>
 
@@ -16,8 +19,8 @@ namespace tapegrad {
 class RecurrentLayer;
 
 struct BidirectionalOptions {
-  // How the two outputs merge: "concat" (along the features), "sum", "mul", "ave". (Keras' None,
-  // the two outputs apart, is not supported yet.)
+  // How the two outputs merge: "concat" (along the features), "sum", "mul", "ave", or "none"
+  // (Keras' None: the two outputs apart, from call_all).
   std::string merge_mode = "concat";
   std::string name = "";
 };
@@ -39,6 +42,10 @@ class Bidirectional : public Layer {
  protected:
   void build_impl(const Shape& input_shape) override;
   Variable forward(const Variable& x, bool training) override;
+  bool takes_input_list() const override { return true; }
+  std::vector<Variable> forward_list(const std::vector<Variable>& inputs, bool training) override;
+  std::vector<Shape> output_shapes_list(const std::vector<Shape>& input_shapes) const override;
+  void build_list(const std::vector<Shape>& input_shapes, const std::vector<Shape>&) override { build(input_shapes.at(0)); }
 
  private:
   BidirectionalOptions options_;
