@@ -70,9 +70,7 @@ void KerasCell::add_cell_weights(int64_t features, const Initializer& kernel_ini
 }
 
 RecurrentActivation KerasCell::cell_activation(const Activation& a, const char* which) const {
-  if (!a.named())
-    fail(label(), std::string(which) + " '" + a.name() + "' was made from a function or with arguments; a recurrent cell takes one by name");
-  return recurrent_activation(a.name(), label());
+  return recurrent_steps::activation_by_name(a, which, label());
 }
 
 std::vector<Rng*> KerasCell::own_generators() {

@@ -1,6 +1,7 @@
 // What SimpleRNN, LSTM and GRU share: the checks of their options and inputs, their weights, and
 // the choice between every step's output and the last.
 #include "layers/random_seed.h"
+#include "layers/recurrent_steps.h"
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/core/error.h"
@@ -185,9 +186,7 @@ std::vector<Variable> RecurrentLayer::forward_list(const std::vector<Variable>& 
 }
 
 RecurrentActivation RecurrentLayer::cell_activation(const Activation& a, const char* which) const {
-  if (!a.named())
-    fail(label(), std::string(which) + " '" + a.name() + "' was made from a function or with arguments; a recurrent cell takes one by name");
-  return recurrent_activation(a.name(), label());
+  return recurrent_steps::activation_by_name(a, which, label());
 }
 
 void RecurrentLayer::add_recurrent_weights(int64_t features, int64_t gates, const Initializer& kernel_init,

@@ -2,6 +2,7 @@
 
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/error.h"
 #include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad::recurrent_steps {
@@ -85,6 +86,12 @@ std::vector<Variable> simple_rnn_step(const Variable& x_t, const std::vector<Var
   const int64_t units = w.recurrent_kernel.dim(0);
   return {activate(activation, add(input_part(x_t, w.kernel, w.bias, m, 0, units),
                                    recurrent_part(states.at(0), w.recurrent_kernel, m, 0, units)))};
+}
+
+RecurrentActivation activation_by_name(const Activation& a, const char* which, const std::string& owner) {
+  if (!a.named())
+    fail(owner, std::string(which) + " '" + a.name() + "' was made from a function or with arguments; a recurrent cell takes one by name");
+  return recurrent_activation(a.name(), owner);
 }
 
 Initializer lstm_bias_initializer(const LSTMOptions& options, int64_t u) {

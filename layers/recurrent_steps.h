@@ -33,6 +33,10 @@ std::vector<Variable> simple_rnn_step(const Variable& x_t, const std::vector<Var
                                       RecurrentActivation activation, const Masks& masks);
 
 
+// A cell's activation by name (the fused ops and the steps know tanh, sigmoid, hard_sigmoid,
+// relu, linear); errors name `owner` and `which` option it is.
+RecurrentActivation activation_by_name(const Activation& a, const char* which, const std::string& owner);
+
 // An LSTM's bias initializer: with unit_forget_bias, Keras' concatenate(bias_initializer((units,)),
 // Ones()((units,)), bias_initializer((2 units,))); else the bias_initializer.
 Initializer lstm_bias_initializer(const LSTMOptions& options, int64_t units);

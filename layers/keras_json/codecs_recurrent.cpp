@@ -54,19 +54,9 @@ void caching_device(IO& io) {
   if constexpr (std::is_same_v<IO, ConfigReader>) io.ignored("enable_caching_device");
 }
 
+// A layer's or a cell's codec: its units and options.
 template <class L, class Options, class Fields>
 LayerCodec recurrent_codec(const char* class_name, Fields fields) {
-  return codec<L, Args<Options>>(
-      class_name, [](const L& l) { return Args<Options>{l.units(), l.options()}; }, fields,
-      [](Args<Options> a, const std::string& name) {
-        a.o.name = name;
-        return std::make_shared<L>(a.units, a.o);
-      });
-}
-
-// A cell's codec: Keras' cell config (its RNN layer's keys are not a cell's).
-template <class L, class Options, class Fields>
-LayerCodec cell_codec(const char* class_name, Fields fields) {
   return codec<L, Args<Options>>(
       class_name, [](const L& l) { return Args<Options>{l.units(), l.options()}; }, fields,
       [](Args<Options> a, const std::string& name) {
@@ -109,14 +99,14 @@ std::vector<LayerCodec> recurrent_codecs() {
                                          io("reset_after", a.o.reset_after);
                                          caching_device(io);
                                        }),
-      cell_codec<SimpleRNNCell, SimpleRNNOptions>("SimpleRNNCell",
+      recurrent_codec<SimpleRNNCell, SimpleRNNOptions>("SimpleRNNCell",
                                                   [](auto& io, Args<SimpleRNNOptions>& a) {
                                                     io("units", a.units);
                                                     io("activation", a.o.activation);
                                                     weight_fields(io, a.o, nullptr, /*activity=*/false);
                                                     caching_device(io);
                                                   }),
-      cell_codec<LSTMCell, LSTMOptions>("LSTMCell",
+      recurrent_codec<LSTMCell, LSTMOptions>("LSTMCell",
                                         [](auto& io, Args<LSTMOptions>& a) {
                                           io("units", a.units);
                                           io("activation", a.o.activation);
@@ -125,7 +115,7 @@ std::vector<LayerCodec> recurrent_codecs() {
                                           io.informational("implementation", a.o.recurrent_dropout != 0.0f ? 1 : 2);
                                           caching_device(io);
                                         }),
-      cell_codec<GRUCell, GRUOptions>("GRUCell",
+      recurrent_codec<GRUCell, GRUOptions>("GRUCell",
                                       [](auto& io, Args<GRUOptions>& a) {
                                         io("units", a.units);
                                         io("activation", a.o.activation);
