@@ -1,5 +1,7 @@
-// What SimpleRNN, LSTM and GRU share: the checks of their options and inputs, their weights, and
-// the choice between every step's output and the last.
+// What SimpleRNN, LSTM and GRU share: the checks of their options and inputs, their weights,
+// Keras' dropout rules (plan_call) and the step-by-step run they call for, and a call's outputs:
+// every step's or the last, the final states (return_state), initial states in Keras' list form,
+// and the states a stateful layer carries to its next call.
 #include "layers/random_seed.h"
 #include "layers/recurrent_steps.h"
 #include "tapegrad/autograd/nn_ops.h"
