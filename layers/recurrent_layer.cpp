@@ -150,12 +150,16 @@ std::vector<Variable> RecurrentLayer::forward_list(const std::vector<Variable>& 
     }
   }
   const Variable states = sequence(x, initial, training);  // (batch, steps, state_count * units)
-  Variable h = slice(states, 2, 0, units_);
+  // The last step first (a small slice), then its units: slicing the whole sequence for h alone
+  // cost a full-size copy forward and a full-size zero fill backward.
+  const Variable last = reshape(slice(states, 1, steps - 1, steps), {batch, state_count_ * units_});
+  auto h_part = [this](const Variable& v, int axis) { return state_count_ == 1 ? v : slice(v, axis, 0, units_); };
   const Tensor mask = x.mask();
+  Tensor seen;  // (batch, steps, 1): 1 from the first read step on
   if (mask.defined() && !initial.empty()) {
     // Keras' output at a masked step is the previous output, zeros before any step was read;
     // from given states, h there is the initial state: zero it until the first read step.
-    Tensor seen = Tensor::empty({batch, steps, 1});
+    seen = Tensor::empty({batch, steps, 1});
     for (int64_t b = 0; b < batch; ++b) {
       bool any = false;
       for (int64_t s = 0; s < steps; ++s) {
@@ -163,19 +167,21 @@ std::vector<Variable> RecurrentLayer::forward_list(const std::vector<Variable>& 
         seen.data()[b * steps + s] = any ? 1.0f : 0.0f;
       }
     }
-    h = mul(h, Variable(seen));
   }
   std::vector<Variable> out;
   if (flags_.return_sequences) {
+    Variable h = h_part(states, 2);
+    if (seen.defined()) h = mul(h, Variable(seen));
     // Keras' compute_mask: the input's mask as it is (also with go_backwards, whose outputs are
     // in reading order).
     if (mask.defined()) h.set_mask(mask);
     out.push_back(h);
   } else {
-    out.push_back(reshape(slice(h, 1, steps - 1, steps), {batch, units_}));
+    Variable h = h_part(last, 1);
+    if (seen.defined()) h = mul(h, Variable(slice(seen, 1, steps - 1, steps).reshape({batch, 1})));
+    out.push_back(h);
   }
   if (flags_.return_state || flags_.stateful) {
-    const Variable last = reshape(slice(states, 1, steps - 1, steps), {batch, state_count_ * units_});
     std::vector<Tensor> finals;
     for (int k = 0; k < state_count_; ++k) {
       const Variable state = slice(last, 1, k * units_, (k + 1) * units_);
