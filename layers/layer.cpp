@@ -149,10 +149,15 @@ Shape Layer::dry_run_output_shape(const Shape& input_shape) const {
   NoGradGuard no_grad;
   Shape batch{1};
   for (int64_t d : input_shape) batch.push_back(d);
-  // forward() is not const, but a dry run in inference mode changes no weights.
+  // forward() is not const, but a dry run in inference mode changes no weights; the states that
+  // stateful layers carry are put back, so that the next real call starts where the last one ended.
   Layer& self = const_cast<Layer&>(*this);
+  std::vector<Tensor> carried;
+  for (auto& [name, slot] : self.carried_states()) carried.push_back(*slot.value);
   const Variable y = self.forward(Variable(Tensor::zeros(batch)), /*training=*/false);
   self.clear_losses();
+  const auto slots = self.carried_states();  // anew: a call may have replaced the states' storage
+  for (size_t i = 0; i < slots.size() && i < carried.size(); ++i) *slots[i].second.value = carried[i];
   return y.shape().drop(0, 1);
 }
 

@@ -217,3 +217,25 @@ TEST(RecurrentStates, StatefulCheckpointResumesExactly) {
   EXPECT_ERROR(tg::load_checkpoint(path, {other.get(), &opt_d}), {"load_checkpoint", "state 'lstm/state_0'", "does not have"});
   std::filesystem::remove_all(dir);
 }
+
+// A model class is built (and asked its output shape) by a dry run on a zero batch of one: a
+// stateful layer inside keeps no state from it, so the first real call starts from zeros.
+TEST(RecurrentStates, DryRunsLeaveTheCarriedStatesAlone) {
+  struct Encoder : tg::Layer {
+    Encoder() : tg::Layer("Encoder", "encoder") { lstm = register_layer("lstm", std::make_shared<tg::LSTM>(3, tg::LSTMOptions{.stateful = true})); }
+    tg::Variable forward(const tg::Variable& x, bool training) override { return (*lstm)(x, training); }
+    std::shared_ptr<tg::LSTM> lstm;
+  };
+  const Tensor x = tg::testing::normal({1, 4, 2}, 13);
+  Encoder model;
+  model.build({4, 2});  // a dry run
+  EXPECT_FALSE(!model.lstm->states().empty() && model.lstm->states()[0].defined());
+  const Tensor first = model(Variable(x)).value();
+  const Tensor carried = model.lstm->states()[0].clone();
+  model.output_shape({4, 2});  // another dry run, mid-sequence
+  expect_equal(model.lstm->states()[0], carried, "state after a dry run");
+  tg::LSTM fresh(3);
+  fresh.build({4, 2});
+  fresh.set_weights(model.lstm->get_weights());
+  expect_equal(first, fresh(Variable(x)).value(), "first call from zeros");
+}
