@@ -51,8 +51,7 @@ KerasCell::KerasCell(std::string type, const std::string& name, int64_t units, i
       recurrent_dropout_(flags.recurrent_dropout),
       rng_(flags.dropout > 0.0f || flags.recurrent_dropout > 0.0f ? layer_seed(std::nullopt) : 0) {
   if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
-  for (const auto& [what, rate] : {std::pair{"dropout", flags.dropout}, std::pair{"recurrent_dropout", flags.recurrent_dropout}})
-    if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), std::string(what) + " must be in [0, 1), got " + std::to_string(rate));
+  recurrent_steps::check_dropout_rates(flags.dropout, flags.recurrent_dropout, label());
   for (const auto& [what, on] : {std::pair{"return_sequences", flags.return_sequences}, std::pair{"return_state", flags.return_state},
                                  std::pair{"go_backwards", flags.go_backwards}, std::pair{"stateful", flags.stateful}})
     if (on) fail(label(), std::string(what) + " belongs to the RNN layer that runs the cell, not to the cell");

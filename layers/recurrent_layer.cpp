@@ -21,8 +21,7 @@ RecurrentLayer::RecurrentLayer(std::string type, const std::string& name, int64_
       // Only a layer with dropout draws its seed, so that others do not move later layers' seeds.
       rng_(flags.dropout > 0.0f || flags.recurrent_dropout > 0.0f ? layer_seed(std::nullopt) : 0) {
   if (units < 1) fail(label(), "units must be positive, got " + std::to_string(units));
-  for (const auto& [what, rate] : {std::pair{"dropout", flags.dropout}, std::pair{"recurrent_dropout", flags.recurrent_dropout}})
-    if (!(rate >= 0.0f && rate < 1.0f)) fail(label(), std::string(what) + " must be in [0, 1), got " + std::to_string(rate));
+  recurrent_steps::check_dropout_rates(flags.dropout, flags.recurrent_dropout, label());
   set_activity_regularizer(std::move(activity_regularizer));
   if (!dtype.empty()) set_dtype_policy(dtype);
 }

@@ -94,6 +94,11 @@ RecurrentActivation activation_by_name(const Activation& a, const char* which, c
   return recurrent_activation(a.name(), owner);
 }
 
+void check_dropout_rates(float dropout, float recurrent_dropout, const std::string& owner) {
+  for (const auto& [what, rate] : {std::pair{"dropout", dropout}, std::pair{"recurrent_dropout", recurrent_dropout}})
+    if (!(rate >= 0.0f && rate < 1.0f)) fail(owner, std::string(what) + " must be in [0, 1), got " + std::to_string(rate));
+}
+
 Initializer lstm_bias_initializer(const LSTMOptions& options, int64_t u) {
   if (!options.unit_forget_bias) return options.bias_initializer;
   return Initializer(

@@ -37,6 +37,9 @@ std::vector<Variable> simple_rnn_step(const Variable& x_t, const std::vector<Var
 // relu, linear); errors name `owner` and `which` option it is.
 RecurrentActivation activation_by_name(const Activation& a, const char* which, const std::string& owner);
 
+// dropout and recurrent_dropout must be in [0, 1); the errors name `owner`.
+void check_dropout_rates(float dropout, float recurrent_dropout, const std::string& owner);
+
 // An LSTM's bias initializer: with unit_forget_bias, Keras' concatenate(bias_initializer((units,)),
 // Ones()((units,)), bias_initializer((2 units,))); else the bias_initializer.
 Initializer lstm_bias_initializer(const LSTMOptions& options, int64_t units);
