@@ -23,9 +23,11 @@ namespace {
 
 constexpr float kMeanX = 2.0f, kMeanY = -1.0f, kStd = 0.5f;
 // Adam with beta_1 = 0.5 (Radford et al.) and a cosine-decayed rate, which damps the oscillation of
-// the two players at the end. A GAN's end state varies with the seed: this seed is one of five in
-// eight that meet the 10% criterion (the others end with the radius 12-18% off); the run is
-// deterministic, so it passes or fails the same way on every machine and thread count.
+// the two players at the end. A GAN amplifies rounding: the run is deterministic for one build,
+// but the native (AVX-512) and portable kernels round differently in the last bits, and the end
+// state differs. Over eight seeds and both builds, the radius ended up to 23% off and the mean
+// within 5%: so the radius is held to 35% (a collapsed generator's is near zero) and the mean to
+// 10% (a generator that learns nothing stays near where it starts, the origin, 2.2 away).
 constexpr int kSteps = 3000;
 constexpr float kLr = 1e-3f;
 
@@ -88,5 +90,5 @@ TEST(Gan, TheGeneratorReachesTheTargetDistribution) {
   const double target_radius = kStd * std::sqrt(2.0);
   const double target_norm = std::hypot(kMeanX, kMeanY);
   EXPECT_LT(std::hypot(mean[0] - kMeanX, mean[1] - kMeanY), 0.1 * target_norm) << mean[0] << ", " << mean[1];
-  EXPECT_NEAR(radius, target_radius, 0.1 * target_radius);
+  EXPECT_NEAR(radius, target_radius, 0.35 * target_radius);
 }
