@@ -6,6 +6,8 @@
 
 #include "autograd/conv_amx.h"
 #include "autograd/conv_direct.h"
+#include "autograd/conv_strided.h"
+#include "autograd/conv_winograd.h"
 #include "core/gemm_bf16.h"
 #include "core/scratch.h"
 #include "tapegrad/core/parallel.h"
@@ -33,12 +35,69 @@ float* patches(const float* x, const ConvGeometry& g, int64_t b0, int64_t b1) {
   return col;
 }
 
+// Whether g runs as float32 kernels on the bf16-rounded operands (see conv_bf16.h). On
+// AVX512-BF16 without AMX, measured on AMD Zen 4 (forward and both gradients, batch 128, one
+// thread; bench/results/conv_routes_zen4_2026-12-03.txt): the Winograd geometries ran 1.26-2.2x
+// faster as float32, the other direct and strided ones 1.1-2x faster where the GEMM is small (c_out
+// or kernel positions x c_in under 64), and 1.3-1.9x slower where it is not (a stride-2 32 -> 64,
+// a 1-D 128 -> 128 over 5 taps, 1x1 64 -> 128 and 128 -> 256).
+}  // namespace
+
+bool runs_as_rounded_float32(const ConvGeometry& g, Bf16Isa isa) {
+  if (isa == Bf16Isa::emulated) return true;
+  if (isa != Bf16Isa::avx512_bf16) return false;
+  if (conv_winograd::supports(g)) return true;
+  const bool small_gemm = g.c_out < 64 || g.kernel_positions() * g.c_in < 64;
+  return small_gemm && (conv_direct::supports(g) || conv_strided::supports(g));
+}
+
+namespace {
+
+Tensor rounded(const Tensor& t) {
+  Tensor r = Tensor::empty(t.shape());
+  const float* src = t.data();
+  float* dst = r.data();
+  parallel_for(0, t.numel(), 1 << 15, [&](int64_t lo, int64_t hi) { round_to_bf16(src + lo, hi - lo, dst + lo); });
+  return r;
+}
+
+// The output gradient as the float32 kernels take it: relu-masked (the fused relu's gradient)
+// and rounded to bf16; with the bias gradient, a sum rather than a product, of the masked dy as
+// it is. One pass over chunks of samples fixed by the geometry (each chunk masked, summed and
+// rounded while in cache), the chunks' sums added in chunk order.
+struct OutputGradient {
+  Tensor rounded, db;
+};
+OutputGradient prepare_output_gradient(const Tensor& dy, const Tensor* relu_output, bool want_db, const ConvGeometry& g) {
+  const int64_t rows_per_sample = g.out_positions(), n = g.c_out, per = samples_per_chunk(g), chunks = (g.batch + per - 1) / per;
+  OutputGradient out{Tensor::empty(dy.shape()), Tensor()};
+  std::vector<float> partials(want_db ? static_cast<size_t>(chunks * n) : 0, 0.0f);
+  parallel_chunks(g.batch, per, [&](int64_t chunk, int64_t b0, int64_t b1) {
+    const int64_t count = (b1 - b0) * rows_per_sample * n, offset = b0 * rows_per_sample * n;
+    const float* src = dy.data() + offset;
+    float* dst = out.rounded.data() + offset;
+    if (relu_output) {
+      conv_engine::relu_gradient(src, relu_output->data() + offset, count, dst);
+      src = dst;
+    }
+    if (want_db) conv_engine::add_column_sums(src, count / n, n, partials.data() + chunk * n);
+    round_to_bf16(src, count, dst);
+  });
+  if (want_db) {
+    out.db = Tensor::zeros({n});
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t o = 0; o < n; ++o) out.db.data()[o] += partials[static_cast<size_t>(c * n + o)];
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const conv_engine::Epilogue& epilogue) {
+  const Bf16Isa isa = bf16_isa();
+  if (runs_as_rounded_float32(g, isa)) return conv_engine::forward(rounded(x), rounded(w), g, epilogue, Dtype::float32);
   Tensor y = Tensor::empty(g.output_shape(g.c_out));
   const int64_t kc = g.kernel_positions() * g.c_in, rows_per_sample = g.out_positions(), n = g.c_out;
-  const Bf16Isa isa = bf16_isa();
   const PackedBf16Matrix packed_w = pack_bf16_b({w.data(), n}, kc, n);
   if (isa == Bf16Isa::amx && conv_amx::supports(g)) {  // stride 1: straight from the input
     const conv_direct::Plan plan(g);
@@ -71,9 +130,30 @@ Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const co
 
 conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g,
                                 const conv_engine::BackwardRequest& want) {
+  const Bf16Isa isa = bf16_isa();
+  if (runs_as_rounded_float32(g, isa)) {
+    OutputGradient dy_prepared = prepare_output_gradient(dy, want.relu_output, want.db, g);
+    conv_engine::BackwardRequest products = want;
+    products.compute = Dtype::float32;
+    products.db = false;
+    products.relu_output = nullptr;  // applied above
+    // The float32 strided kernels cannot add into dx_into: their input gradient is added here.
+    const bool add_here = want.dx && want.dx_into && !conv_engine::adds_input_gradient(g, Dtype::float32);
+    if (add_here) products.dx_into = nullptr;
+    conv_engine::Gradients out = conv_engine::backward(want.dw ? rounded(x) : x, rounded(w), dy_prepared.rounded, g, products);
+    if (add_here) {
+      float* into = want.dx_into->data();
+      const float* dx = out.dx.data();
+      parallel_for(0, out.dx.numel(), 1 << 15, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) into[i] += dx[i];
+      });
+      out.dx = Tensor();
+    }
+    out.db = dy_prepared.db;
+    return out;
+  }
   const int64_t kc = g.kernel_positions() * g.c_in, rows_per_sample = g.out_positions(), n = g.c_out;
   const int64_t in_size = g.in_positions() * g.c_in, per = samples_per_chunk(g), chunks = (g.batch + per - 1) / per;
-  const Bf16Isa isa = bf16_isa();
   conv_engine::Gradients out;
   // Per-chunk dw^T (n x kc) and bias sums, added in chunk order below. At stride 1 on AMX the
   // chunks' kernel gradients come straight from the input (no patches).

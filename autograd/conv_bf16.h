@@ -6,9 +6,19 @@
 //             chunks added in order, then transposed
 //   dx:       dpatches = bf16(dy) · bf16(w)^T, scattered back (col2im)
 // Chunks of samples fixed by the geometry, so results do not depend on the thread count.
+// Where a float32 kernel is faster, a convolution runs as that kernel on the bf16-rounded
+// operands (x, w, dy), which computes what bf16 with float32 accumulation does (the emulation's
+// definition) in another order: on the emulation always, and on AVX512-BF16 without AMX for the
+// geometries Winograd serves (3x3, stride 1), whose 2.25-4x fewer multiplies beat VDPBF16PS's 2x
+// the float32 rate. The bias gradient is a sum, of dy as it is, on every path.
 #include "autograd/conv_engine.h"
+#include "tapegrad/core/bf16.h"
 
 namespace tapegrad::conv_bf16 {
+
+// Whether g runs as float32 kernels on the rounded operands on `isa` (above); the profiler names
+// such convolutions "conv_bf16_as_fp32".
+bool runs_as_rounded_float32(const ConvGeometry& g, Bf16Isa isa);
 
 Tensor forward(const Tensor& x, const Tensor& w, const ConvGeometry& g, const conv_engine::Epilogue& epilogue);
 conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& dy, const ConvGeometry& g,

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tapegrad/autograd/conv.h"
+#include "autograd/conv_bf16.h"
 #include "autograd/conv_engine.h"
 #include "tapegrad/autograd/compute_dtype.h"
 #include "tapegrad/autograd/tape.h"
@@ -61,7 +62,9 @@ Variable conv(const Variable& x, const Variable& w, const ConvParams& params, co
     if (s.needs(1)) s.set(1, grads.dw);
     if (has_bias) s.set(2, grads.db);
   };
-  const char* op = dt == Dtype::bfloat16 ? "conv_bf16" : "conv";
+  const char* op = dt != Dtype::bfloat16                                 ? "conv"
+                   : conv_bf16::runs_as_rounded_float32(g, bf16_isa()) ? "conv_bf16_as_fp32"
+                                                                       : "conv_bf16";
   if (bias.defined()) return record(op, y, {x, w, bias}, backward);
   return record(op, y, {x, w}, backward);
 }
@@ -98,7 +101,10 @@ Variable conv_transpose(const Variable& x, const Variable& w, const ConvParams& 
   const Dtype dt = active_compute_dtype();
   // The equivalent convolution's input gradient, with x in the role of its output gradient.
   const Tensor y = conv_engine::backward(Tensor(), wv, xv, g, {.dx = true, .compute = dt}).dx;
-  return record(dt == Dtype::bfloat16 ? "conv_transpose_bf16" : op, y, {x, w}, [xv, wv, g, dt](const Tensor& dy, GradSink& s) {
+  const char* name = dt != Dtype::bfloat16                                 ? op
+                     : conv_bf16::runs_as_rounded_float32(g, bf16_isa()) ? "conv_transpose_bf16_as_fp32"
+                                                                         : "conv_transpose_bf16";
+  return record(name, y, {x, w}, [xv, wv, g, dt](const Tensor& dy, GradSink& s) {
     if (s.needs(0)) s.set(0, conv_engine::forward(dy, wv, g, {}, dt));
     if (s.needs(1)) s.set(1, conv_engine::backward(dy, wv, xv, g, {.dw = true, .compute = dt}).dw);
   });

@@ -34,7 +34,24 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void convert_row_avx512_b
   for (; j < n; ++j) dst[j] = to_bf16(src[j]);
 }
 
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void round_row_avx512_bf16(const float* src, int64_t n, float* dst) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m256i h = (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + j));
+    _mm512_storeu_si512(dst + j, _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  for (; j < n; ++j) dst[j] = round_to_bf16(src[j]);
+}
+
 }  // namespace
+
+void round_to_bf16(const float* src, int64_t n, float* dst) {
+  if (cpu::features().avx512_bf16) {
+    round_row_avx512_bf16(src, n, dst);
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) dst[j] = round_to_bf16(src[j]);
+}
 
 void convert_to_bf16(const float* src, int64_t n, uint16_t* dst) {
   if (cpu::features().avx512_bf16) {

@@ -44,6 +44,9 @@ void gemm_bf16(Bf16Rows a, const PackedBf16Matrix& b, float* c, int64_t ldc, int
 
 // n floats to bf16 (as to_bf16), with VCVTNE2PS2BF16 where the CPU has it.
 void convert_to_bf16(const float* src, int64_t n, uint16_t* dst);
+// n floats rounded to bf16 and back (as round_to_bf16), with VCVTNEPS2BF16 where the CPU has it:
+// the operands of a float32 kernel that computes what bf16 does.
+void round_to_bf16(const float* src, int64_t n, float* dst);
 
 // C[i] = bf16(op(A[i])) · bf16(op(B[i])) for i < batch, (m x k) · (k x n) each, B shared by all
 // when shared_b; on the ISA bf16_isa() chooses. Parallel over blocks of rows fixed by the shape

@@ -91,6 +91,34 @@ TEST(Bf16, ConversionMatchesTheHardwareBitForBit) {
 #endif
 }
 
+// The array conversions (VCVTNE(2)PS2BF16 where the CPU has it, with a scalar tail) against the
+// scalar ones, on lengths that leave tails, with denormals, ties, infinities and NaNs.
+TEST(Bf16, ArrayConversionsMatchTheScalarOnes) {
+  tg::Rng rng(11);
+  for (int64_t n : {1, 15, 16, 33, 1000}) {
+    std::vector<float> in(static_cast<size_t>(n));
+    for (size_t i = 0; i < in.size(); ++i) {
+      uint32_t u = rng.next_u32();
+      if (i % 4 == 1) u &= 0x807FFFFFu;
+      if (i % 4 == 2) u = (u & 0xFFFF0000u) | 0x8000u;
+      if (i % 16 == 3) u |= 0x7F800000u;
+      in[i] = from_bits(u);
+    }
+    std::vector<float> rounded(in.size());
+    std::vector<uint16_t> converted(in.size());
+    tg::round_to_bf16(in.data(), n, rounded.data());
+    tg::convert_to_bf16(in.data(), n, converted.data());
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (std::isnan(in[i])) {
+        EXPECT_TRUE(std::isnan(rounded[i]) && std::isnan(tg::from_bf16(converted[i]))) << i;
+        continue;
+      }
+      ASSERT_EQ(bits(rounded[i]), bits(tg::round_to_bf16(in[i]))) << "n " << n << ", input bits 0x" << std::hex << bits(in[i]);
+      ASSERT_EQ(converted[i], tg::to_bf16(in[i])) << "n " << n << ", input bits 0x" << std::hex << bits(in[i]);
+    }
+  }
+}
+
 namespace {
 
 struct Problem {

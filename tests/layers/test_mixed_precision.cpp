@@ -136,6 +136,9 @@ TEST(MixedPrecision, DenseComputesOnRoundedOperandsOnEveryIsa) {
 
 TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCount) {
   PolicyReset reset;
+  // Without AMX, small GEMMs and Winograd's geometries run as float32 kernels on the rounded
+  // operands, the others (c_out and kernel positions x c_in from 64: the last two cases and the
+  // 48 -> 64 one) through im2col + the bf16 GEMM.
   // im2col + GEMM (few channels), and on AMX the direct stride-1 kernel (c_in a multiple of
   // 16): kernel rows of 32 + 16, 16 alone (1x1), 32 + 32 + 16 (5x5); 1 to 5 column blocks; 1-D
   // and 3-D; the input gradient through it when c_out is a multiple of 16 too. Strided, AMX's
@@ -154,7 +157,8 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
                         Case{{4, 5, 4}, {3, 3, 3}, 16, 16, {1, 1, 1}, "same"},
                         Case{{9, 40}, {3, 3}, 16, 32, {2, 2}, "same"}, Case{{9, 9}, {1, 1}, 16, 32, {2, 2}, "valid"},
                         Case{{7, 7}, {3, 3}, 48, 64, {2, 2}, "valid"}, Case{{6, 9}, {3, 3}, 32, 16, {1, 2}, "same"},
-                        Case{{21}, {5}, 32, 16, {3}, "valid"}, Case{{4, 6, 5}, {3, 3, 3}, 16, 16, {2, 2, 2}, "same"}}) {
+                        Case{{21}, {5}, 32, 16, {3}, "valid"}, Case{{4, 6, 5}, {3, 3, 3}, 16, 16, {2, 2, 2}, "same"},
+                        Case{{6, 5}, {1, 1}, 64, 64, {1, 1}, "same"}, Case{{12}, {5}, 32, 64, {1}, "same"}}) {
     tg::Shape xs{3};
     for (int64_t d : c.spatial) xs.push_back(d);
     xs.push_back(c.c_in);
@@ -202,6 +206,35 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
           EXPECT_EQ(wv.grad().to_vector(), first_dw.to_vector()) << what << ": depends on the thread count";
         }
       }
+  }
+}
+
+// A ResNet block's input, read by a strided 3x3 convolution and a strided 1x1 shortcut: the
+// second backward to run adds its input gradient into the first's (GradSink::accumulator), which
+// the float32 strided kernels that serve both without AMX cannot do as they write.
+TEST(MixedPrecision, AnInputReadByTwoConvolutionsGetsBothGradients) {
+  PolicyReset reset;
+  const Tensor x = make({2, 8, 8, 16}, 7), wa = make({3, 3, 16, 32}, 8), wb = make({1, 1, 16, 32}, 9);
+  const tg::ConvParams strided{{2, 2}, {1, 1}, "same"};
+  // The block's input is an op's output (here x times ones), whose gradient the tape sums.
+  const auto block_input = [&](const Variable& v) { return tg::mul(v, Variable(Tensor::ones(x.shape()))); };
+  Variable rx(rounded(x), true);
+  const Variable rh = block_input(rx);
+  const Variable want = tg::add(tg::conv(rh, Variable(rounded(wa)), strided), tg::conv(rh, Variable(rounded(wb)), strided));
+  const Tensor dy = make(want.value().shape(), 10);
+  want.backward(rounded(dy));
+  for (tg::Bf16Isa isa : available_isas()) {
+    tg::set_bf16_isa(isa);
+    Variable xv(x, true);
+    Variable y;
+    {
+      const tg::ComputeDtypeScope scope(tg::Dtype::bfloat16);
+      const Variable h = block_input(xv);
+      y = tg::add(tg::conv(h, Variable(wa), strided), tg::conv(h, Variable(wb), strided));
+    }
+    y.backward(dy);
+    EXPECT_LT(relative_difference(y.value(), want.value()), 1e-5) << tg::bf16_isa_name(isa);
+    EXPECT_LT(relative_difference(xv.grad(), rx.grad()), 1e-5) << tg::bf16_isa_name(isa) << " input gradient";
   }
 }
 
