@@ -3,17 +3,17 @@
 // Forward: the input projection of every step, x W, is one GEMM into the gate buffer
 // (batch, steps, 4 units); then, step by step and in parallel over fixed blocks of units (all
 // rows of the batch, so each task reads its columns of U once per step), h_prev U is added (one
-// GEMM per gate) and one pass turns the sums into the activated gates (kept for the backward)
+// product per gate, on U packed once into panels: recurrent_product.h) and one pass turns the sums into the activated gates (kept for the backward)
 // and the new c and h (the output). Backward: step by step from the last, one
 // pass makes the gates' gradients dZ from the output gradient and the carried dh, dc, and one
-// GEMM carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
+// product (U^T packed once) carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
 // one GEMM (or sum) each over all steps. No allocation per step. A masked (skipped) step keeps
 // the previous h and c; its gates' gradients are zero and the carried dh, dc pass through it.
 #include <cmath>
 #include <vector>
 
 #include "autograd/recurrent_common.h"
-#include "core/gemm.h"
+#include "autograd/recurrent_product.h"
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
@@ -28,7 +28,7 @@ using recurrent::activate_in_place;
 using recurrent::derivative_from_value;
 // Units per task in the step loops: fixed, so the split does not depend on the thread count.
 // Each task takes all rows of the batch and its units' columns of U.
-constexpr int64_t kUnitsPerChunk = 32;
+constexpr int64_t kUnitsPerChunk = recurrent::PanelMatrix::kPanel;
 
 struct Dims {
   int64_t batch, steps, features, units;
@@ -58,14 +58,14 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   const float* bp = has_bias ? bias.value().data() : nullptr;
   float* gp = gates.data();
   float* op = out.data();
+  const recurrent::PanelMatrix u_panels(u.data(), G, /*transposed=*/false, U, 4, U);  // a panel per gate and block of units
   for (int64_t s = 0; s < T; ++s) {
     // A block of units at a time, all rows: each task reads its columns of U once per step.
     parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
       const float* h_prev = s == 0 ? h_init.data() : op + (s - 1) * 2 * U;
       const int64_t h_ld = s == 0 ? U : T * 2 * U;
       for (int64_t q = 0; q < 4; ++q)  // z += h_prev U for gate q's columns of these units
-        gemm({h_prev, h_ld}, {u.data() + q * U + j0, G}, gp + s * G + q * U + j0, T * G, d.batch, U, j1 - j0,
-             /*accumulate=*/true);
+        u_panels.multiply(h_prev, h_ld, d.batch, q, j0 / kUnitsPerChunk, gp + s * G + q * U + j0, T * G, /*accumulate=*/true);
       const int64_t n = j1 - j0;
       auto bias_at = [bp](int64_t k) { return bp ? bp + k : nullptr; };
       for (int64_t b = 0; b < d.batch; ++b) {
@@ -103,6 +103,13 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
     Tensor dz = Tensor::empty({d.batch, T, G});
     Tensor dh_next = Tensor::zeros({d.batch, U}), dc_next = Tensor::zeros({d.batch, U});
     float* dzp = dz.data();
+    const recurrent::PanelMatrix ut_panels(u.data(), G, /*transposed=*/true, G, 1, U);  // U^T, a panel per block of units
+    // Runs a loop with both activations as compile-time constants (recurrent::with_activation).
+    const auto gate_gradients = [&](auto&& loop) {
+      recurrent::with_activation(o.activation, [&](auto act) {
+        recurrent::with_activation(o.recurrent_activation, [&](auto rec) { loop(act, rec); });
+      });
+    };
     for (int64_t s = T - 1; s >= 0; --s) {
       // The gates' gradients, a block of units at a time...
       parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
@@ -127,25 +134,26 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
           }
           std::copy(c + j0, c + j1, ac);
           activate_in_place(o.activation, ac, nullptr, j1 - j0);  // a(c), as the forward made h
-          for (int64_t j = j0; j < j1; ++j) {
-            const float i = z[j], f = z[U + j], g = z[2 * U + j], og = z[3 * U + j];
-            const float dh = dh_out[j] + dhn[j];
-            const float a = ac[j - j0];
-            const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(o.activation, a);
-            dzr[j] = dc * g * derivative_from_value(o.recurrent_activation, i);
-            dzr[U + j] = dc * c_prev[j] * derivative_from_value(o.recurrent_activation, f);
-            dzr[2 * U + j] = dc * i * derivative_from_value(o.activation, g);
-            dzr[3 * U + j] = dh * a * derivative_from_value(o.recurrent_activation, og);
-            dcn[j] = dc * f;
-            dhn[j] = 0.0f;  // read above; the GEMM below writes it
-          }
+          gate_gradients([&](auto act, auto rec) {
+            for (int64_t j = j0; j < j1; ++j) {
+              const float i = z[j], f = z[U + j], g = z[2 * U + j], og = z[3 * U + j];
+              const float dh = dh_out[j] + dhn[j];
+              const float a = ac[j - j0];
+              const float dc = dh_out[U + j] + dcn[j] + dh * og * derivative_from_value(act, a);
+              dzr[j] = dc * g * derivative_from_value(rec, i);
+              dzr[U + j] = dc * c_prev[j] * derivative_from_value(rec, f);
+              dzr[2 * U + j] = dc * i * derivative_from_value(act, g);
+              dzr[3 * U + j] = dh * a * derivative_from_value(rec, og);
+              dcn[j] = dc * f;
+              dhn[j] = 0.0f;  // read above; the product below writes it
+            }
+          });
         }
       });
       // ... then dh for the step before, dZ U^T, which needs every gate's gradient (added to what
       // passes through skipped steps, zero elsewhere).
       parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
-        gemm({dzp + s * G, T * G}, {u.data() + j0 * G, G, /*transposed=*/true}, dh_next.data() + j0, U, d.batch, G, j1 - j0,
-             /*accumulate=*/!read.empty());
+        ut_panels.multiply(dzp + s * G, T * G, d.batch, 0, j0 / kUnitsPerChunk, dh_next.data() + j0, U, /*accumulate=*/!read.empty());
       });
     }
     const Tensor dz_rows = dz.reshape({d.batch * T, G});

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "tapegrad/autograd/recurrent.h"
@@ -58,6 +59,21 @@ inline float derivative_from_value(RecurrentActivation a, float y) {
     case RecurrentActivation::linear: return 1.0f;
   }
   return 1.0f;
+}
+
+// f(std::integral_constant<RecurrentActivation, a>{}): the activation as a compile-time constant,
+// so that a loop calling activate() or derivative_from_value() with it has no switch per element
+// and vectorises.
+template <class F>
+void with_activation(RecurrentActivation a, F&& f) {
+  using A = RecurrentActivation;
+  switch (a) {
+    case A::tanh: return f(std::integral_constant<A, A::tanh>{});
+    case A::sigmoid: return f(std::integral_constant<A, A::sigmoid>{});
+    case A::hard_sigmoid: return f(std::integral_constant<A, A::hard_sigmoid>{});
+    case A::relu: return f(std::integral_constant<A, A::relu>{});
+    case A::linear: return f(std::integral_constant<A, A::linear>{});
+  }
 }
 
 // x[i] = f(x[i] + bias[i]) for i < n (bias may be null), one loop per activation, so each
