@@ -9,11 +9,16 @@
 // product (U^T packed once) carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
 // one GEMM (or sum) each over all steps. No allocation per step. A masked (skipped) step keeps
 // the previous h and c; its gates' gradients are zero and the carried dh, dc pass through it.
+// Under mixed_bfloat16 (the thread's compute dtype when the forward runs, kept for the
+// backward), every product is bf16 with float32 accumulation: the GEMMs through matmul's bf16
+// path, the step products on U's panels packed in bf16, h_prev (and dZ) converted once per step;
+// the gate passes, the states and the bias sums stay float32, as Keras keeps them.
 #include <cmath>
 #include <vector>
 
 #include "autograd/recurrent_common.h"
 #include "autograd/recurrent_product.h"
+#include "tapegrad/autograd/compute_dtype.h"
 #include "tapegrad/autograd/recurrent.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
@@ -52,20 +57,30 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   const std::vector<uint8_t> read = recurrent::steps_read("lstm", o.mask, sd, o.go_backwards);
 
   // gates (batch, steps, 4U) in processing order s (go_backwards: step s reads input step T - 1 - s).
-  Tensor gates = recurrent::reorder_steps(matmul(xv.reshape({d.batch * T, d.features}), w), d.batch, T, o.go_backwards);
+  const Dtype dt = active_compute_dtype();
+  const bool bf16 = dt == Dtype::bfloat16;
+  Tensor gates = recurrent::reorder_steps(matmul(xv.reshape({d.batch * T, d.features}), w, false, false, dt), d.batch, T,
+                                          o.go_backwards);
   gates = gates.reshape({d.batch, T, G});
   Tensor out = Tensor::empty({d.batch, T, 2 * U});
   const float* bp = has_bias ? bias.value().data() : nullptr;
   float* gp = gates.data();
   float* op = out.data();
-  const recurrent::PanelMatrix u_panels(u.data(), G, /*transposed=*/false, U, 4, U);  // a panel per gate and block of units
+  const recurrent::PanelMatrix u_panels(u.data(), G, /*transposed=*/false, U, 4, U, dt);  // a panel per gate and block of units
+  AlignedVector<uint16_t> h_bf16;  // bfloat16: the step's h_prev, converted once for every block
   for (int64_t s = 0; s < T; ++s) {
+    if (bf16) u_panels.to_bf16_rows(s == 0 ? h_init.data() : op + (s - 1) * 2 * U, s == 0 ? U : T * 2 * U, d.batch, h_bf16);
     // A block of units at a time, all rows: each task reads its columns of U once per step.
     parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
       const float* h_prev = s == 0 ? h_init.data() : op + (s - 1) * 2 * U;
       const int64_t h_ld = s == 0 ? U : T * 2 * U;
-      for (int64_t q = 0; q < 4; ++q)  // z += h_prev U for gate q's columns of these units
-        u_panels.multiply(h_prev, h_ld, d.batch, q, j0 / kUnitsPerChunk, gp + s * G + q * U + j0, T * G, /*accumulate=*/true);
+      for (int64_t q = 0; q < 4; ++q) {  // z += h_prev U for gate q's columns of these units
+        float* z = gp + s * G + q * U + j0;
+        if (bf16)
+          u_panels.multiply(h_bf16.data(), d.batch, q, j0 / kUnitsPerChunk, z, T * G, /*accumulate=*/true);
+        else
+          u_panels.multiply(h_prev, h_ld, d.batch, q, j0 / kUnitsPerChunk, z, T * G, /*accumulate=*/true);
+      }
       const int64_t n = j1 - j0;
       auto bias_at = [bp](int64_t k) { return bp ? bp + k : nullptr; };
       for (int64_t b = 0; b < d.batch; ++b) {
@@ -96,14 +111,15 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   if (has_h0) inputs.push_back(h0);
   const size_t c0_index = inputs.size();
   if (has_c0) inputs.push_back(c0);
-  return record("lstm", out, inputs, [=, o = o](const Tensor& grad, GradSink& sink) {
+  return record(bf16 ? "lstm_bf16" : "lstm", out, inputs, [=, o = o](const Tensor& grad, GradSink& sink) {
     const float* dout = grad.data();
     const float* op = out.data();
     const float* gp = gates.data();
     Tensor dz = Tensor::empty({d.batch, T, G});
     Tensor dh_next = Tensor::zeros({d.batch, U}), dc_next = Tensor::zeros({d.batch, U});
     float* dzp = dz.data();
-    const recurrent::PanelMatrix ut_panels(u.data(), G, /*transposed=*/true, G, 1, U);  // U^T, a panel per block of units
+    const recurrent::PanelMatrix ut_panels(u.data(), G, /*transposed=*/true, G, 1, U, dt);  // U^T, a panel per block of units
+    AlignedVector<uint16_t> dz_bf16;  // bfloat16: the step's dZ, converted once for every block
     // Runs a loop with both activations as compile-time constants (recurrent::with_activation).
     const auto gate_gradients = [&](auto&& loop) {
       recurrent::with_activation(o.activation, [&](auto act) {
@@ -152,17 +168,21 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
       });
       // ... then dh for the step before, dZ U^T, which needs every gate's gradient (added to what
       // passes through skipped steps, zero elsewhere).
-      parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
-        ut_panels.multiply(dzp + s * G, T * G, d.batch, 0, j0 / kUnitsPerChunk, dh_next.data() + j0, U, /*accumulate=*/!read.empty());
+      if (bf16) ut_panels.to_bf16_rows(dzp + s * G, T * G, d.batch, dz_bf16);
+      parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t) {
+        if (bf16)
+          ut_panels.multiply(dz_bf16.data(), d.batch, 0, j0 / kUnitsPerChunk, dh_next.data() + j0, U, !read.empty());
+        else
+          ut_panels.multiply(dzp + s * G, T * G, d.batch, 0, j0 / kUnitsPerChunk, dh_next.data() + j0, U, !read.empty());
       });
     }
     const Tensor dz_rows = dz.reshape({d.batch * T, G});
     // dU = sum over steps of h_prev^T dZ, as one GEMM.
-    if (sink.needs(2)) sink.set(2, matmul(recurrent::previous_states(out, 0, U, h_init), dz_rows, true, false));
+    if (sink.needs(2)) sink.set(2, matmul(recurrent::previous_states(out, 0, U, h_init), dz_rows, true, false, dt));
     // The gradients in input-step order, for the kernel, the bias and x.
     const Tensor dz_input = recurrent::reorder_steps(dz_rows, d.batch, T, o.go_backwards);
-    if (sink.needs(0)) sink.set(0, matmul(dz_input, w, false, true).reshape(xv.shape()));
-    if (sink.needs(1)) sink.set(1, matmul(xv.reshape({d.batch * T, d.features}), dz_input, true, false));
+    if (sink.needs(0)) sink.set(0, matmul(dz_input, w, false, true, dt).reshape(xv.shape()));
+    if (sink.needs(1)) sink.set(1, matmul(xv.reshape({d.batch * T, d.features}), dz_input, true, false, dt));
     if (has_bias && sink.needs(3)) sink.set(3, recurrent::column_sums(dz_rows));
     if (has_h0 && sink.needs(h0_index)) sink.set(h0_index, dh_next);
     if (has_c0 && sink.needs(c0_index)) sink.set(c0_index, dc_next);

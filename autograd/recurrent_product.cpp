@@ -19,9 +19,20 @@ constexpr bool kHasTiles =
 #endif
 }  // namespace
 
-PanelMatrix::PanelMatrix(const float* b, int64_t ldb, bool transposed, int64_t k, int64_t segments, int64_t width)
+PanelMatrix::PanelMatrix(const float* b, int64_t ldb, bool transposed, int64_t k, int64_t segments, int64_t width,
+                         Dtype compute)
     : b_(b), ldb_(ldb), transposed_(transposed), k_(k), segments_(segments), width_(width),
       panels_per_segment_((width + kPanel - 1) / kPanel) {
+  if (compute == Dtype::bfloat16) {
+    isa_ = bf16_isa();
+    for (int64_t q = 0; q < segments; ++q)
+      for (int64_t p = 0; p < panels_per_segment_; ++p) {
+        const int64_t col0 = q * width + p * kPanel, cols = std::min(kPanel, width - p * kPanel);
+        const GemmOperand panel = transposed ? GemmOperand{b + col0 * ldb, ldb, true} : GemmOperand{b + col0, ldb};
+        bf16_panels_.push_back(pack_bf16_b(panel, k, cols));
+      }
+    return;
+  }
   if (!kHasTiles) return;  // the fallback multiplies B as it lies
   packed_.assign(static_cast<size_t>(segments * panels_per_segment_ * k * kPanel), 0.0f);
   for (int64_t q = 0; q < segments; ++q)
@@ -68,6 +79,23 @@ void PanelMatrix::multiply(const float* a, int64_t lda, int64_t m, int64_t segme
   const GemmOperand b = transposed_ ? GemmOperand{b_ + col0 * ldb_, ldb_, true} : GemmOperand{b_ + col0, ldb_};
   gemm({a, lda}, b, c, ldc, m, k_, cols, accumulate);
 #endif
+}
+
+int64_t PanelMatrix::bf16_row_stride() const { return bf16_panels_.empty() ? 0 : bf16_panels_.front().k_padded; }
+
+void PanelMatrix::to_bf16_rows(const float* a, int64_t lda, int64_t m, AlignedVector<uint16_t>& out) const {
+  const int64_t ld = bf16_row_stride();
+  out.resize(static_cast<size_t>(m * ld));
+  for (int64_t i = 0; i < m; ++i) {
+    convert_to_bf16(a + i * lda, k_, out.data() + i * ld);
+    std::fill(out.data() + i * ld + k_, out.data() + (i + 1) * ld, uint16_t{0});
+  }
+}
+
+void PanelMatrix::multiply(const uint16_t* a_bf16, int64_t m, int64_t segment, int64_t panel, float* c, int64_t ldc,
+                           bool accumulate) const {
+  const PackedBf16Matrix& b = bf16_panels_[static_cast<size_t>(segment * panels_per_segment_ + panel)];
+  gemm_bf16(Bf16Rows{a_bf16, b.k_padded}, b, c, ldc, m, accumulate, isa_);
 }
 
 }  // namespace tapegrad::recurrent

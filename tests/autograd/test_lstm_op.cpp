@@ -1,17 +1,22 @@
 // lstm_sequence: gradcheck of every input (strong enough that a backward 10% off fails), the
 // forward and every gradient against the same recurrence written step by step with the tape's
-// plain ops, go_backwards, other activations, and the same bits at any thread count.
+// plain ops, go_backwards, other activations, and the same bits at any thread count; under
+// mixed_bfloat16, the same against the plain ops in bfloat16, on every bf16 ISA.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 
 #include "../error_matchers.h"
 #include "../test_data.h"
 #include "gradcheck_strength.h"
 #include "recurrent_reference.h"
+#include "tapegrad/autograd/compute_dtype.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/autograd/recurrent.h"
+#include "tapegrad/core/bf16.h"
 #include "tapegrad/core/parallel.h"
 
 namespace tg = tapegrad;
@@ -110,4 +115,76 @@ TEST(LstmOp, BadShapesAreClearErrors) {
   EXPECT_ERROR(tg::lstm_sequence(Variable(in.x), Variable(in.w), Variable(in.u), {}, Variable(in.b), {}),
                {"lstm", "initial state (8,)", "(2, 2)"});
   EXPECT_ERROR(tg::recurrent_activation("gelu", "LSTM 'lstm'"), {"LSTM 'lstm'", "gelu", "hard_sigmoid"});
+}
+
+namespace {
+
+// Largest |got - want| over the largest |want|.
+double relative_difference(const Tensor& got, const Tensor& want) {
+  EXPECT_EQ(got.shape(), want.shape());
+  double worst = 0.0, scale = 1e-30;
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    worst = std::max(worst, static_cast<double>(std::fabs(got.data()[i] - want.data()[i])));
+    scale = std::max(scale, static_cast<double>(std::fabs(want.data()[i])));
+  }
+  return worst / scale;
+}
+
+std::vector<tg::Bf16Isa> available_isas() {
+  std::vector<tg::Bf16Isa> isas;
+  for (tg::Bf16Isa isa : {tg::Bf16Isa::emulated, tg::Bf16Isa::avx512_bf16, tg::Bf16Isa::amx})
+    if (tg::bf16_isa_available(isa)) isas.push_back(isa);
+  return isas;
+}
+
+// The op's output and the gradients of every input under `compute`, for a projection of the output.
+std::vector<Tensor> lstm_run(const Inputs& in, tg::Dtype compute, bool by_steps) {
+  std::vector<Variable> v{Variable(in.x, true), Variable(in.w, true), Variable(in.u, true),
+                          Variable(in.b, true), Variable(in.h0, true), Variable(in.c0, true)};
+  Variable y;
+  {
+    const tg::ComputeDtypeScope scope(compute);
+    y = by_steps ? lstm_by_steps(v[0], v[1], v[2], v[3], v[4], v[5], {}) : tg::lstm_sequence(v[0], v[1], v[2], v[3], v[4], v[5], {});
+  }
+  tg::sum(y * Variable(normal(y.value().shape(), 98))).backward();  // outside the scope: in the dtype the forward recorded
+  std::vector<Tensor> out{y.value()};
+  for (const Variable& i : v) out.push_back(i.grad());
+  return out;
+}
+
+const char* const kWhat[] = {"output", "x", "kernel", "recurrent kernel", "bias", "h0", "c0"};
+
+}  // namespace
+
+// mixed_bfloat16: the products of x W and h U, forward and backward, in bf16 with float32
+// accumulation, on every bf16 ISA this CPU has. Against the plain-ops recurrence under the same
+// policy (its matmuls round the same operands): over one step the two differ only in the order of
+// float32 sums, so they agree to 1e-5 where float32 would be 1e-3 off; over many steps h's
+// rounding to bf16 can fall either side of a tie, so they agree to the bf16 precision.
+TEST(LstmOp, Bfloat16ProductsOnEveryIsaAndThreadCount) {
+  struct Dims {
+    int64_t batch, steps, units;
+    double bound;
+  };
+  for (const Dims& d : {Dims{14, 1, 40, 1e-5}, Dims{14, 6, 40, 2e-2}}) {
+    const Inputs in = inputs(d.batch, d.steps, 12, d.units, 60);
+    const std::vector<Tensor> want = lstm_run(in, tg::Dtype::bfloat16, true), float32 = lstm_run(in, tg::Dtype::float32, false);
+    if (d.steps == 1)
+      for (size_t i = 0; i < want.size(); ++i)
+        if (i != 4) EXPECT_GT(relative_difference(float32[i], want[i]), 1e-4) << kWhat[i] << ": the data must tell bf16 from float32";
+    for (tg::Bf16Isa isa : available_isas()) {
+      tg::set_bf16_isa(isa);
+      std::vector<Tensor> first;
+      for (int threads : {1, 2}) {
+        tg::set_num_threads(threads);
+        const std::vector<Tensor> got = lstm_run(in, tg::Dtype::bfloat16, false);
+        for (size_t i = 0; i < got.size(); ++i) {
+          EXPECT_LT(relative_difference(got[i], want[i]), d.bound) << tg::bf16_isa_name(isa) << " " << d.steps << " steps, " << kWhat[i];
+          if (threads == 2) EXPECT_EQ(got[i].to_vector(), first[i].to_vector()) << kWhat[i] << ": depends on the thread count";
+        }
+        first = got;
+      }
+    }
+    tg::set_bf16_isa(tg::best_bf16_isa());
+  }
 }
