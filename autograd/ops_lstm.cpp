@@ -11,8 +11,9 @@
 // the previous h and c; its gates' gradients are zero and the carried dh, dc pass through it.
 // Under mixed_bfloat16 (the thread's compute dtype when the forward runs, kept for the
 // backward), every product is bf16 with float32 accumulation: the GEMMs through matmul's bf16
-// path, the step products on U's panels packed in bf16, h_prev (and dZ) converted once per step;
+// path, the step products on U's panels packed in bf16, h (and dZ) converted as each block makes it;
 // the gate passes, the states and the bias sums stay float32, as Keras keeps them.
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -67,9 +68,17 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
   float* gp = gates.data();
   float* op = out.data();
   const recurrent::PanelMatrix u_panels(u.data(), G, /*transposed=*/false, U, 4, U, dt);  // a panel per gate and block of units
-  AlignedVector<uint16_t> h_bf16;  // bfloat16: the step's h_prev, converted once for every block
+  // bfloat16: h_prev in bf16 for the step's products, in two buffers: each block converts its
+  // units of the new h into the other one as it makes them (in parallel, no pass of its own).
+  std::array<AlignedVector<uint16_t>, 2> h_bf16;
+  if (bf16) {
+    u_panels.to_bf16_rows(h_init.data(), U, d.batch, h_bf16[0]);
+    h_bf16[1] = h_bf16[0];  // the size and the zeros past U
+  }
+  const int64_t h_bf16_ld = u_panels.bf16_row_stride();
   for (int64_t s = 0; s < T; ++s) {
-    if (bf16) u_panels.to_bf16_rows(s == 0 ? h_init.data() : op + (s - 1) * 2 * U, s == 0 ? U : T * 2 * U, d.batch, h_bf16);
+    const uint16_t* h_read = h_bf16[s % 2].data();
+    uint16_t* h_write = h_bf16[(s + 1) % 2].data();
     // A block of units at a time, all rows: each task reads its columns of U once per step.
     parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t j1) {
       const float* h_prev = s == 0 ? h_init.data() : op + (s - 1) * 2 * U;
@@ -77,7 +86,7 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
       for (int64_t q = 0; q < 4; ++q) {  // z += h_prev U for gate q's columns of these units
         float* z = gp + s * G + q * U + j0;
         if (bf16)
-          u_panels.multiply(h_bf16.data(), d.batch, q, j0 / kUnitsPerChunk, z, T * G, /*accumulate=*/true);
+          u_panels.multiply(h_read, d.batch, q, j0 / kUnitsPerChunk, z, T * G, /*accumulate=*/true);
         else
           u_panels.multiply(h_prev, h_ld, d.batch, q, j0 / kUnitsPerChunk, z, T * G, /*accumulate=*/true);
       }
@@ -100,6 +109,7 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
           std::copy(h_prev_b + j0, h_prev_b + j1, h + j0);
           std::copy(c_prev + j0, c_prev + j1, c + j0);
         }
+        if (bf16) convert_to_bf16(h + j0, n, h_write + b * h_bf16_ld + j0);
       }
     });
   }
@@ -119,7 +129,9 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
     Tensor dh_next = Tensor::zeros({d.batch, U}), dc_next = Tensor::zeros({d.batch, U});
     float* dzp = dz.data();
     const recurrent::PanelMatrix ut_panels(u.data(), G, /*transposed=*/true, G, 1, U, dt);  // U^T, a panel per block of units
-    AlignedVector<uint16_t> dz_bf16;  // bfloat16: the step's dZ, converted once for every block
+    // bfloat16: the step's dZ in bf16 for its product, each block converting the gradients it makes.
+    const int64_t dz_bf16_ld = ut_panels.bf16_row_stride();
+    AlignedVector<uint16_t> dz_bf16(bf16 ? static_cast<size_t>(d.batch * dz_bf16_ld) : 0, uint16_t{0});
     // Runs a loop with both activations as compile-time constants (recurrent::with_activation).
     const auto gate_gradients = [&](auto&& loop) {
       recurrent::with_activation(o.activation, [&](auto act) {
@@ -140,12 +152,17 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
           float* dhn = dh_next.data() + b * U;
           float* dcn = dc_next.data() + b * U;
           float* dzr = dzp + (b * T + s) * G;
+          const auto to_bf16_row = [&] {
+            if (bf16)
+              for (int64_t q = 0; q < 4; ++q) convert_to_bf16(dzr + q * U + j0, j1 - j0, dz_bf16.data() + b * dz_bf16_ld + q * U + j0);
+          };
           if (recurrent::skipped(read, T, b, s)) {  // no gate gradient; dh (for the GEMM to add to) and dc pass through
             for (int64_t q = 0; q < 4; ++q) std::fill(dzr + q * U + j0, dzr + q * U + j1, 0.0f);
             for (int64_t j = j0; j < j1; ++j) {
               dhn[j] += dh_out[j];
               dcn[j] += dh_out[U + j];
             }
+            to_bf16_row();
             continue;
           }
           std::copy(c + j0, c + j1, ac);
@@ -164,11 +181,11 @@ Variable lstm_sequence(const Variable& x, const Variable& kernel, const Variable
               dhn[j] = 0.0f;  // read above; the product below writes it
             }
           });
+          to_bf16_row();
         }
       });
       // ... then dh for the step before, dZ U^T, which needs every gate's gradient (added to what
       // passes through skipped steps, zero elsewhere).
-      if (bf16) ut_panels.to_bf16_rows(dzp + s * G, T * G, d.batch, dz_bf16);
       parallel_chunks(U, kUnitsPerChunk, [&](int64_t, int64_t j0, int64_t) {
         if (bf16)
           ut_panels.multiply(dz_bf16.data(), d.batch, 0, j0 / kUnitsPerChunk, dh_next.data() + j0, U, !read.empty());
