@@ -35,14 +35,14 @@ float* patches(const float* x, const ConvGeometry& g, int64_t b0, int64_t b1) {
   return col;
 }
 
+}  // namespace
+
 // Whether g runs as float32 kernels on the bf16-rounded operands (see conv_bf16.h). On
 // AVX512-BF16 without AMX, measured on AMD Zen 4 (forward and both gradients, batch 128, one
 // thread; bench/results/conv_routes_zen4_2026-12-03.txt): the Winograd geometries ran 1.26-2.2x
 // faster as float32, the other direct and strided ones 1.1-2x faster where the GEMM is small (c_out
 // or kernel positions x c_in under 64), and 1.3-1.9x slower where it is not (a stride-2 32 -> 64,
 // a 1-D 128 -> 128 over 5 taps, 1x1 64 -> 128 and 128 -> 256).
-}  // namespace
-
 bool runs_as_rounded_float32(const ConvGeometry& g, Bf16Isa isa) {
   if (isa == Bf16Isa::emulated) return true;
   if (isa != Bf16Isa::avx512_bf16) return false;
@@ -52,6 +52,14 @@ bool runs_as_rounded_float32(const ConvGeometry& g, Bf16Isa isa) {
 }
 
 namespace {
+
+// The n sums of `chunks` consecutive partials of n values each, added in chunk order.
+Tensor sum_in_chunk_order(const std::vector<float>& partials, int64_t chunks, int64_t n) {
+  Tensor sums = Tensor::zeros({n});
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t o = 0; o < n; ++o) sums.data()[o] += partials[static_cast<size_t>(c * n + o)];
+  return sums;
+}
 
 Tensor rounded(const Tensor& t) {
   Tensor r = Tensor::empty(t.shape());
@@ -83,11 +91,7 @@ OutputGradient prepare_output_gradient(const Tensor& dy, const Tensor* relu_outp
     if (want_db) conv_engine::add_column_sums(src, count / n, n, partials.data() + chunk * n);
     round_to_bf16(src, count, dst);
   });
-  if (want_db) {
-    out.db = Tensor::zeros({n});
-    for (int64_t c = 0; c < chunks; ++c)
-      for (int64_t o = 0; o < n; ++o) out.db.data()[o] += partials[static_cast<size_t>(c * n + o)];
-  }
+  if (want_db) out.db = sum_in_chunk_order(partials, chunks, n);
   return out;
 }
 
@@ -221,11 +225,7 @@ conv_engine::Gradients backward(const Tensor& x, const Tensor& w, const Tensor& 
     for (int64_t i = 0; i < kc; ++i)
       for (int64_t o = 0; o < n; ++o) dw[i * n + o] = dw_t[static_cast<size_t>(o * kc + i)];
   }
-  if (want.db) {
-    out.db = Tensor::zeros({n});
-    for (int64_t c = 0; c < chunks; ++c)
-      for (int64_t o = 0; o < n; ++o) out.db.data()[o] += bias_partials[static_cast<size_t>(c * n + o)];
-  }
+  if (want.db) out.db = sum_in_chunk_order(bias_partials, chunks, n);
   return out;
 }
 

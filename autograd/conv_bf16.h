@@ -9,8 +9,9 @@
 // Where a float32 kernel is faster, a convolution runs as that kernel on the bf16-rounded
 // operands (x, w, dy), which computes what bf16 with float32 accumulation does (the emulation's
 // definition) in another order: on the emulation always, and on AVX512-BF16 without AMX for the
-// geometries Winograd serves (3x3, stride 1), whose 2.25-4x fewer multiplies beat VDPBF16PS's 2x
-// the float32 rate. The bias gradient is a sum, of dy as it is, on every path.
+// geometries Winograd serves (3x3, stride 1: 2.25-4x fewer multiplies beat VDPBF16PS's 2x the
+// float32 rate) and the direct and strided ones with a small GEMM (no patches to build). The
+// bias gradient is a sum, of dy as it is, on every path.
 #include "autograd/conv_engine.h"
 #include "tapegrad/core/bf16.h"
 

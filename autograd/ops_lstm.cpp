@@ -3,16 +3,18 @@
 // Forward: the input projection of every step, x W, is one GEMM into the gate buffer
 // (batch, steps, 4 units); then, step by step and in parallel over fixed blocks of units (all
 // rows of the batch, so each task reads its columns of U once per step), h_prev U is added (one
-// product per gate, on U packed once into panels: recurrent_product.h) and one pass turns the sums into the activated gates (kept for the backward)
-// and the new c and h (the output). Backward: step by step from the last, one
-// pass makes the gates' gradients dZ from the output gradient and the carried dh, dc, and one
-// product (U^T packed once) carries dh = dZ U^T to the step before; after the loop, dU, dW, db and dx are
-// one GEMM (or sum) each over all steps. No allocation per step. A masked (skipped) step keeps
-// the previous h and c; its gates' gradients are zero and the carried dh, dc pass through it.
+// product per gate, on U packed once into panels: recurrent_product.h) and one pass turns the
+// sums into the activated gates (kept for the backward) and the new c and h (the output).
+// Backward: step by step from the last, one pass makes the gates' gradients dZ from the output
+// gradient and the carried dh, dc, and one product (U^T packed once) carries dh = dZ U^T to the
+// step before; after the loop, dU, dW, db and dx are one GEMM (or sum) each over all steps. No
+// allocation per step. A masked (skipped) step keeps the previous h and c; its gates' gradients
+// are zero and the carried dh, dc pass through it.
 // Under mixed_bfloat16 (the thread's compute dtype when the forward runs, kept for the
 // backward), every product is bf16 with float32 accumulation: the GEMMs through matmul's bf16
-// path, the step products on U's panels packed in bf16, h (and dZ) converted as each block makes it;
-// the gate passes, the states and the bias sums stay float32, as Keras keeps them.
+// path, the step products on U's panels packed in bf16, h (and dZ) converted to bf16 by the
+// block that makes it; the gate passes, the states and the bias sums stay float32, as Keras
+// keeps them.
 #include <array>
 #include <cmath>
 #include <vector>

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "../error_matchers.h"
+#include "../bf16_testing.h"
 #include "../test_data.h"
 #include "gradcheck_strength.h"
 #include "recurrent_reference.h"
@@ -24,6 +25,8 @@ using gradcheck_strength::detects_10_percent_error;
 using gradcheck_strength::passes;
 using tg::Tensor;
 using tg::Variable;
+using tapegrad::testing::available_bf16_isas;
+using tapegrad::testing::relative_difference;
 using tg::testing::normal;
 using recurrent_reference::lstm_by_steps;
 
@@ -119,24 +122,6 @@ TEST(LstmOp, BadShapesAreClearErrors) {
 
 namespace {
 
-// Largest |got - want| over the largest |want|.
-double relative_difference(const Tensor& got, const Tensor& want) {
-  EXPECT_EQ(got.shape(), want.shape());
-  double worst = 0.0, scale = 1e-30;
-  for (int64_t i = 0; i < got.numel(); ++i) {
-    worst = std::max(worst, static_cast<double>(std::fabs(got.data()[i] - want.data()[i])));
-    scale = std::max(scale, static_cast<double>(std::fabs(want.data()[i])));
-  }
-  return worst / scale;
-}
-
-std::vector<tg::Bf16Isa> available_isas() {
-  std::vector<tg::Bf16Isa> isas;
-  for (tg::Bf16Isa isa : {tg::Bf16Isa::emulated, tg::Bf16Isa::avx512_bf16, tg::Bf16Isa::amx})
-    if (tg::bf16_isa_available(isa)) isas.push_back(isa);
-  return isas;
-}
-
 // The op's output and the gradients of every input under `compute`, for a projection of the output.
 std::vector<Tensor> lstm_run(const Inputs& in, tg::Dtype compute, bool by_steps) {
   std::vector<Variable> v{Variable(in.x, true), Variable(in.w, true), Variable(in.u, true),
@@ -172,7 +157,7 @@ TEST(LstmOp, Bfloat16ProductsOnEveryIsaAndThreadCount) {
     if (d.steps == 1)
       for (size_t i = 0; i < want.size(); ++i)
         if (i != 4) EXPECT_GT(relative_difference(float32[i], want[i]), 1e-4) << kWhat[i] << ": the data must tell bf16 from float32";
-    for (tg::Bf16Isa isa : available_isas()) {
+    for (tg::Bf16Isa isa : available_bf16_isas()) {
       tg::set_bf16_isa(isa);
       std::vector<Tensor> first;
       for (int threads : {1, 2}) {

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "../error_matchers.h"
+#include "../bf16_testing.h"
 #include "../test_data.h"
 #include "tapegrad/autograd/conv.h"
 #include "tapegrad/autograd/ops.h"
@@ -29,6 +30,8 @@ namespace tg = tapegrad;
 namespace mp = tapegrad::mixed_precision;
 using tg::Tensor;
 using tg::Variable;
+using tapegrad::testing::available_bf16_isas;
+using tapegrad::testing::relative_difference;
 using tapegrad::testing::make;
 
 namespace {
@@ -46,24 +49,6 @@ Tensor rounded(const Tensor& t) {
   Tensor r = t.clone();
   for (int64_t i = 0; i < r.numel(); ++i) r.data()[i] = tg::round_to_bf16(r.data()[i]);
   return r;
-}
-
-// Largest |got - want| over the largest |want|.
-double relative_difference(const Tensor& got, const Tensor& want) {
-  EXPECT_EQ(got.shape(), want.shape());
-  double worst = 0.0, scale = 1e-30;
-  for (int64_t i = 0; i < got.numel(); ++i) {
-    worst = std::max(worst, static_cast<double>(std::abs(got.data()[i] - want.data()[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(want.data()[i])));
-  }
-  return worst / scale;
-}
-
-std::vector<tg::Bf16Isa> available_isas() {
-  std::vector<tg::Bf16Isa> isas;
-  for (tg::Bf16Isa isa : {tg::Bf16Isa::emulated, tg::Bf16Isa::avx512_bf16, tg::Bf16Isa::amx})
-    if (tg::bf16_isa_available(isa)) isas.push_back(isa);
-  return isas;
 }
 
 }  // namespace
@@ -119,7 +104,7 @@ TEST(MixedPrecision, DenseComputesOnRoundedOperandsOnEveryIsa) {
   const Tensor want_dx = tg::matmul(rounded(dy), rounded(w), false, true);
   const Tensor want_dw = tg::matmul(rounded(x), rounded(dy), true, false);
   const Tensor float32_y = tg::add(tg::matmul(x, w), b);
-  for (tg::Bf16Isa isa : available_isas()) {
+  for (tg::Bf16Isa isa : available_bf16_isas()) {
     tg::set_bf16_isa(isa);
     Variable xv(x, true);
     const Variable y = layer(xv);
@@ -176,7 +161,7 @@ TEST(MixedPrecision, ConvolutionsComputeOnRoundedOperandsOnEveryIsaAndThreadCoun
     Variable rx(rounded(x), true), rw(rounded(w), true);
     tg::conv(rx, rw, params, Variable(bias)).backward(rounded(dy));
     Tensor first_y, first_dx, first_dw;
-    for (tg::Bf16Isa isa : available_isas())
+    for (tg::Bf16Isa isa : available_bf16_isas())
       for (int threads : {1, 2}) {
         tg::set_bf16_isa(isa);
         tg::set_num_threads(threads);
@@ -223,7 +208,7 @@ TEST(MixedPrecision, AnInputReadByTwoConvolutionsGetsBothGradients) {
   const Variable want = tg::add(tg::conv(rh, Variable(rounded(wa)), strided), tg::conv(rh, Variable(rounded(wb)), strided));
   const Tensor dy = make(want.value().shape(), 10);
   want.backward(rounded(dy));
-  for (tg::Bf16Isa isa : available_isas()) {
+  for (tg::Bf16Isa isa : available_bf16_isas()) {
     tg::set_bf16_isa(isa);
     Variable xv(x, true);
     Variable y;
