@@ -54,6 +54,18 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt
   if (options_.batch_size < 1) fail("DataLoader", "batch_size must be positive, got " + std::to_string(options_.batch_size));
   if (options_.prefetch < 0) fail("DataLoader", "prefetch must be >= 0, got " + std::to_string(options_.prefetch));
   if (dataset_->size() < 1) fail("DataLoader", "the dataset is empty");
+  const Shard& shard = options_.shard;
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count)
+    fail("DataLoader", "shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) +
+                           " does not exist: count must be >= 1 and index in [0, count)");
+  if (shard.count > 1) {
+    const int64_t last = dataset_->size() % options_.batch_size;
+    if (options_.batch_size < shard.count || (!options_.drop_last && last != 0 && last < shard.count))
+      fail("DataLoader", "batches of " + std::to_string(options_.batch_size) + " of " + std::to_string(dataset_->size()) +
+                             " samples " + (options_.batch_size < shard.count ? std::string("are") : "end with a batch of " + std::to_string(last) + ", which is") +
+                             " smaller than the " + std::to_string(shard.count) +
+                             " shards: some process would get no rows (use a larger batch_size, or drop_last)");
+  }
   if (options_.drop_last && dataset_->size() < options_.batch_size)
     fail("DataLoader", "drop_last with batch_size " + std::to_string(options_.batch_size) + " leaves no batch of the " +
                            std::to_string(dataset_->size()) + " samples");
@@ -101,9 +113,12 @@ std::optional<Batch> DataLoader::next() {
     }
     auto result = std::make_shared<Batch>();
     auto task = std::make_unique<tbb::task_group>();
-    task->run([dataset, order = m.order, result, epoch, b, bs = opt.batch_size, seed = opt.seed, transform = opt.transform] {
+    task->run([dataset, order = m.order, result, epoch, b, bs = opt.batch_size, seed = opt.seed, transform = opt.transform,
+               shard = opt.shard] {
       const int64_t n = static_cast<int64_t>(order->size());
-      const int64_t lo = b * bs, hi = std::min(n, lo + bs);
+      const int64_t batch_lo = b * bs, rows = std::min(n, batch_lo + bs) - batch_lo;
+      // This shard's rows of the batch (all of them for one shard).
+      const int64_t lo = batch_lo + rows * shard.index / shard.count, hi = batch_lo + rows * (shard.index + 1) / shard.count;
       Shape xs{hi - lo}, ys{hi - lo};
       for (int64_t d : dataset->sample_shape()) xs.push_back(d);
       for (int64_t d : dataset->target_shape()) ys.push_back(d);

@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "core/read_file.h"
+#include "tapegrad/distributed/distributed.h"
 #include "tapegrad/core/error.h"
 
 namespace tapegrad {
@@ -233,8 +234,25 @@ void write_file(const std::string& path, const Content& c, Kind kind, const Save
   write_atomically(path, out, op);
 }
 
+// The file's bytes, read on rank 0 and sent to the other ranks of a distributed job (no shared
+// file system needed); an error reading it is an error on every rank.
+std::string read_on_root(const std::string& path, const char* op) {
+  if (distributed::size() == 1) return read_whole_file(path, op);
+  std::string bytes, error;
+  if (distributed::is_root()) {
+    try {
+      bytes = read_whole_file(path, op);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  distributed::agree(error);
+  distributed::broadcast(bytes);
+  return bytes;
+}
+
 Content read_file(const std::string& path, Kind* kind, const char* op) {
-  const std::string bytes = read_whole_file(path, op);
+  const std::string bytes = read_on_root(path, op);
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     fail(op, "'" + path + "' is not a tapegrad checkpoint (wrong magic bytes at offset 0)");
   if (bytes.size() < kHeaderSize + kTrailerSize)
@@ -349,13 +367,24 @@ std::string format_hint(const Content& c) {
          "layers' .name option), copy the weights into today's model and save a new checkpoint)";
 }
 
+void check_finite_weights(const Layer& model, const SaveOptions& options, const std::string& path, const char* op) {
+  if (options.allow_non_finite) return;
+  const std::string bad = first_non_finite_weight(model);
+  if (!bad.empty())
+    fail(op, "the weight '" + bad + "' holds NaN or Inf (training diverged?); refusing to write '" + path +
+                 "', which keeps what it held (SaveOptions{.allow_non_finite = true} writes it anyway)");
+}
+
+// In a distributed job rank 0 writes the file. The others make the checks it makes (they hold
+// the same weights, so they fail alike) and write nothing.
+bool writes_here(const Layer* model, const SaveOptions& options, const std::string& path, const char* op) {
+  if (distributed::is_root()) return true;
+  if (model) check_finite_weights(*model, options, path, op);
+  return false;
+}
+
 void fill_weights(Content& c, const Layer& model, const SaveOptions& options, const std::string& path, const char* op) {
-  if (!options.allow_non_finite) {
-    const std::string bad = first_non_finite_weight(model);
-    if (!bad.empty())
-      fail(op, "the weight '" + bad + "' holds NaN or Inf (training diverged?); refusing to write '" + path +
-                   "', which keeps what it held (SaveOptions{.allow_non_finite = true} writes it anyway)");
-  }
+  check_finite_weights(model, options, path, op);
   for (const auto& p : model.parameters()) {
     c.weight_names.push_back(p->name);
     c.weights.push_back(record_of(p->var.value()));
@@ -429,6 +458,7 @@ OptimizerState optimizer_state_of(const OptimizerRecord& r) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
+  if (!writes_here(s.model, options, path, "save_checkpoint")) return;
   Content c;
   if (s.model) fill_weights(c, *s.model, options, path, "save_checkpoint");
   if (s.model) fill_states(c, *s.model);
@@ -541,6 +571,7 @@ std::string first_non_finite_weight(const Layer& model) {
 }
 
 void save_weights(const std::string& path, const Layer& model, const SaveOptions& options) {
+  if (!writes_here(&model, options, path, "save_weights")) return;
   Content c;
   fill_weights(c, model, options, path, "save_weights");
   write_file(path, c, kWeightsOnly, options, "save_weights");

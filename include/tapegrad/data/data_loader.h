@@ -17,6 +17,18 @@
 
 namespace tapegrad::data {
 
+// One process's part of every batch, for data-parallel training (distributed::data_shard()),
+// as PyTorch's DistributedSampler: the `count` processes build the same shuffled order and the
+// same batches of batch_size samples — batch_size is the batch of the whole job — and process
+// `index` keeps its rows of each (a batch of m rows split as evenly as it goes: rows
+// [m * index / count, m * (index + 1) / count)). Positions count whole batches, and a sample's
+// augmentation depends on its place in the order, not on the process: a checkpoint saved at one
+// number of processes continues the same samples at any other.
+struct Shard {
+  int index = 0;
+  int count = 1;
+};
+
 struct LoaderOptions {
   int64_t batch_size = 32;
   bool shuffle = false;
@@ -24,6 +36,7 @@ struct LoaderOptions {
   bool drop_last = false;   // drop a last batch smaller than batch_size
   Transform transform = {};  // per sample, on the loader's threads
   int prefetch = 2;          // batches prepared ahead; 0 = build each batch on demand
+  Shard shard = {};          // this process's rows of each batch (see Shard)
 };
 
 struct Batch {

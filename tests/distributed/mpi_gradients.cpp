@@ -1,0 +1,229 @@
+// Under mpirun -np 2 and -np 3 (CTest): averaged gradients are the gradient of the whole batch,
+// the same bits on every rank; 50 sharded training steps keep the parameters identical on every
+// rank; models that differ between ranks, and files only some ranks could read, are errors on
+// every rank.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "../error_matchers.h"
+#include "../temp_dir.h"
+#include "tapegrad/autograd/ops.h"
+#include "tapegrad/data/data_loader.h"
+#include "tapegrad/distributed/distributed.h"
+#include "tapegrad/layers/batch_normalization.h"
+#include "tapegrad/layers/conv.h"
+#include "tapegrad/layers/dense.h"
+#include "tapegrad/layers/dropout.h"
+#include "tapegrad/layers/reshaping.h"
+#include "tapegrad/layers/sequential.h"
+#include "tapegrad/optim/adam.h"
+#include "tapegrad/train/checkpoint.h"
+#include "tapegrad/train/losses.h"
+
+namespace tg = tapegrad;
+namespace td = tapegrad::data;
+namespace dist = tapegrad::distributed;
+using tg::Tensor;
+using tg::Variable;
+
+namespace {
+
+std::shared_ptr<tg::Sequential> small_cnn(bool with_batch_norm) {
+  std::vector<tg::LayerRef> layers{tg::Conv2D(4, 3, {.activation = "relu"})};
+  if (with_batch_norm) layers.push_back(tg::BatchNormalization());
+  layers.push_back(tg::Flatten());
+  if (with_batch_norm) layers.push_back(tg::Dropout(0.2f));
+  layers.push_back(tg::Dense(3));
+  auto model = std::make_shared<tg::Sequential>(layers);
+  model->build({6, 6, 2});
+  return model;
+}
+
+// The gradients of the model's trainable parameters (copies).
+std::vector<Tensor> gradients(const tg::Layer& model) {
+  std::vector<Tensor> out;
+  for (const auto& p : model.trainable_parameters()) out.push_back(p->var.grad().defined() ? p->var.grad().clone() : Tensor());
+  return out;
+}
+
+// Rank 0's copy of each tensor, for comparing ranks bit for bit.
+std::vector<Tensor> root_copies(const std::vector<Tensor>& tensors) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : tensors) {
+    Tensor c = t.clone();
+    dist::broadcast(std::span<float>(c.data(), static_cast<size_t>(c.numel())));
+    out.push_back(c);
+  }
+  return out;
+}
+
+Tensor rows(const Tensor& t, int64_t lo, int64_t hi) {
+  tg::Shape s = t.shape();
+  const int64_t row = t.numel() / t.dim(0);
+  std::vector<int64_t> dims = s.to_vector();
+  dims[0] = hi - lo;
+  return Tensor::from(tg::Shape(dims), std::vector<float>(t.data() + lo * row, t.data() + hi * row));
+}
+
+}  // namespace
+
+TEST(Distributed, AveragedGradientsAreTheGradientOfTheWholeBatchOnEveryRank) {
+  const int ranks = dist::size(), me = dist::rank();
+  ASSERT_GT(ranks, 1) << "run under mpirun -np 2 or more";
+  for (const int64_t batch : {12, 7}) {  // even shards, and shards of 2 and 3 rows (uneven at 2 and 3 ranks)
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    tg::manual_seed(static_cast<uint64_t>(100 + me));  // each rank builds other weights...
+    auto model = small_cnn(false);
+    dist::broadcast_parameters(*model);  // ...and starts from rank 0's
+    tg::Rng rng(11);
+    const Tensor x = Tensor::randn({batch, 6, 6, 2}, rng);
+    Tensor y = Tensor::empty({batch});
+    for (int64_t i = 0; i < batch; ++i) y.data()[i] = static_cast<float>(i % 3);
+
+    // What one process computes for the whole batch.
+    auto whole = tg::losses::sparse_categorical_crossentropy(y, (*model)(Variable(x), true), {.from_logits = true});
+    whole.backward();
+    const std::vector<Tensor> expected = gradients(*model);
+    for (const auto& p : model->parameters()) p->var.zero_grad();
+
+    // This rank's rows, then the average.
+    const int64_t lo = batch * me / ranks, hi = batch * (me + 1) / ranks;
+    auto part = tg::losses::sparse_categorical_crossentropy(rows(y, lo, hi), (*model)(Variable(rows(x, lo, hi)), true),
+                                                            {.from_logits = true});
+    part.backward();
+    const std::vector<Tensor> local = gradients(*model);
+    dist::GradientAverager averager(*model);
+    averager.average(hi - lo);
+    const std::vector<Tensor> averaged = gradients(*model);
+
+    ASSERT_EQ(averaged.size(), expected.size());
+    double local_error = 0.0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      for (int64_t k = 0; k < expected[i].numel(); ++k) {
+        const float e = expected[i].data()[k];
+        EXPECT_NEAR(averaged[i].data()[k], e, 2e-6 * (1.0 + std::fabs(e))) << "parameter " << i << " element " << k;
+        local_error = std::max(local_error, std::fabs(static_cast<double>(local[i].data()[k]) - e));
+      }
+    }
+    EXPECT_GT(local_error, 1e-3) << "a rank's own gradient is not the whole batch's: the test would catch a no-op";
+    const std::vector<Tensor> roots = root_copies(averaged);
+    for (size_t i = 0; i < averaged.size(); ++i)
+      EXPECT_EQ(averaged[i].to_vector(), roots[i].to_vector()) << "parameter " << i << ": the same bits on every rank";
+    EXPECT_EQ(averager.last_traffic().buckets, 1);
+    EXPECT_GT(averager.last_traffic().bytes_sent, 0);
+  }
+}
+
+TEST(Distributed, SmallBucketsSplitParametersAndGiveTheSameBits) {
+  tg::manual_seed(5);
+  auto model = small_cnn(false);
+  dist::broadcast_parameters(*model);
+  tg::Rng rng(static_cast<uint64_t>(20 + dist::rank()));  // each rank its own rows
+  const Tensor x = Tensor::randn({4, 6, 6, 2}, rng);
+  const Tensor y = Tensor::from({4}, {0, 1, 2, 0});
+  auto run = [&](int64_t bucket_bytes, int64_t* buckets) {
+    for (const auto& p : model->parameters()) p->var.zero_grad();
+    tg::losses::sparse_categorical_crossentropy(y, (*model)(Variable(x), true), {.from_logits = true}).backward();
+    dist::GradientAverager averager(*model, {.bucket_bytes = bucket_bytes});
+    averager.average(4);
+    *buckets = averager.last_traffic().buckets;
+    return gradients(*model);
+  };
+  int64_t one = 0, many = 0;
+  const auto big = run(25 << 20, &one);
+  const auto small = run(4 * 37, &many);  // 37 floats: buckets end inside parameters
+  EXPECT_EQ(one, 1);
+  int64_t elements = 0;
+  for (const auto& g : big) elements += g.numel();
+  EXPECT_EQ(many, (elements + 36) / 37);
+  for (size_t i = 0; i < big.size(); ++i) EXPECT_EQ(big[i].to_vector(), small[i].to_vector()) << "parameter " << i;
+}
+
+TEST(Distributed, AParameterWithoutAGradientOnSomeRanksCountsAsZeroThereAndOnNoneKeepsNone) {
+  const int ranks = dist::size(), me = dist::rank();
+  tg::manual_seed(1);
+  auto a = std::make_shared<tg::Dense>(2), b = std::make_shared<tg::Dense>(2), c = std::make_shared<tg::Dense>(2);
+  tg::Sequential model(std::vector<tg::LayerRef>{a, b, c});
+  model.build({3});
+  const Tensor x = Tensor::from({1, 3}, {1, 2, 3});
+  Variable loss = tg::sum((*a)(Variable(x)));
+  if (me == 0) loss = loss + tg::sum((*b)(Variable(Tensor::from({1, 2}, {1, 5}))));  // b only on rank 0, c nowhere
+  loss.backward();
+  dist::GradientAverager averager(model);
+  averager.average(1);
+  // Dense(2)'s kernel gradient of sum(x W + b) is x repeated per unit; the bias's is 1.
+  const float share = 1.0f / static_cast<float>(ranks);
+  ASSERT_TRUE(a->parameters()[0]->var.grad().defined());
+  EXPECT_FLOAT_EQ(a->parameters()[0]->var.grad().data()[0], 1.0f) << "the average of the same gradient";
+  ASSERT_TRUE(b->parameters()[0]->var.grad().defined()) << "defined on every rank once any rank has it";
+  EXPECT_FLOAT_EQ(b->parameters()[0]->var.grad().data()[0], share) << "rank 0's gradient over the ranks";
+  EXPECT_FLOAT_EQ(b->parameters()[1]->var.grad().data()[0], share);
+  EXPECT_FALSE(c->parameters()[0]->var.grad().defined()) << "no rank had one: the optimizer skips it";
+}
+
+TEST(Distributed, FiftyShardedStepsKeepTheParametersIdenticalOnEveryRank) {
+  tg::manual_seed(static_cast<uint64_t>(40 + dist::rank()));  // other dropout masks, other initial weights
+  auto model = small_cnn(true);
+  dist::broadcast_parameters(*model);
+  tg::Rng rng(3);
+  Tensor x = Tensor::randn({60, 6, 6, 2}, rng), y = Tensor::empty({60});
+  for (int64_t i = 0; i < 60; ++i) y.data()[i] = static_cast<float>((x.data()[i * 72] > 0) + (x.data()[i * 72 + 1] > 0));
+  td::DataLoader loader(std::make_shared<td::TensorDataset>(x, y),
+                        {.batch_size = 12, .shuffle = true, .seed = 2, .shard = dist::data_shard()});
+  tg::Adam optimizer(model->parameters(), {.learning_rate = 3e-3f});
+  dist::GradientAverager averager(*model);
+  double first = 0.0, last = 0.0;
+  for (int step = 0; step < 50; ++step) {
+    auto batch = loader.next();
+    if (!batch) batch = loader.next();
+    auto loss = tg::losses::sparse_categorical_crossentropy(batch->y, (*model)(Variable(batch->x), true), {.from_logits = true});
+    optimizer.zero_grad();
+    loss.backward();
+    averager.average(batch->x.dim(0));
+    optimizer.step();
+    const double mean = dist::sum(loss.item() * static_cast<double>(batch->x.dim(0))) / 12.0;
+    if (step < 5) first += mean / 5;
+    if (step >= 45) last += mean / 5;
+  }
+  EXPECT_LT(last, 0.8 * first) << "it learned: the mean loss of the whole batches fell";
+  for (const auto& p : model->trainable_parameters()) {
+    Tensor root = p->var.value().clone();
+    dist::broadcast(std::span<float>(root.data(), static_cast<size_t>(root.numel())));
+    EXPECT_EQ(p->var.value().to_vector(), root.to_vector()) << p->name << " differs from rank 0's";
+  }
+}
+
+TEST(Distributed, ModelsThatDifferBetweenRanksAreAnErrorOnEveryRank) {
+  tg::Sequential model(std::vector<tg::LayerRef>{tg::Dense(4), tg::Dense(dist::rank() == 1 ? 5 : 2)});
+  model.build({3});
+  EXPECT_TG_ERROR(dist::broadcast_parameters(model), "check_same_parameters", "on rank 1 of", "dense_1/kernel",
+                  "(4, 5) here", "(4, 2) on rank 0");
+  EXPECT_TG_ERROR(dist::GradientAverager{model}, "check_same_parameters", "on rank 1 of");
+}
+
+TEST(Distributed, AFileRank0CannotReadIsTheSameErrorOnEveryRank) {
+  tg::Sequential model(std::vector<tg::LayerRef>{tg::Dense(2)});
+  model.build({3});
+  EXPECT_TG_ERROR(tg::load_checkpoint("/nonexistent/run.ckpt", {&model}), "load_checkpoint", "/nonexistent/run.ckpt",
+                  "on rank 0 of");
+}
+
+TEST(Distributed, Rank0WritesTheCheckpointAndEveryRankLoadsItsBytes) {
+  // Each rank names a file in a folder of its own: only rank 0's is written, and the others load
+  // rank 0's bytes although their own path holds nothing (no shared file system needed).
+  const std::string path = (tg::testing::temp_dir("distributed_checkpoint") / "model.ckpt").string();
+  tg::manual_seed(static_cast<uint64_t>(7 + dist::rank()));
+  tg::Sequential model(std::vector<tg::LayerRef>{tg::Dense(2)});
+  model.build({3});
+  tg::save_checkpoint(path, {&model});
+  EXPECT_EQ(std::filesystem::exists(path), dist::is_root()) << "rank 0 writes, the others do not";
+  Tensor root = model.parameters()[0]->var.value().clone();
+  dist::broadcast(std::span<float>(root.data(), static_cast<size_t>(root.numel())));
+  tg::manual_seed(99);
+  tg::Sequential other(std::vector<tg::LayerRef>{tg::Dense(2)});
+  other.build({3});
+  tg::load_checkpoint(path, {&other});
+  EXPECT_EQ(other.parameters()[0]->var.value().to_vector(), root.to_vector()) << "rank 0's weights, loaded everywhere";
+}
