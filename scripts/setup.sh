@@ -16,6 +16,8 @@ PACKAGES=(
   nlohmann-json3-dev
   zlib1g-dev
   dataset-fashion-mnist
+  libopenmpi-dev  # tapegrad::distributed (data-parallel training over MPI)
+  openmpi-bin     # mpirun, for the MPI tests
 )
 
 # A package counts as present only when dpkg reports it fully installed (not e.g. removed with
