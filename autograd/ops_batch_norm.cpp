@@ -20,6 +20,7 @@
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
+#include "tapegrad/distributed/distributed.h"
 #include "tapegrad/core/tensor_ops.h"
 
 namespace tapegrad {
@@ -176,6 +177,9 @@ struct Saved {
   Tensor x;
   std::vector<float> mean, invstd, scale, shift;
   int gamma_index, beta_index;
+  // Synchronized over the ranks of a distributed job: the job's element count per channel (0
+  // when not synchronized).
+  double job_count = 0.0;
   Affine affine() const { return {x.data(), mean.data(), invstd.data(), scale.data(), shift.data()}; }
 };
 
@@ -195,14 +199,28 @@ void backward_pass(const Saved& sv, SumGrad sum_grad, DxGrad dx_grad, GradSink& 
   });
   const std::vector<double> sum_g(sums.begin(), sums.begin() + C);
   const std::vector<double> sum_gh(sums.begin() + C, sums.end());
+  // The means of g and g * xhat over the rows the statistics came from. Synchronized, those are
+  // the job's: rank r's g is the gradient of its own mean loss, which enters the job's loss
+  // with weight n_r / n (n_r its rows, n the job's; what GradientAverager weights it by), so the
+  // job's sums are sum_r (n_r / n) sums_r, and rank r's dx, to be weighted by n_r / n in turn,
+  // uses them divided by n_r / n: the means are sum_r n_r sums_r / (n n_r). The gamma and beta
+  // gradients stay this rank's sums: weighted by n_r / n and added up, they are the job's.
+  std::vector<double> means_of(sums);
+  const double n = static_cast<double>(sv.geo.count());
+  if (sv.job_count > 0.0) {
+    for (double& v : means_of) v *= n;
+    distributed::sum(means_of);
+    for (double& v : means_of) v /= sv.job_count * n;
+  } else {
+    for (double& v : means_of) v /= n;
+  }
   if (s.needs(0)) {
     // dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat))
-    const double n = static_cast<double>(sv.geo.count());
     std::vector<float> k(C), mg(C), mgh(C);
     for (int64_t c = 0; c < C; ++c) {
       k[c] = sv.scale[c] * sv.invstd[c];
-      mg[c] = static_cast<float>(sum_g[c] / n);
-      mgh[c] = static_cast<float>(sum_gh[c] / n);
+      mg[c] = static_cast<float>(means_of[c]);
+      mgh[c] = static_cast<float>(means_of[C + c]);
     }
     Tensor dx = Tensor::empty(sv.x.shape());
     const float *pk = k.data(), *pmg = mg.data(), *pmgh = mgh.data();
@@ -222,7 +240,7 @@ void backward_pass(const Saved& sv, SumGrad sum_grad, DxGrad dx_grad, GradSink& 
 }  // namespace
 
 BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
-                                 float epsilon, bool relu, const Variable& residual) {
+                                 float epsilon, bool relu, const Variable& residual, bool synchronized) {
   const bool add = residual.defined();
   const char* op = add ? (relu ? "batch_norm_add_relu" : "batch_norm_add") : (relu ? "batch_norm_relu" : "batch_norm");
   if (!x.defined()) fail(op, "input is undefined");
@@ -241,18 +259,25 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
     fail(op, "the residual " + residual.shape().str() + " must have the input's shape " + x.shape().str());
 
   const float* px = x.value().data();
-  const double n = static_cast<double>(geo.count());
+  const bool over_ranks = synchronized && distributed::size() > 1;
+  double n = static_cast<double>(geo.count());
   // Mean and variance in one pass: sums of d = x - shift and of d^2 in double, shift being the
   // channel's first element. Shifted, the cancellation of E[d^2] - E[d]^2 costs nothing in
   // double unless the spread is below ~1e-8 of |mean - shift| (Chan, Golub & LeVeque 1983).
   std::vector<float> shift_by(C);
   for (int64_t c = 0; c < C; ++c) shift_by[c] = px[c * geo.inner];
+  if (over_ranks) distributed::broadcast(std::span<float>(shift_by));  // one shift for the job's sums
   const float* pk = shift_by.data();
-  const std::vector<double> sums = channel_sums<2>(geo, [px, pk](auto at, auto* t) {
+  std::vector<double> sums = channel_sums<2>(geo, [px, pk](auto at, auto* t) {
     const auto d = widen(load(px, at)) - widen(channel(pk, at));
     t[0] = d;
     t[1] = d * d;
   });
+  if (over_ranks) {  // the job's statistics: every rank's sums and counts added up
+    sums.push_back(n);
+    distributed::sum(sums);
+    n = sums.back();
+  }
   std::vector<float> mean(C), invstd(C);
   Tensor mean_t = Tensor::empty({C}), var_t = Tensor::empty({C});
   for (int64_t c = 0; c < C; ++c) {
@@ -296,7 +321,7 @@ BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const
   // from x (read by the backward anyway), so the backward does not read the output; after a
   // residual add, the output tensor (kept by the graph as the next op's input) is read instead
   // of the residual.
-  Saved saved{geo, x.value(), mean, invstd, scale, shift, gamma_index, beta_index};
+  Saved saved{geo, x.value(), mean, invstd, scale, shift, gamma_index, beta_index, over_ranks ? n : 0.0};
   const Tensor relu_output = relu && add ? y : Tensor();
   Variable out = record(op, y, inputs, [saved = std::move(saved), relu, relu_output, residual_index](const Tensor& g, GradSink& s) {
     const float* pg = g.data();

@@ -4,16 +4,19 @@
 // implied GFLOP/s (2 * MACs of conv/dense layers; training = 3x forward) and the peak RSS.
 //   build/bench/bench_train --model cnn --batch 128 --threads 2 --mode train [--profile] [--mixed-precision]
 // --mixed-precision builds the model under Keras' mixed_bfloat16 policy; the JSON line names the
-// policy and the bf16 instruction set that served it.
+// policy and the bf16 instruction set that served it. --distributed, under mpirun, trains data
+// parallel: the JSON line adds the processes and the bytes each sent per step.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <numeric>
 #include <string>
 
 #include "support/models.h"
+#include "tapegrad/distributed/distributed.h"
 #include "tapegrad/tapegrad.h"
 
 namespace tg = tapegrad;
@@ -24,7 +27,7 @@ struct Options {
   std::string model = "cnn", mode = "train", optimizer = "rmsprop";
   int64_t batch = 128;
   int threads = 2, warmup = 10, chunks = 7, steps = 0;
-  bool profile = false, mixed_precision = false;
+  bool profile = false, mixed_precision = false, distributed = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -45,10 +48,12 @@ Options parse(int argc, char** argv) {
     else if (f == "--steps") o.steps = std::stoi(value());
     else if (f == "--profile") o.profile = true;
     else if (f == "--mixed-precision") o.mixed_precision = true;
+    else if (f == "--distributed") o.distributed = true;
     else if (f == "--help") {
       std::cout << "usage: bench_train [--model cnn|mlp|resnet20|mobilenet|textcnn|lstm] [--mode train|infer] [--batch N]\n"
                    "                   [--threads N] [--optimizer rmsprop|adam|sgd] [--warmup N] [--chunks N] [--steps N]\n"
-                   "                   [--profile] [--mixed-precision]\n";
+                   "                   [--profile] [--mixed-precision] [--distributed]\n"
+                   "--distributed (under mpirun): data parallel, --batch is the whole job's batch, rank 0 reports\n";
       std::exit(0);
     } else throw std::invalid_argument("unknown option " + f);
   }
@@ -121,6 +126,11 @@ int main(int argc, char** argv) {
     std::cerr << "bench_train: " << e.what() << "\n";
     return 2;
   }
+  // Data parallel under mpirun: each rank trains on its rows of the batch; rank 0 reports.
+  std::unique_ptr<tg::distributed::Session> session;
+  if (o.distributed) session = std::make_unique<tg::distributed::Session>(argc, argv);
+  const bool speak = tg::distributed::is_root();
+  if (!speak) std::cout.rdbuf(nullptr);
   tg::set_num_threads(o.threads);
   tg::manual_seed(0);
   tg::mixed_precision::set_global_policy(o.mixed_precision ? "mixed_bfloat16" : "float32");
@@ -155,6 +165,17 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = static_cast<float>(rng.uniform_int(kTextVocabulary));
   tg::Tensor y = tg::Tensor::empty({o.batch});
   for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = static_cast<float>(rng.uniform_int(10));
+  std::unique_ptr<tg::distributed::GradientAverager> averager;
+  if (o.distributed) {  // this rank's rows, as DataLoader's shards split a batch
+    const int64_t ranks = tg::distributed::size(), me = tg::distributed::rank();
+    const int64_t lo = o.batch * me / ranks, hi = o.batch * (me + 1) / ranks;
+    std::vector<int64_t> rows(static_cast<size_t>(hi - lo));
+    std::iota(rows.begin(), rows.end(), lo);
+    x = tg::take_rows(x, rows);
+    y = tg::take_rows(y, rows);
+    tg::distributed::broadcast_parameters(*model);
+    averager = std::make_unique<tg::distributed::GradientAverager>(*model);
+  }
   std::unique_ptr<tg::Optimizer> opt;
   if (o.optimizer == "adam")
     opt = std::make_unique<tg::Adam>(model->parameters(), tg::AdamOptions{.learning_rate = 1e-3f});
@@ -174,6 +195,10 @@ int main(int argc, char** argv) {
     auto loss = tg::losses::sparse_categorical_crossentropy(y, (*model)(tg::Variable(x), true), {.from_logits = true});
     opt->zero_grad();
     loss.backward();
+    if (averager) {
+      tg::profiler::ProfileScope scope("average_gradients");
+      averager->average(x.dim(0));
+    }
     tg::profiler::ProfileScope scope("optimizer.step");
     opt->step();
   };
@@ -182,11 +207,13 @@ int main(int argc, char** argv) {
   if (o.profile) tg::profiler::enable();
   std::vector<double> rates;
   for (int c = 0; c < o.chunks; ++c) {
+    tg::distributed::barrier();
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < steps; ++i) step();
+    tg::distributed::barrier();
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rates.push_back(steps * static_cast<double>(o.batch) / dt);
-    std::printf("chunk %d: %.1f img/s  (%.2f ms/step)\n", c, rates.back(), dt / steps * 1e3);
+    if (speak) std::printf("chunk %d: %.1f img/s  (%.2f ms/step)\n", c, rates.back(), dt / steps * 1e3);
   }
   if (o.profile) std::cout << "\nper-op profile (" << o.chunks * steps << " steps):\n" << tg::profiler::table(25) << "\n";
   std::vector<double> sorted = rates;
@@ -194,11 +221,13 @@ int main(int argc, char** argv) {
   const double median = sorted[sorted.size() / 2];
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
+  if (!speak) return 0;
+  const int64_t bytes_per_step = averager ? averager->last_traffic().bytes_sent : 0;
   std::printf(
-      "{\"framework\": \"tapegrad\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, \"optimizer\": \"%s\", "
+      "{\"framework\": \"tapegrad\", \"processes\": %d, \"bytes_sent_per_step_per_rank\": %lld, \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, \"optimizer\": \"%s\", "
       "\"steps_per_chunk\": %d, \"chunks\": %d, \"median_img_s\": %.1f, \"min_img_s\": %.1f, \"max_img_s\": %.1f, "
       "\"mflop_per_img\": %.2f, \"median_gflop_s\": %.1f, \"peak_rss_mib\": %.0f, \"policy\": \"%s\", \"bf16_isa\": \"%s\"}\n",
-      o.model.c_str(), o.mode.c_str(), static_cast<long long>(o.batch), o.threads, o.optimizer.c_str(), steps, o.chunks, median,
+      tg::distributed::size(), static_cast<long long>(bytes_per_step), o.model.c_str(), o.mode.c_str(), static_cast<long long>(o.batch), o.threads, o.optimizer.c_str(), steps, o.chunks, median,
       sorted.front(), sorted.back(), flops_per_img / 1e6, median * flops_per_img / 1e9, usage.ru_maxrss / 1024.0,
       o.mixed_precision ? "mixed_bfloat16" : "float32", o.mixed_precision ? tg::bf16_isa_name(tg::bf16_isa()) : "none");
   return 0;

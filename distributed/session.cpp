@@ -1,5 +1,6 @@
 // Session: MPI's lifetime, and ending the whole job when a rank leaves with an exception.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "core/last_error.h"
@@ -9,6 +10,8 @@
 namespace tapegrad::distributed {
 
 namespace {
+
+std::terminate_handler previous_terminate = nullptr;
 
 [[noreturn]] void end_job(const std::string& what) {
   std::fprintf(stderr, "tapegrad::distributed: rank %d of %d: %s; ending the job\n", world::rank(), world::size(),
@@ -20,6 +23,10 @@ namespace {
 // An exception that leaves main calls std::terminate without unwinding: say what it was, then
 // take the other ranks down with this one (they would wait in their next collective forever).
 [[noreturn]] void terminate_job() {
+  if (world::size() == 1 && previous_terminate) {  // one process: as without MPI
+    previous_terminate();
+    std::abort();
+  }
   std::string what = "std::terminate was called";
   if (const std::exception_ptr e = std::current_exception()) {
     try {
@@ -37,7 +44,7 @@ namespace {
 
 Session::Session(int& argc, char**& argv)
     : exceptions_at_start_(std::uncaught_exceptions()), owns_mpi_(world::start(argc, argv)) {
-  if (owns_mpi_) std::set_terminate(terminate_job);
+  if (owns_mpi_) previous_terminate = std::set_terminate(terminate_job);
 }
 
 Session::~Session() {

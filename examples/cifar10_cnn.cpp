@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
                                          "CIFAR-10 cannot be downloaded by this program: unpack cifar-10-binary.tar.gz\n"
                                          "and pass its cifar-10-batches-bin folder with --data.");
   try {
-    examples::apply_runtime_args(args);
+    const auto session = examples::apply_runtime_args(argc, argv, args);  // inside the try: see train_loop.h
     const auto [train_set, test_set] = examples::apply_limits(td::cifar10(args.data), args);
     auto model = examples::keras_cifar10_cnn();
     model->build({32, 32, 3});
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     auto optimizer = examples::make_optimizer(args, "rmsprop", 1e-4f, model->parameters());
     const td::Transform preprocess = td::scale(1.0f / 255.0f);
     td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed,
-                                     .transform = args.augment ? td::compose({preprocess, td::random_crop_flip(4)}) : preprocess});
+                                     .transform = args.augment ? td::compose({preprocess, td::random_crop_flip(4)}) : preprocess,
+                                     .shard = tg::distributed::data_shard()});
     if (examples::train_classifier(*model, *optimizer, train, *test_set, preprocess, args).diverged) return 2;
   } catch (const std::exception& e) {  // tapegrad::Error, and anything else (bad_alloc, ...)
     std::cerr << "cifar10_cnn: " << e.what() << "\n";

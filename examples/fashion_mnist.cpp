@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       "(cosine-decayed learning rate) and random horizontal flips; prints the test accuracy after\n"
       "each epoch; saves a checkpoint after each epoch.");
   try {
-    examples::apply_runtime_args(args);
+    const auto session = examples::apply_runtime_args(argc, argv, args);  // inside the try: see train_loop.h
     const auto [train_set, test_set] = examples::apply_limits(td::mnist_format(args.data), args);
     std::cout << "Fashion-MNIST: " << train_set->size() << " training and " << test_set->size() << " test images from "
               << args.data << "\n";
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
     model->summary();
     const td::Transform preprocess = td::scale(1.0f / 255.0f);
     td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed,
-                                     .transform = args.augment ? td::compose({preprocess, td::random_flip()}) : preprocess});
+                                     .transform = args.augment ? td::compose({preprocess, td::random_flip()}) : preprocess,
+                                     .shard = tg::distributed::data_shard()});  // this rank's rows of each batch
     // Adam at 1e-3, cosine-decayed to 1e-5 over the whole run.
     const int64_t total_steps = static_cast<int64_t>(args.epochs) * train.batches_per_epoch();
     auto optimizer = examples::make_optimizer(args, "adam", tg::CosineDecay(1e-3f, total_steps, {.alpha = 0.01f}),

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
       "toy_resnet | resnet20 | inception train as classifiers; siamese learns same-garment pairs\n"
       "(--steps N, default 400). Each prints its summary.");
   try {
-    examples::apply_runtime_args(args);
+    const auto session = examples::apply_runtime_args(argc, argv, args);  // inside the try: see train_loop.h
     const tg::Shape image{28, 28, 1};
     std::shared_ptr<tg::Model> model;
     if (args.model == "toy_resnet") model = examples::toy_resnet(image, 10);
@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
     if (args.model == "siamese") return train_siamese(*model, data, args);
     const td::Transform preprocess = td::scale(1.0f / 255.0f);
     td::DataLoader train(data.train, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed,
-                                      .transform = args.augment ? td::compose({preprocess, td::random_flip()}) : preprocess});
+                                      .transform = args.augment ? td::compose({preprocess, td::random_flip()}) : preprocess,
+                                      .shard = tg::distributed::data_shard()});
     auto optimizer = examples::make_optimizer(args, "adam", 1e-3f, model->parameters());
     if (examples::train_classifier(*model, *optimizer, train, *data.test, preprocess, args).diverged) return 2;
   } catch (const std::exception& e) {  // tapegrad::Error, and anything else (bad_alloc, ...)

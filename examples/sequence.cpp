@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       "decayed learning rate; prints the test accuracy after each epoch; saves a checkpoint after\n"
       "each epoch. --json FILE writes the model's architecture (Keras' JSON) and stops.");
   try {
-    examples::apply_runtime_args(args);
+    const auto session = examples::apply_runtime_args(argc, argv, args);  // inside the try: see train_loop.h
     if (!args.dot.empty()) throw std::invalid_argument("--dot draws graph models; this program's are Sequential (try --json)");
     std::shared_ptr<tg::Sequential> model;
     if (args.model == "lstm")
@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
     std::cout << "Fashion-MNIST as sequences: " << train_set->size() << " training and " << test_set->size()
               << " test images from " << args.data << "\n";
     const td::Transform preprocess = td::scale(1.0f / 255.0f);
-    td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed, .transform = preprocess});
+    td::DataLoader train(train_set, {.batch_size = args.batch_size, .shuffle = true, .seed = args.seed, .transform = preprocess,
+                                     .shard = tg::distributed::data_shard()});
     const int64_t total_steps = static_cast<int64_t>(args.epochs) * train.batches_per_epoch();
     auto optimizer = examples::make_optimizer(args, "adam", tg::CosineDecay(2e-3f, total_steps, {.alpha = 0.01f}),
                                               model->parameters());

@@ -52,7 +52,8 @@ Variable BatchNormalization::forward(const Variable& x, bool training) {
   const Variable gamma = gamma_ ? gamma_->var : Variable();
   const Variable beta = beta_ ? beta_->var : Variable();
   if (training && trainable()) {
-    BatchNormResult r = batch_norm_train(x, gamma, beta, axis, options_.epsilon, fuse_relu_, residual_ ? *residual_ : Variable());
+    BatchNormResult r = batch_norm_train(x, gamma, beta, axis, options_.epsilon, fuse_relu_, residual_ ? *residual_ : Variable(),
+                                         options_.synchronized);
     NoGradGuard no_grad;
     const float m = options_.momentum;
     Tensor& mm = moving_mean_->var.value();

@@ -5,12 +5,14 @@
 #include <functional>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/rng.h"
 #include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/distributed/distributed.h"
 
 namespace tapegrad {
 
@@ -109,6 +111,7 @@ class Trackers {
     }
   }
   Logs logs() const {
+    if (distributed::size() > 1) return logs_over_ranks();
     Logs logs;
     logs.set("loss", total_.result());
     if (problem_.several)
@@ -119,6 +122,40 @@ class Trackers {
   }
 
  private:
+  // In a distributed job each rank measured its rows of every batch: the logs are read from the
+  // running sums added up over the ranks (the same on every rank), and each rank keeps its own.
+  Logs logs_over_ranks() const {
+    std::vector<std::vector<double>> parts{total_.totals()};
+    for (const auto& h : heads_) parts.push_back(h.totals());
+    for (const Head& h : problem_.heads)
+      for (const auto& m : h.metrics) parts.push_back(m->totals());
+    std::vector<double> flat;
+    for (const auto& part : parts) flat.insert(flat.end(), part.begin(), part.end());
+    distributed::sum(flat);
+    size_t at = 0;
+    auto summed = [&](size_t k) {
+      std::vector<double> out(flat.begin() + static_cast<std::ptrdiff_t>(at), flat.begin() + static_cast<std::ptrdiff_t>(at + k));
+      at += k;
+      return out;
+    };
+    auto mean_of = [&](const std::vector<double>& t) { return t[1] > 0.0 ? t[0] / t[1] : 0.0; };
+    Logs logs;
+    logs.set("loss", mean_of(summed(2)));
+    for (size_t i = 0; i < heads_.size(); ++i) {
+      const double head = mean_of(summed(2));
+      if (problem_.several) logs.set(problem_.heads[i].prefix + "loss", head);
+    }
+    size_t part = 1 + heads_.size();
+    for (const Head& h : problem_.heads)
+      for (const auto& m : h.metrics) {
+        const std::vector<double> own = parts[part++];
+        m->set_totals(summed(own.size()));
+        logs.set(h.prefix + m->name(), m->result());
+        m->set_totals(own);
+      }
+    return logs;
+  }
+
   const Problem& problem_;
   metrics::Mean total_{"loss"};
   std::vector<metrics::Mean> heads_;
@@ -153,14 +190,24 @@ void check_lists(const std::vector<Tensor>& x, const std::vector<Tensor>& y, con
                    std::to_string(x[0].dim(0)) + " samples, as the inputs");
 }
 
-// Loss and metrics over (x, y) in inference mode, batch by batch.
+// This rank's rows of a batch of m rows in a distributed job (all of them for one process), as
+// DataLoader's shards split a batch.
+std::pair<int64_t, int64_t> rank_rows(int64_t m) {
+  const int64_t ranks = distributed::size(), me = distributed::rank();
+  return {m * me / ranks, m * (me + 1) / ranks};
+}
+
+// Loss and metrics over (x, y) in inference mode, batch by batch. In a distributed job each rank
+// takes its slice of the rows (every rank all of them when there are fewer rows than ranks: the
+// sums over the ranks then count each row once per rank, which leaves every mean as it is).
 Logs run_evaluation(const Problem& p, const std::vector<Tensor>& x, const std::vector<Tensor>& y, int64_t batch_size) {
   NoGradGuard no_grad;
   Trackers trackers(p);
   trackers.reset();
   std::vector<double> head_losses;
-  const int64_t n = x[0].dim(0);
-  for (int64_t start = 0; start < n; start += batch_size) {
+  int64_t first = 0, n = x[0].dim(0);
+  if (n >= distributed::size()) std::tie(first, n) = rank_rows(n);
+  for (int64_t start = first; start < n; start += batch_size) {
     const auto idx = range(start, std::min(n, start + batch_size));
     const std::vector<Tensor> xb = rows_of(x, idx), yb = rows_of(y, idx);
     const std::vector<Variable> preds = p.forward(as_variables(xb), /*training=*/false);
@@ -206,9 +253,23 @@ History run_fit(const Problem& p, Optimizer& optimizer, const std::vector<Tensor
   const bool validate = !val_x.empty();
 
   const int64_t n = train_x[0].dim(0);
+  // Data parallel in a distributed job, as Keras' MirroredStrategy: batch_size is the batch of
+  // the whole job, each rank trains on its rows of it, the gradients are averaged, and every
+  // rank starts from rank 0's weights.
+  const int ranks = distributed::size();
+  std::unique_ptr<distributed::GradientAverager> averager;
+  if (ranks > 1) {
+    const int64_t last = n % options.batch_size;
+    if (options.batch_size < ranks || (last != 0 && last < ranks))
+      fail(op, "batches of " + std::to_string(options.batch_size) + " of " + std::to_string(n) + " samples " +
+                   (options.batch_size < ranks ? std::string("are") : "end with a batch of " + std::to_string(last) + ", which is") +
+                   " smaller than the " + std::to_string(ranks) + " processes: some process would get no rows");
+    distributed::broadcast_parameters(*p.model);
+    averager = std::make_unique<distributed::GradientAverager>(*p.model);
+  }
   FitContext context{p.model, &optimizer, options.epochs, (n + options.batch_size - 1) / options.batch_size, n, false};
   std::vector<CallbackPtr> callbacks;
-  if (options.verbose > 0) {  // first, as Keras: it prints before the other callbacks act
+  if (options.verbose > 0 && distributed::is_root()) {  // first, as Keras: it prints before the other callbacks act
     ProgressBarOptions progress = options.progress;
     progress.per_epoch_only = progress.per_epoch_only || options.verbose == 2;
     callbacks.push_back(std::make_shared<ProgressBar>(progress));
@@ -237,7 +298,8 @@ History run_fit(const Problem& p, Optimizer& optimizer, const std::vector<Tensor
       Logs begin_logs;
       for (const auto& c : callbacks) c->on_batch_begin(step, begin_logs);
       const int64_t start = step * options.batch_size, end = std::min(n, start + options.batch_size);
-      const std::vector<int64_t> idx(order.begin() + start, order.begin() + end);
+      const auto [lo, hi] = rank_rows(end - start);
+      const std::vector<int64_t> idx(order.begin() + start + lo, order.begin() + start + hi);
       const std::vector<Tensor> xb = rows_of(train_x, idx), yb = rows_of(train_y, idx);
       const Tensor weights = options.class_weight.empty() ? Tensor() : class_weights_for(yb[0], options.class_weight);
       const std::vector<Variable> preds = p.forward(as_variables(xb), /*training=*/true);
@@ -245,6 +307,7 @@ History run_fit(const Problem& p, Optimizer& optimizer, const std::vector<Tensor
       const double reported = total.item() + weight_penalty(*p.model);  // at the weights of this forward pass
       optimizer.zero_grad();
       total.backward();
+      if (averager) averager->average(static_cast<int64_t>(idx.size()));
       optimizer.step();
       trackers.update(reported, head_losses, yb, preds, static_cast<double>(idx.size()));
       logs = trackers.logs();

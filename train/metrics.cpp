@@ -78,6 +78,61 @@ Tensor confusion_matrix(const Tensor& labels, const Tensor& predictions, int64_t
   return m;
 }
 
+namespace {
+
+void check_totals(const std::string& metric, const std::vector<double>& totals, size_t expected) {
+  if (totals.size() != expected)
+    fail(metric + ".set_totals", "got " + std::to_string(totals.size()) + " totals, this metric has " + std::to_string(expected));
+}
+
+}  // namespace
+
+std::vector<double> Metric::totals() const {
+  fail(name(), "this metric does not say what its running sums are (override totals() and set_totals()), so it "
+               "cannot be added up over the processes of a distributed job");
+}
+
+void Metric::set_totals(const std::vector<double>&) { totals(); }
+
+void Mean::set_totals(const std::vector<double>& totals) {
+  check_totals(name_, totals, 2);
+  total_ = totals[0];
+  weight_ = totals[1];
+}
+
+void MeanMetric::set_totals(const std::vector<double>& totals) {
+  check_totals(name(), totals, 2);
+  mean_.set_totals(totals);
+}
+
+void Precision::set_totals(const std::vector<double>& totals) {
+  check_totals(name(), totals, 2);
+  tp_ = totals[0];
+  fp_ = totals[1];
+}
+
+void Recall::set_totals(const std::vector<double>& totals) {
+  check_totals(name(), totals, 2);
+  tp_ = totals[0];
+  fn_ = totals[1];
+}
+
+std::vector<double> AUC::totals() const {
+  std::vector<double> t;
+  for (const auto* v : {&tp_, &fp_, &tn_, &fn_}) t.insert(t.end(), v->begin(), v->end());
+  return t;
+}
+
+void AUC::set_totals(const std::vector<double>& totals) {
+  const size_t n = thresholds_.size();
+  check_totals(name(), totals, 4 * n);
+  size_t at = 0;
+  for (auto* v : {&tp_, &fp_, &tn_, &fn_}) {
+    v->assign(totals.begin() + static_cast<std::ptrdiff_t>(at), totals.begin() + static_cast<std::ptrdiff_t>(at + n));
+    at += n;
+  }
+}
+
 void Mean::update_state(double value, double weight) {
   total_ += value * weight;
   weight_ += weight;

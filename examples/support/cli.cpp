@@ -25,6 +25,8 @@ void usage(std::ostream& os, const std::string& program, const std::string& desc
      << "  --no-augment        no random crops/flips\n"
      << "  --profile           print the time spent in each op at the end\n"
      << "  --mixed-precision   Keras' mixed_bfloat16 policy: float32 weights, bf16 products\n"
+     << "  --distributed       data parallel over the processes of mpirun (--batch-size is the whole\n"
+     << "                      job's batch; rank 0 prints and writes the checkpoint)\n"
      << (d.model.empty() ? "" : "  --model NAME        which network (default: " + d.model + ")\n")
      << (d.model.empty() ? "" : "  --dot FILE          write the model's graph to FILE (Graphviz DOT) and stop\n")
      << (d.model.empty() ? "" : "  --json FILE         write the model's architecture to FILE (Keras' JSON) and stop\n")
@@ -53,6 +55,7 @@ Args parse_args(int argc, char** argv, Args a, const std::string& program, const
       if (flag == "--no-augment") { a.augment = false; continue; }
       if (flag == "--profile") { a.profile = true; continue; }
       if (flag == "--mixed-precision") { a.mixed_precision = true; continue; }
+      if (flag == "--distributed") { a.distributed = true; continue; }
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
       const char* v = argv[++i];
       if (flag == "--data") a.data = v;

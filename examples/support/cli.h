@@ -22,6 +22,7 @@ struct Args {
   bool augment = true;
   bool profile = false;
   bool mixed_precision = false;  // build the model under Keras' mixed_bfloat16 policy
+  bool distributed = false;      // data parallel over the processes of mpirun
   std::string model;             // programs with several networks: which one
   std::string dot;               // write the model's graph there (Graphviz DOT); empty: none
   std::string json;              // write the model's architecture there (Keras' JSON); empty: none

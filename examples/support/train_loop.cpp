@@ -21,11 +21,22 @@ std::unique_ptr<tg::Optimizer> make_optimizer(const Args& args, const std::strin
   throw tg::Error("--optimizer: unknown optimizer '" + name + "'; known: adam, rmsprop, sgd");
 }
 
-void apply_runtime_args(const Args& args) {
+std::unique_ptr<tg::distributed::Session> apply_runtime_args(int& argc, char**& argv, const Args& args) {
+  std::unique_ptr<tg::distributed::Session> session;
+  if (args.distributed) {
+    if (!tg::distributed::built_with_mpi())
+      throw tg::Error("--distributed: this build has no MPI (configure with TAPEGRAD_MPI=ON; Debian: libopenmpi-dev)");
+    session = std::make_unique<tg::distributed::Session>(argc, argv);
+    // Rank 0 speaks for the job: the other ranks' std::cout goes nowhere (errors still print).
+    if (!tg::distributed::is_root()) std::cout.rdbuf(nullptr);
+    std::cout << "distributed: " << tg::distributed::size() << " processes, each with its part of every batch of "
+              << args.batch_size << "\n";
+  }
   if (args.threads > 0) tg::set_num_threads(args.threads);
   tg::manual_seed(args.seed);
   tg::mixed_precision::set_global_policy(args.mixed_precision ? "mixed_bfloat16" : "float32");
   if (args.mixed_precision) std::cout << "mixed_bfloat16: bf16 products on " << tg::bf16_isa_name(tg::bf16_isa()) << "\n";
+  return session;
 }
 
 td::Split apply_limits(const td::Split& data, const Args& args) {
@@ -35,15 +46,25 @@ td::Split apply_limits(const td::Split& data, const Args& args) {
 
 double evaluate_accuracy(tg::Layer& model, const td::TensorDataset& test, int64_t batch_size, const td::Transform& preprocess) {
   tg::NoGradGuard no_grad;
+  // In a distributed job each rank classifies its rows of every batch (when each rank gets some).
+  const int ranks = tg::distributed::size();
+  const int64_t n = test.size(), last = n % batch_size;
+  const bool shard = batch_size >= ranks && (last == 0 || last >= ranks);
   td::DataLoader loader(std::make_shared<td::TensorDataset>(test.x(), test.y()),
-                        {.batch_size = batch_size, .transform = preprocess, .prefetch = 1});
-  int64_t correct = 0, seen = 0;
+                        {.batch_size = batch_size, .transform = preprocess, .prefetch = 1,
+                         .shard = shard ? tg::distributed::data_shard() : td::Shard{}});
+  double correct = 0, seen = 0;
   for (auto& [x, y] : loader) {
     const tg::Tensor predicted = tg::argmax(model(tg::Variable(x), /*training=*/false).value(), 1);
     for (int64_t i = 0; i < predicted.numel(); ++i) correct += predicted.data()[i] == y.data()[i];
     seen += predicted.numel();
   }
-  return seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+  if (shard) {
+    double counts[2] = {correct, seen};
+    tg::distributed::sum(counts);
+    correct = counts[0], seen = counts[1];
+  }
+  return seen > 0 ? correct / seen : 0.0;
 }
 
 RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataLoader& train, const td::TensorDataset& test,
@@ -54,6 +75,16 @@ RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataL
     tg::load_checkpoint(args.checkpoint, state);
     std::cout << "resumed from " << args.checkpoint << " at epoch " << progress.epoch + 1 << ", step " << progress.step << "\n";
   }
+  // Data parallel (--distributed): the loader gives this rank its rows of each batch; every rank
+  // starts from rank 0's weights (or the same checkpoint) and steps with the gradient averaged over
+  // the ranks; the running sums below are the whole job's.
+  const bool distributed = tg::distributed::size() > 1;
+  if (distributed && train.options().shard.count != tg::distributed::size())
+    throw tg::Error("train_classifier: the training loader has " + std::to_string(train.options().shard.count) + " shards for " +
+                    std::to_string(tg::distributed::size()) + " processes (LoaderOptions::shard = distributed::data_shard())");
+  if (distributed && !args.resume) tg::distributed::broadcast_parameters(model);
+  std::unique_ptr<tg::distributed::GradientAverager> averager;
+  if (distributed) averager = std::make_unique<tg::distributed::GradientAverager>(model);
   auto save = [&] {
     if (args.checkpoint.empty()) return;
     tg::save_checkpoint(args.checkpoint, state);
@@ -85,23 +116,29 @@ RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataL
       auto loss = tg::losses::sparse_categorical_crossentropy(batch->y, logits, {.from_logits = true}) + model.losses();
       optimizer.zero_grad();
       loss.backward();
+      if (averager) {
+        tg::profiler::ProfileScope scope("average_gradients");
+        averager->average(batch->x.dim(0));
+      }
       {
         tg::profiler::ProfileScope scope("optimizer.step");
         optimizer.step();
       }
       ++progress.step;
-      if (!std::isfinite(loss.item())) {
+      const double n = static_cast<double>(batch->y.numel());
+      double batch_sums[3] = {loss.item() * n, tg::metrics::sparse_categorical_accuracy(batch->y, logits.value()) * n, n};
+      tg::distributed::sum(batch_sums);  // the whole batch's, over the ranks (so every rank decides alike below)
+      if (!std::isfinite(batch_sums[0])) {
         // As Keras' TerminateOnNaN; the last checkpoint keeps the weights from before.
-        std::cout << "\nstopping: the loss is " << loss.item() << " at step " << progress.step << " (epoch "
+        std::cout << "\nstopping: the loss is " << batch_sums[0] / batch_sums[2] << " at step " << progress.step << " (epoch "
                   << progress.epoch + 1 << ")"
                   << (args.checkpoint.empty() ? "" : "; " + args.checkpoint + " keeps the last good weights") << "\n";
         result.diverged = true;
         return result;
       }
-      const int64_t n = batch->y.numel();
-      loss_sum += loss.item() * static_cast<double>(n);
-      correct += tg::metrics::sparse_categorical_accuracy(batch->y, logits.value()) * static_cast<double>(n);
-      seen += static_cast<double>(n);
+      loss_sum += batch_sums[0];
+      correct += batch_sums[1];
+      seen += batch_sums[2];
       logs.set("loss", loss_sum / seen);
       logs.set("accuracy", correct / seen);
       bar.on_batch_end(train.state().batch - 1, logs);

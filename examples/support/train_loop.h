@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "support/cli.h"
+#include "tapegrad/distributed/distributed.h"
 #include "tapegrad/tapegrad.h"
 
 namespace examples {
@@ -17,8 +18,11 @@ struct RunResult {
 };
 
 // Builds the optimizer the arguments name (default_name when --optimizer is not given).
-// Applies --threads and --seed (seeding default_rng(), which the weights and dropout draw from).
-void apply_runtime_args(const Args& args);
+// Applies --threads, --seed (seeding default_rng(), which the weights and dropout draw from) and
+// --mixed-precision. With --distributed it starts MPI for as long as the returned session lives,
+// and only rank 0 prints. Declared inside main's try block, the session ends the whole job when an
+// error leaves it on one rank (the others would wait for that rank forever).
+[[nodiscard]] std::unique_ptr<tapegrad::distributed::Session> apply_runtime_args(int& argc, char**& argv, const Args& args);
 // The data set cut down to --train-limit / --test-limit samples, when given.
 tapegrad::data::Split apply_limits(const tapegrad::data::Split& data, const Args& args);
 

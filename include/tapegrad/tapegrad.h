@@ -83,3 +83,4 @@
 #include "tapegrad/train/reduce_lr_on_plateau.h"
 #include "tapegrad/train/reduction.h"
 #include "tapegrad/train/simple_callbacks.h"
+#include "tapegrad/distributed/distributed.h"

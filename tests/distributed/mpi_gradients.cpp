@@ -1,4 +1,5 @@
-// Under mpirun -np 2 and -np 3 (CTest): averaged gradients are the gradient of the whole batch,
+// Under mpirun -np 2 and -np 3 (CTest): averaged gradients are the gradient of the whole batch
+// (also through synchronized batch normalization), and fit trains and reports the whole batch,
 // the same bits on every rank; 50 sharded training steps keep the parameters identical on every
 // rank; models that differ between ranks, and files only some ranks could read, are errors on
 // every rank.
@@ -6,12 +7,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 #include "../error_matchers.h"
 #include "../temp_dir.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/data/data_loader.h"
 #include "tapegrad/distributed/distributed.h"
+#include "tapegrad/layers/activation_layers.h"
 #include "tapegrad/layers/batch_normalization.h"
 #include "tapegrad/layers/conv.h"
 #include "tapegrad/layers/dense.h"
@@ -19,7 +22,10 @@
 #include "tapegrad/layers/reshaping.h"
 #include "tapegrad/layers/sequential.h"
 #include "tapegrad/optim/adam.h"
+#include "tapegrad/optim/sgd.h"
 #include "tapegrad/train/checkpoint.h"
+#include "tapegrad/train/fit.h"
+#include "tapegrad/train/metrics.h"
 #include "tapegrad/train/losses.h"
 
 namespace tg = tapegrad;
@@ -226,4 +232,99 @@ TEST(Distributed, Rank0WritesTheCheckpointAndEveryRankLoadsItsBytes) {
   other.build({3});
   tg::load_checkpoint(path, {&other});
   EXPECT_EQ(other.parameters()[0]->var.value().to_vector(), root.to_vector()) << "rank 0's weights, loaded everywhere";
+}
+
+TEST(Distributed, FitTrainsOnEachRanksRowsAndReportsTheWholeBatch) {
+  // One SGD step on one whole batch of 10 (an uneven split at 3 ranks): the weights and the logs
+  // must be what one process computes for all 10 rows, and only rank 0 prints.
+  tg::manual_seed(static_cast<uint64_t>(60 + dist::rank()));  // fit starts everyone from rank 0's weights
+  auto model = std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{tg::Dense(3)});
+  model->build({4});
+  tg::Rng rng(8);
+  const Tensor x = Tensor::randn({10, 4}, rng);
+  const Tensor y = Tensor::from({10}, {0, 1, 2, 0, 1, 2, 0, 1, 2, 0});
+
+  // Rank 0's weights, stepped by hand on the whole batch: what fit must end with.
+  auto reference = std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{tg::Dense(3)});
+  reference->build({4});
+  for (size_t i = 0; i < model->parameters().size(); ++i) {
+    Tensor w = model->parameters()[i]->var.value().clone();
+    dist::broadcast(std::span<float>(w.data(), static_cast<size_t>(w.numel())));
+    reference->parameters()[i]->var.value().copy_from(w);
+  }
+  auto whole = tg::losses::sparse_categorical_crossentropy(y, (*reference)(Variable(x), true), {.from_logits = true});
+  const Tensor predictions = (*reference)(Variable(x), false).value();
+  whole.backward();
+  tg::SGD reference_sgd(reference->parameters(), {.learning_rate = 0.5f});
+  reference_sgd.step();
+  tg::metrics::SparseCategoricalAccuracy accuracy_of_all;
+  accuracy_of_all.update_state(y, predictions);
+
+  tg::SGD sgd(model->parameters(), {.learning_rate = 0.5f});
+  std::ostringstream printed;
+  const tg::History h = tg::fit(*model, sgd, tg::losses::SparseCategoricalCrossentropy({.from_logits = true}), x, y,
+                                {.epochs = 1, .batch_size = 10, .shuffle = false,
+                                 .metrics = {std::make_shared<tg::metrics::SparseCategoricalAccuracy>()},
+                                 .verbose = 2, .progress = {.out = &printed}});
+  EXPECT_NEAR(h["loss"][0], whole.item(), 1e-6) << "the loss of all 10 rows, not of this rank's";
+  EXPECT_DOUBLE_EQ(h["sparse_categorical_accuracy"][0], accuracy_of_all.result());
+  for (size_t i = 0; i < model->parameters().size(); ++i) {
+    const Tensor& got = model->parameters()[i]->var.value();
+    const Tensor& want = reference->parameters()[i]->var.value();
+    for (int64_t k = 0; k < got.numel(); ++k)
+      EXPECT_NEAR(got.data()[k], want.data()[k], 1e-6) << "parameter " << i << " element " << k;
+  }
+  EXPECT_EQ(printed.str().empty(), !dist::is_root()) << "only rank 0 prints: '" << printed.str() << "'";
+  const tg::Logs evaluated = tg::evaluate(*model, tg::losses::SparseCategoricalCrossentropy({.from_logits = true}), x, y);
+  const double mine = *evaluated.get("loss"), mean = dist::sum(mine) / dist::size();
+  EXPECT_NEAR(mine, mean, 1e-12) << "evaluate reports the same on every rank";
+  EXPECT_NEAR(mine, h["loss"][0], 0.5) << "and a loss of the model (after one step)";
+}
+
+TEST(Distributed, SynchronizedBatchNormalizationTrainsAsOneProcessOnTheWholeBatch) {
+  // With synchronized statistics, each rank's rows normalized with the job's batch mean and
+  // variance, and the averaged gradients and the moving statistics, are one process's on the
+  // whole batch; per-process statistics (the default) give other gradients.
+  const int ranks = dist::size(), me = dist::rank();
+  auto make = [](bool synchronized) {
+    auto m = std::make_shared<tg::Sequential>(std::vector<tg::LayerRef>{
+        tg::Conv2D(4, 3), tg::BatchNormalization({.synchronized = synchronized}), tg::ReLU(), tg::Flatten(), tg::Dense(3)});
+    m->build({6, 6, 2});
+    return m;
+  };
+  for (const int64_t batch : {12, 7}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    tg::manual_seed(3);
+    auto reference = make(false), synced = make(true), separate = make(false);
+    synced->set_weights(reference->get_weights());
+    separate->set_weights(reference->get_weights());
+    tg::Rng rng(12);
+    const Tensor x = Tensor::randn({batch, 6, 6, 2}, rng, 1.5f, 2.0f);
+    Tensor y = Tensor::empty({batch});
+    for (int64_t i = 0; i < batch; ++i) y.data()[i] = static_cast<float>(i % 3);
+    tg::losses::sparse_categorical_crossentropy(y, (*reference)(Variable(x), true), {.from_logits = true}).backward();
+
+    const int64_t lo = batch * me / ranks, hi = batch * (me + 1) / ranks;
+    for (auto* model : {&synced, &separate}) {
+      tg::losses::sparse_categorical_crossentropy(rows(y, lo, hi), (**model)(Variable(rows(x, lo, hi)), true),
+                                                  {.from_logits = true})
+          .backward();
+      dist::GradientAverager(**model).average(hi - lo);
+    }
+    const auto want = gradients(*reference), got = gradients(*synced), unsynced = gradients(*separate);
+    double unsynced_error = 0.0;
+    for (size_t i = 0; i < want.size(); ++i)
+      for (int64_t k = 0; k < want[i].numel(); ++k) {
+        const float e = want[i].data()[k];
+        EXPECT_NEAR(got[i].data()[k], e, 1e-5 * (1.0 + std::fabs(e))) << "parameter " << i << " element " << k;
+        unsynced_error = std::max(unsynced_error, std::fabs(static_cast<double>(unsynced[i].data()[k]) - e));
+      }
+    EXPECT_GT(unsynced_error, 1e-3) << "per-process statistics give other gradients: the test can fail";
+    const auto bn_want = reference->get_named_weights(), bn_got = synced->get_named_weights();
+    for (const auto& [name, value] : bn_want)
+      if (name.find("moving") != std::string::npos) {
+        const auto a = value.to_vector(), b = bn_got.at(name).to_vector();
+        for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(b[k], a[k], 1e-5 * (1.0 + std::fabs(a[k]))) << name;
+      }
+  }
 }

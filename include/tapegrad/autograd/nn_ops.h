@@ -73,8 +73,11 @@ struct BatchNormResult {
   Tensor mean;      // (C,): the batch mean per channel
   Tensor variance;  // (C,): the batch variance per channel (divided by N, not N - 1)
 };
+// synchronized: in a distributed job, the mean and variance are the whole job's batch's (every
+// rank's rows), and so is the backward's (Keras' synchronized=True, PyTorch's SyncBatchNorm).
 BatchNormResult batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, int axis,
-                                 float epsilon, bool relu = false, const Variable& residual = Variable());
+                                 float epsilon, bool relu = false, const Variable& residual = Variable(),
+                                 bool synchronized = false);
 
 // ---- embedding (autograd/ops_embedding.cpp) ----
 

@@ -30,6 +30,9 @@ struct BatchNormalizationOptions {
   RegularizerOption gamma_regularizer = nullptr;
   ConstraintOption beta_constraint = nullptr;
   ConstraintOption gamma_constraint = nullptr;
+  // In a distributed job, normalize with the statistics of the whole job's batch instead of this
+  // process's rows (Keras' synchronized): two small collectives per call, forward and backward.
+  bool synchronized = false;
   std::string name = "";
 };
 

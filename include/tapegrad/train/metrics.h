@@ -27,6 +27,12 @@ class Metric {
   virtual void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) = 0;
   virtual double result() const = 0;
   virtual void reset() = 0;
+  // The running sums result() is computed from, every one additive: data-parallel training adds
+  // them up over the processes, each of which measured its part of the batches, and reads the
+  // result from the sums. A metric of one's own overrides both to be usable there; the default
+  // says it cannot be.
+  virtual std::vector<double> totals() const;
+  virtual void set_totals(const std::vector<double>& totals);
   // The key in a History / progress line: "accuracy", "precision", ...
   const std::string& name() const { return name_; }
 
@@ -45,6 +51,8 @@ class Mean {
   double result() const { return weight_ > 0.0 ? total_ / weight_ : 0.0; }
   void reset() { total_ = weight_ = 0.0; }
   const std::string& name() const { return name_; }
+  std::vector<double> totals() const { return {total_, weight_}; }
+  void set_totals(const std::vector<double>& totals);
 
  private:
   std::string name_;
@@ -58,6 +66,8 @@ class MeanMetric : public Metric {
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override;
   double result() const override { return mean_.result(); }
   void reset() override { mean_.reset(); }
+  std::vector<double> totals() const override { return mean_.totals(); }
+  void set_totals(const std::vector<double>& totals) override;
 
  protected:
   // One value per sample (batch,) or per element of each sample (batch, k).
@@ -135,6 +145,8 @@ class Precision : public Metric {
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override;
   double result() const override;
   void reset() override { tp_ = fp_ = 0.0; }
+  std::vector<double> totals() const override { return {tp_, fp_}; }
+  void set_totals(const std::vector<double>& totals) override;
  private:
   float threshold_;
   double tp_ = 0.0, fp_ = 0.0;
@@ -146,6 +158,8 @@ class Recall : public Metric {
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override;
   double result() const override;
   void reset() override { tp_ = fn_ = 0.0; }
+  std::vector<double> totals() const override { return {tp_, fn_}; }
+  void set_totals(const std::vector<double>& totals) override;
  private:
   float threshold_;
   double tp_ = 0.0, fn_ = 0.0;
@@ -160,6 +174,8 @@ class AUC : public Metric {
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight = {}) override;
   double result() const override;
   void reset() override;
+  std::vector<double> totals() const override;  // tp, fp, tn, fn at each threshold
+  void set_totals(const std::vector<double>& totals) override;
  private:
   Curve curve_;
   std::vector<double> thresholds_, tp_, fp_, tn_, fn_;
