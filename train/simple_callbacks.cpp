@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "tapegrad/core/error.h"
+#include "tapegrad/distributed/distributed.h"
 
 namespace tapegrad {
 
@@ -32,7 +33,9 @@ void TerminateOnNaN::on_batch_end(int64_t batch, Logs& logs) {
 CSVLogger::CSVLogger(std::string filename, char separator, bool append)
     : filename_(std::move(filename)), separator_(separator), append_(append) {}
 
+// In a distributed job rank 0 writes the file (every rank has the same logs).
 void CSVLogger::on_train_begin(Logs&) {
+  if (!distributed::is_root()) return;
   // Appending to a file that already has rows: its header is already there.
   bool has_header = false;
   if (append_) {
@@ -46,6 +49,7 @@ void CSVLogger::on_train_begin(Logs&) {
 }
 
 void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
+  if (!distributed::is_root()) return;
   const bool header_written = !keys_.empty();
   keys_.clear();
   for (const auto& [k, v] : logs.items()) keys_.push_back(k);
@@ -65,6 +69,8 @@ void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
   file_.flush();
 }
 
-void CSVLogger::on_train_end(Logs&) { file_.close(); }
+void CSVLogger::on_train_end(Logs&) {
+  if (file_.is_open()) file_.close();
+}
 
 }  // namespace tapegrad

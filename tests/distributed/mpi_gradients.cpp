@@ -26,6 +26,7 @@
 #include "tapegrad/train/checkpoint.h"
 #include "tapegrad/train/fit.h"
 #include "tapegrad/train/metrics.h"
+#include "tapegrad/train/simple_callbacks.h"
 #include "tapegrad/train/losses.h"
 
 namespace tg = tapegrad;
@@ -262,10 +263,14 @@ TEST(Distributed, FitTrainsOnEachRanksRowsAndReportsTheWholeBatch) {
 
   tg::SGD sgd(model->parameters(), {.learning_rate = 0.5f});
   std::ostringstream printed;
+  // Each rank names a file in a folder of its own: only rank 0's is written.
+  const std::string csv = (tg::testing::temp_dir("distributed_fit") / "log.csv").string();
   const tg::History h = tg::fit(*model, sgd, tg::losses::SparseCategoricalCrossentropy({.from_logits = true}), x, y,
                                 {.epochs = 1, .batch_size = 10, .shuffle = false,
                                  .metrics = {std::make_shared<tg::metrics::SparseCategoricalAccuracy>()},
+                                 .callbacks = {std::make_shared<tg::CSVLogger>(csv)},
                                  .verbose = 2, .progress = {.out = &printed}});
+  EXPECT_EQ(std::filesystem::exists(csv), dist::is_root()) << "rank 0 writes the CSV log";
   EXPECT_NEAR(h["loss"][0], whole.item(), 1e-6) << "the loss of all 10 rows, not of this rank's";
   EXPECT_DOUBLE_EQ(h["sparse_categorical_accuracy"][0], accuracy_of_all.result());
   for (size_t i = 0; i < model->parameters().size(); ++i) {
