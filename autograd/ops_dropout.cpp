@@ -8,6 +8,7 @@
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
 #include "tapegrad/core/tensor_ops.h"
+#include "tapegrad/distributed/distributed.h"
 
 namespace tapegrad {
 
@@ -28,6 +29,12 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
   Tensor mask = Tensor::empty(shape);
   const int64_t n = mask.numel();
   const Rng::State st = rng.state();
+  // In a distributed job each rank draws the masks of its rows from a stream of its own (the
+  // generator's key mixed with the rank), so that the ranks do not drop the same units of their
+  // rows; the generator's state advances alike on every rank, so rank 0's checkpoint continues
+  // them all. Rank 0, and one process, draw from the generator's own stream.
+  const int rank = distributed::rank();
+  const uint64_t key = rank == 0 ? st.seed : st.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(rank));
   const float scale = 1.0f / (1.0f - rate);
   // Element i keeps when its uniform draw from block counter + i / 4 is >= rate, as Keras'
   // `random_uniform >= rate`. 24-bit uniforms, as Rng::fill_uniform.
@@ -37,7 +44,7 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
     uint32_t words[kWordsPerPass];
     for (int64_t i = lo; i < hi; i += kWordsPerPass) {
       const int64_t m = std::min(kWordsPerPass, hi - i);
-      Rng::blocks(st.seed, st.counter + static_cast<uint64_t>(i / 4), (m + 3) / 4, words);
+      Rng::blocks(key, st.counter + static_cast<uint64_t>(i / 4), (m + 3) / 4, words);
       threshold_words(words, m, cut, scale, out + i);
     }
   });

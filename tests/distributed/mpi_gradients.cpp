@@ -11,6 +11,7 @@
 
 #include "../error_matchers.h"
 #include "../temp_dir.h"
+#include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
 #include "tapegrad/data/data_loader.h"
 #include "tapegrad/distributed/distributed.h"
@@ -332,4 +333,24 @@ TEST(Distributed, SynchronizedBatchNormalizationTrainsAsOneProcessOnTheWholeBatc
         for (size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(b[k], a[k], 1e-5 * (1.0 + std::fabs(a[k]))) << name;
       }
   }
+}
+
+TEST(Distributed, EachRankDrawsOtherDropoutMasksButTheGeneratorsStayAlike) {
+  // Ranks seeded alike would otherwise drop the same units of their rows; their generators'
+  // states must still agree, so that rank 0's checkpoint continues every rank.
+  tg::Rng rng(3);
+  const Tensor mask = tg::dropout_mask({256}, 0.5f, rng);
+  Tensor root = mask.clone();
+  dist::broadcast(std::span<float>(root.data(), static_cast<size_t>(root.numel())));
+  if (dist::is_root()) {
+    tg::Rng alone(3);
+    EXPECT_EQ(mask.to_vector(), tg::dropout_mask({256}, 0.5f, alone).to_vector()) << "rank 0 draws as one process";
+  } else {
+    EXPECT_NE(mask.to_vector(), root.to_vector()) << "rank " << dist::rank() << " drew rank 0's mask";
+  }
+  double state[2] = {static_cast<double>(rng.state().seed), static_cast<double>(rng.state().counter)};
+  const double mine[2] = {state[0], state[1]};
+  dist::sum(state);
+  EXPECT_EQ(state[0], mine[0] * dist::size());
+  EXPECT_EQ(state[1], mine[1] * dist::size()) << "every rank's generator advanced alike";
 }
