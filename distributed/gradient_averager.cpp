@@ -82,7 +82,10 @@ void GradientAverager::average(int64_t local_samples) {
     if (!v.grad().defined()) v.impl()->grad = Tensor::zeros(v.shape());  // zero where this rank had none
     grads.push_back(v.grad());
   }
-  const int64_t capacity = options_.bucket_bytes / static_cast<int64_t>(sizeof(float));
+  int64_t elements = 0;
+  for (const Tensor& g : grads) elements += g.numel();
+  // A model smaller than a bucket needs no more room than itself.
+  const int64_t capacity = std::max<int64_t>(1, std::min(options_.bucket_bytes / static_cast<int64_t>(sizeof(float)), elements));
   bucket_.resize(static_cast<size_t>(capacity));
   received_.resize(static_cast<size_t>(capacity + ranks));
   size_t tensor = 0;
