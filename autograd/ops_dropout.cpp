@@ -19,6 +19,14 @@ constexpr int64_t kGrain = 1 << 15;
 
 // Keep (scale) where the word's top 24 bits are >= cut, else drop (0). Its own function taking
 // values, not lambda captures that `out` might alias, so the loop vectorises without branches.
+// splitmix64: decorrelates (key, counter, rank) into the key of a rank's stream.
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
 void threshold_words(const uint32_t* words, int64_t n, uint32_t cut, float scale, float* __restrict out) {
   for (int64_t j = 0; j < n; ++j) out[j] = (words[j] >> 8) >= cut ? scale : 0.0f;
 }
@@ -29,12 +37,15 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
   Tensor mask = Tensor::empty(shape);
   const int64_t n = mask.numel();
   const Rng::State st = rng.state();
-  // In a distributed job each rank draws the masks of its rows from a stream of its own (the
-  // generator's key mixed with the rank), so that the ranks do not drop the same units of their
-  // rows; the generator's state advances alike on every rank, so rank 0's checkpoint continues
-  // them all. Rank 0, and one process, draw from the generator's own stream.
-  const int rank = distributed::rank();
-  const uint64_t key = rank == 0 ? st.seed : st.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(rank));
+  // In a distributed job each rank draws the masks of its rows from a stream of its own, keyed
+  // by (generator key, counter, rank), so that the ranks do not drop the same units of their
+  // rows; the generator's counter moves on by one per mask on every rank, however unevenly a
+  // batch splits, so the ranks' generators stay alike and rank 0's checkpoint continues them all
+  // (with no collective: a rank may draw a mask alone). One process draws from the generator's
+  // own stream.
+  const bool per_rank = distributed::size() > 1;
+  const uint64_t key = per_rank ? mix(st.seed ^ mix(st.counter ^ mix(static_cast<uint64_t>(distributed::rank()) + 1))) : st.seed;
+  const uint64_t first_block = per_rank ? 0 : st.counter;
   const float scale = 1.0f / (1.0f - rate);
   // Element i keeps when its uniform draw from block counter + i / 4 is >= rate, as Keras'
   // `random_uniform >= rate`. 24-bit uniforms, as Rng::fill_uniform.
@@ -44,11 +55,11 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
     uint32_t words[kWordsPerPass];
     for (int64_t i = lo; i < hi; i += kWordsPerPass) {
       const int64_t m = std::min(kWordsPerPass, hi - i);
-      Rng::blocks(key, st.counter + static_cast<uint64_t>(i / 4), (m + 3) / 4, words);
+      Rng::blocks(key, first_block + static_cast<uint64_t>(i / 4), (m + 3) / 4, words);
       threshold_words(words, m, cut, scale, out + i);
     }
   });
-  rng.set_state({st.seed, st.counter + static_cast<uint64_t>((n + 3) / 4)});
+  rng.set_state({st.seed, st.counter + (per_rank ? 1 : static_cast<uint64_t>((n + 3) / 4))});
   return mask;
 }
 

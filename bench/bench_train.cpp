@@ -128,7 +128,17 @@ int main(int argc, char** argv) {
   }
   // Data parallel under mpirun: each rank trains on its rows of the batch; rank 0 reports.
   std::unique_ptr<tg::distributed::Session> session;
-  if (o.distributed) session = std::make_unique<tg::distributed::Session>(argc, argv);
+  if (o.distributed) {
+    if (!tg::distributed::built_with_mpi()) {
+      std::cerr << "bench_train: --distributed: this build has no MPI (TAPEGRAD_MPI)\n";
+      return 2;
+    }
+    session = std::make_unique<tg::distributed::Session>(argc, argv);
+    if (o.batch < tg::distributed::size()) {
+      std::cerr << "bench_train: --batch " << o.batch << " is smaller than the " << tg::distributed::size() << " processes\n";
+      return 2;
+    }
+  }
   const bool speak = tg::distributed::is_root();
   if (!speak) std::cout.rdbuf(nullptr);
   tg::set_num_threads(o.threads);

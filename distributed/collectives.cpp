@@ -1,7 +1,10 @@
 // rank, size, agree, sum and broadcast: the small collectives, built on world.h.
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "core/last_error.h"
 #include "distributed/world.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/distributed/distributed.h"
@@ -16,7 +19,7 @@ void barrier() { world::barrier(); }
 data::Shard data_shard() { return {world::rank(), world::size()}; }
 
 void abort(const std::string& message) {
-  if (world::size() == 1) throw Error(message);
+  if (world::size() == 1) throw_error(message);
   std::fprintf(stderr, "tapegrad::distributed: rank %d of %d: %s; ending the job\n", world::rank(), world::size(),
                message.c_str());
   std::fflush(stderr);
@@ -38,7 +41,7 @@ void broadcast_from(std::string& bytes, int root) {
 void agree(const std::string& error) {
   const int n = world::size();
   if (n == 1) {
-    if (!error.empty()) throw Error(error);
+    if (!error.empty()) throw_error(error);
     return;
   }
   const uint8_t mine = error.empty() ? 0 : 1;
@@ -48,7 +51,7 @@ void agree(const std::string& error) {
     if (!failed[static_cast<size_t>(r)]) continue;
     std::string message = error;
     broadcast_from(message, r);
-    throw Error(message + " (on rank " + std::to_string(r) + " of " + std::to_string(n) + ")");
+    throw_error(message + " (on rank " + std::to_string(r) + " of " + std::to_string(n) + ")");
   }
 }
 

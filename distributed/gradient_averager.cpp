@@ -37,6 +37,11 @@ Chunks chunks_of(int64_t n, int ranks) {
 
 GradientAverager::GradientAverager(const Layer& model, AveragingOptions options)
     : parameters_(model.trainable_parameters()), options_(options) {
+  for (const auto& p : model.parameters())
+    if (!p->trainable) {
+      buffers_.push_back(p);
+      buffer_versions_.push_back(p->var.value().version());
+    }
   if (options_.bucket_bytes < static_cast<int64_t>(sizeof(float)) || options_.bucket_bytes > (int64_t{1} << 30))
     fail("GradientAverager", "bucket_bytes must be between 4 and 2^30, got " + std::to_string(options_.bucket_bytes));
   check_same_parameters(model);
@@ -52,9 +57,10 @@ void GradientAverager::average(int64_t local_samples) {
   if (ranks == 1) return;
   const int me = world::rank();
 
-  // Which parameters have a gradient on which rank, and every rank's share of the batch, in one
-  // collective: [samples, has_grad of each parameter] per rank.
-  const size_t row = parameters_.size() + 1;
+  // Which parameters have a gradient on which rank, every rank's share of the batch, and which
+  // buffers changed, in one collective: [samples, has_grad of each parameter, changed of each
+  // buffer] per rank.
+  const size_t row = 1 + parameters_.size() + buffers_.size();
   std::vector<int64_t> mine(row), all(row * static_cast<size_t>(ranks));
   mine[0] = local_samples;
   for (size_t i = 0; i < parameters_.size(); ++i) {
@@ -64,12 +70,16 @@ void GradientAverager::average(int64_t local_samples) {
                    parameters_[i]->var.shape().str());
     mine[i + 1] = g.defined() ? 1 : 0;
   }
+  for (size_t b = 0; b < buffers_.size(); ++b)
+    mine[1 + parameters_.size() + b] = buffers_[b]->var.value().version() != buffer_versions_[b] ? 1 : 0;
   world::allgather(mine.data(), row * sizeof(int64_t), all.data());
   int64_t total = 0;
-  std::vector<bool> anywhere(parameters_.size(), false);
+  std::vector<bool> anywhere(parameters_.size(), false), changed(buffers_.size(), false);
   for (int r = 0; r < ranks; ++r) {
-    total += all[static_cast<size_t>(r) * row];
-    for (size_t i = 0; i < parameters_.size(); ++i) anywhere[i] = anywhere[i] || all[static_cast<size_t>(r) * row + i + 1];
+    const int64_t* at = all.data() + static_cast<size_t>(r) * row;
+    total += at[0];
+    for (size_t i = 0; i < parameters_.size(); ++i) anywhere[i] = anywhere[i] || at[1 + i];
+    for (size_t b = 0; b < buffers_.size(); ++b) changed[b] = changed[b] || at[1 + parameters_.size() + b];
   }
   if (total == 0) fail(op, "no rank has samples in this batch: there is no gradient to average");
   const float weight = static_cast<float>(static_cast<double>(local_samples) / static_cast<double>(total));
@@ -129,6 +139,18 @@ void GradientAverager::average(int64_t local_samples) {
     ++traffic_.buckets;
     traffic_.bytes_sent += bytes;
     traffic_.bytes_received += bytes;
+  }
+  // The buffers that changed: rank 0's values everywhere.
+  for (size_t b = 0; b < buffers_.size(); ++b) {
+    Tensor& value = buffers_[b]->var.value();
+    if (changed[b]) {
+      broadcast(std::span<float>(value.data(), static_cast<size_t>(value.numel())));
+      value.mark_modified();
+      const int64_t bytes = value.numel() * static_cast<int64_t>(sizeof(float));
+      if (me == 0) traffic_.bytes_sent += bytes * (ranks - 1);
+      else traffic_.bytes_received += bytes;
+    }
+    buffer_versions_[b] = value.version();
   }
 }
 

@@ -52,7 +52,7 @@ Session::~Session() {
   // Unwinding through the Session with an exception: its catch would print it after MPI_Finalize,
   // while other ranks may be waiting for this one. The message of a tapegrad::Error is known here.
   if (std::uncaught_exceptions() > exceptions_at_start_ && world::size() > 1) {
-    const std::string& last = last_error_message();
+    const std::string last = last_error_message();
     end_job("leaving with an exception" + (last.empty() ? std::string() : " (the last tapegrad error: " + last + ")"));
   }
   world::finish();

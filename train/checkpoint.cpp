@@ -242,7 +242,7 @@ std::string read_on_root(const std::string& path, const char* op) {
   if (distributed::is_root()) {
     try {
       bytes = read_whole_file(path, op);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       error = e.what();
     }
   }
@@ -375,12 +375,20 @@ void check_finite_weights(const Layer& model, const SaveOptions& options, const 
                  "', which keeps what it held (SaveOptions{.allow_non_finite = true} writes it anyway)");
 }
 
-// In a distributed job rank 0 writes the file. The others make the checks it makes (they hold
-// the same weights, so they fail alike) and write nothing.
-bool writes_here(const Layer* model, const SaveOptions& options, const std::string& path, const char* op) {
-  if (distributed::is_root()) return true;
-  if (model) check_finite_weights(*model, options, path, op);
-  return false;
+// In a distributed job rank 0 writes the file and the others wait for the outcome: an error
+// writing it (a weight that is not finite, a full disk) is the same error on every rank.
+template <class Write>
+void write_on_root(Write write) {
+  if (distributed::size() == 1) return write();
+  std::string error;
+  if (distributed::is_root()) {
+    try {
+      write();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  distributed::agree(error);
 }
 
 void fill_weights(Content& c, const Layer& model, const SaveOptions& options, const std::string& path, const char* op) {
@@ -457,8 +465,8 @@ OptimizerState optimizer_state_of(const OptimizerRecord& r) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
-  if (!writes_here(s.model, options, path, "save_checkpoint")) return;
+namespace {
+void write_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
   Content c;
   if (s.model) fill_weights(c, *s.model, options, path, "save_checkpoint");
   if (s.model) fill_states(c, *s.model);
@@ -497,6 +505,11 @@ void save_checkpoint(const std::string& path, const TrainingState& s, const Save
     c.values = s.progress->values;
   }
   write_file(path, c, kFull, options, "save_checkpoint");
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, const TrainingState& s, const SaveOptions& options) {
+  write_on_root([&] { write_checkpoint(path, s, options); });
 }
 
 namespace {
@@ -571,10 +584,11 @@ std::string first_non_finite_weight(const Layer& model) {
 }
 
 void save_weights(const std::string& path, const Layer& model, const SaveOptions& options) {
-  if (!writes_here(&model, options, path, "save_weights")) return;
-  Content c;
-  fill_weights(c, model, options, path, "save_weights");
-  write_file(path, c, kWeightsOnly, options, "save_weights");
+  write_on_root([&] {
+    Content c;
+    fill_weights(c, model, options, path, "save_weights");
+    write_file(path, c, kWeightsOnly, options, "save_weights");
+  });
 }
 
 std::vector<std::string> load_weights(const std::string& path, Layer& model, const LoadOptions& options) {

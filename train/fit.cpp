@@ -259,6 +259,11 @@ History run_fit(const Problem& p, Optimizer& optimizer, const std::vector<Tensor
   const int ranks = distributed::size();
   std::unique_ptr<distributed::GradientAverager> averager;
   if (ranks > 1) {
+    // The averaged gradient is the whole batch's when each rank's loss is a mean over its rows.
+    for (const Head& h : p.heads)
+      if (h.loss->reduction() != losses::Reduction::sum_over_batch_size)
+        fail(op, "the loss '" + h.loss->name() + "' reduces by " + losses::to_string(h.loss->reduction()) +
+                     "; data-parallel fit averages the ranks' gradients, which is right only for sum_over_batch_size");
     const int64_t last = n % options.batch_size;
     if (options.batch_size < ranks || (last != 0 && last < ranks))
       fail(op, "batches of " + std::to_string(options.batch_size) + " of " + std::to_string(n) + " samples " +

@@ -37,6 +37,10 @@ bool start(int& argc, char**& argv) {
   int provided = 0;
   // Only the main thread calls MPI; TBB's workers never do.
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  if (provided < MPI_THREAD_FUNNELED) {
+    MPI_Finalize();
+    fail("distributed", "this MPI library cannot serve a threaded process (it provides no MPI_THREAD_FUNNELED)");
+  }
   // Errors come back as codes, which check() turns into exceptions, instead of ending the job.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   return true;

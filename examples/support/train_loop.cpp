@@ -80,8 +80,8 @@ RunResult train_classifier(tg::Layer& model, tg::Optimizer& optimizer, td::DataL
   // the ranks; the running sums below are the whole job's.
   const bool distributed = tg::distributed::size() > 1;
   if (distributed && train.options().shard.count != tg::distributed::size())
-    throw tg::Error("train_classifier: the training loader has " + std::to_string(train.options().shard.count) + " shards for " +
-                    std::to_string(tg::distributed::size()) + " processes (LoaderOptions::shard = distributed::data_shard())");
+    tg::fail("train_classifier", "the training loader has " + std::to_string(train.options().shard.count) + " shards for " +
+                                     std::to_string(tg::distributed::size()) + " processes (LoaderOptions::shard = distributed::data_shard())");
   if (distributed && !args.resume) tg::distributed::broadcast_parameters(model);
   std::unique_ptr<tg::distributed::GradientAverager> averager;
   if (distributed) averager = std::make_unique<tg::distributed::GradientAverager>(model);

@@ -196,7 +196,7 @@ TEST(Distributed, FiftyShardedStepsKeepTheParametersIdenticalOnEveryRank) {
     if (step >= 45) last += mean / 5;
   }
   EXPECT_LT(last, 0.8 * first) << "it learned: the mean loss of the whole batches fell";
-  for (const auto& p : model->trainable_parameters()) {
+  for (const auto& p : model->parameters()) {  // the moving statistics too: rank 0's, after each average()
     Tensor root = p->var.value().clone();
     dist::broadcast(std::span<float>(root.data(), static_cast<size_t>(root.numel())));
     EXPECT_EQ(p->var.value().to_vector(), root.to_vector()) << p->name << " differs from rank 0's";
@@ -337,20 +337,42 @@ TEST(Distributed, SynchronizedBatchNormalizationTrainsAsOneProcessOnTheWholeBatc
 
 TEST(Distributed, EachRankDrawsOtherDropoutMasksButTheGeneratorsStayAlike) {
   // Ranks seeded alike would otherwise drop the same units of their rows; their generators'
-  // states must still agree, so that rank 0's checkpoint continues every rank.
+  // states must still agree (however many rows each has), so that rank 0's checkpoint continues
+  // every rank.
   tg::Rng rng(3);
   const Tensor mask = tg::dropout_mask({256}, 0.5f, rng);
+  tg::dropout_mask({1 + 50 * dist::rank()}, 0.5f, rng);  // unevenly split rows: other sizes per rank
   Tensor root = mask.clone();
   dist::broadcast(std::span<float>(root.data(), static_cast<size_t>(root.numel())));
-  if (dist::is_root()) {
-    tg::Rng alone(3);
-    EXPECT_EQ(mask.to_vector(), tg::dropout_mask({256}, 0.5f, alone).to_vector()) << "rank 0 draws as one process";
-  } else {
-    EXPECT_NE(mask.to_vector(), root.to_vector()) << "rank " << dist::rank() << " drew rank 0's mask";
-  }
+  if (!dist::is_root()) EXPECT_NE(mask.to_vector(), root.to_vector()) << "rank " << dist::rank() << " drew rank 0's mask";
+  if (dist::is_root()) tg::dropout_mask({8}, 0.5f, rng), tg::dropout_mask({8}, 0.5f, rng);  // a mask drawn alone needs no other rank
+  if (!dist::is_root()) tg::dropout_mask({8}, 0.5f, rng), tg::dropout_mask({9}, 0.5f, rng);
+  const Tensor next = tg::dropout_mask({64}, 0.5f, rng);
+  Tensor next_root = next.clone();
+  dist::broadcast(std::span<float>(next_root.data(), static_cast<size_t>(next_root.numel())));
+  if (!dist::is_root()) EXPECT_NE(next.to_vector(), next_root.to_vector());
+  int ones = 0;
+  for (float v : next.to_vector()) ones += v > 0.0f;
+  EXPECT_GT(ones, 16) << "about half kept";
+  EXPECT_LT(ones, 48);
   double state[2] = {static_cast<double>(rng.state().seed), static_cast<double>(rng.state().counter)};
   const double mine[2] = {state[0], state[1]};
   dist::sum(state);
   EXPECT_EQ(state[0], mine[0] * dist::size());
   EXPECT_EQ(state[1], mine[1] * dist::size()) << "every rank's generator advanced alike";
+}
+
+TEST(Distributed, ASummedLossAndAFileRank0CannotWriteAreErrorsOnEveryRank) {
+  tg::Sequential model(std::vector<tg::LayerRef>{tg::Dense(3)});
+  model.build({4});
+  tg::SGD sgd(model.parameters(), {.learning_rate = 0.1f});
+  const Tensor x = Tensor::zeros({6, 4}), y = Tensor::from({6}, {0, 1, 2, 0, 1, 2});
+  // Averaging is right for mean losses only: a summed one would be off by the number of ranks.
+  EXPECT_TG_ERROR(tg::fit(model, sgd, tg::losses::SparseCategoricalCrossentropy({.from_logits = true}, tg::losses::Reduction::sum),
+                          x, y, {.batch_size = 6, .verbose = 0}),
+                  "fit", "reduces by sum", "sum_over_batch_size");
+  // Rank 0 fails to write; the others learn it from rank 0 instead of going on without it.
+  EXPECT_TG_ERROR(tg::save_checkpoint("/nonexistent/folder/run.ckpt", {&model}), "save_checkpoint", "/nonexistent/folder",
+                  "on rank 0 of");
+  EXPECT_TG_ERROR(tg::save_weights("/nonexistent/folder/w.ckpt", model), "save_weights", "on rank 0 of");
 }

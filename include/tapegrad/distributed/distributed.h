@@ -112,7 +112,10 @@ struct AveragingTraffic {
 // (local_samples over the sum of all ranks'), so with each rank's loss a mean over its own rows
 // the result is the gradient of the mean over the whole batch, as one process would compute it.
 // A parameter that no rank has a gradient for keeps none (the optimizer skips it); one that some
-// ranks have none for counts as zero there.
+// ranks have none for counts as zero there. Then the buffers that changed since the last call
+// (non-trainable parameters such as BatchNormalization's moving statistics, which each rank
+// updates from its own rows unless synchronized) get rank 0's values on every rank, as PyTorch
+// DDP's broadcast_buffers: every rank keeps the same model.
 class GradientAverager {
  public:
   explicit GradientAverager(const Layer& model, AveragingOptions options = {});
@@ -124,7 +127,8 @@ class GradientAverager {
   const AveragingTraffic& last_traffic() const { return traffic_; }
 
  private:
-  std::vector<ParameterPtr> parameters_;
+  std::vector<ParameterPtr> parameters_, buffers_;
+  std::vector<uint64_t> buffer_versions_;  // each buffer's Tensor::version() after the last call
   AveragingOptions options_;
   std::vector<float> bucket_, received_;
   AveragingTraffic traffic_;
