@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/splitmix.h"
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/tape.h"
 #include "tapegrad/core/error.h"
@@ -19,14 +20,6 @@ constexpr int64_t kGrain = 1 << 15;
 
 // Keep (scale) where the word's top 24 bits are >= cut, else drop (0). Its own function taking
 // values, not lambda captures that `out` might alias, so the loop vectorises without branches.
-// splitmix64: decorrelates (key, counter, rank) into the key of a rank's stream.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 void threshold_words(const uint32_t* words, int64_t n, uint32_t cut, float scale, float* __restrict out) {
   for (int64_t j = 0; j < n; ++j) out[j] = (words[j] >> 8) >= cut ? scale : 0.0f;
 }
@@ -44,7 +37,7 @@ Tensor dropout_mask(const Shape& shape, float rate, Rng& rng) {
   // (with no collective: a rank may draw a mask alone). One process draws from the generator's
   // own stream.
   const bool per_rank = distributed::size() > 1;
-  const uint64_t key = per_rank ? mix(st.seed ^ mix(st.counter ^ mix(static_cast<uint64_t>(distributed::rank()) + 1))) : st.seed;
+  const uint64_t key = per_rank ? splitmix64(st.seed ^ splitmix64(st.counter ^ splitmix64(static_cast<uint64_t>(distributed::rank()) + 1))) : st.seed;
   const uint64_t first_block = per_rank ? 0 : st.counter;
   const float scale = 1.0f / (1.0f - rate);
   // Element i keeps when its uniform draw from block counter + i / 4 is >= rate, as Keras'

@@ -177,8 +177,7 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < o.batch; ++i) y.data()[i] = static_cast<float>(rng.uniform_int(10));
   std::unique_ptr<tg::distributed::GradientAverager> averager;
   if (o.distributed) {  // this rank's rows, as DataLoader's shards split a batch
-    const int64_t ranks = tg::distributed::size(), me = tg::distributed::rank();
-    const int64_t lo = o.batch * me / ranks, hi = o.batch * (me + 1) / ranks;
+    const auto [lo, hi] = tg::distributed::data_shard().rows(o.batch);
     std::vector<int64_t> rows(static_cast<size_t>(hi - lo));
     std::iota(rows.begin(), rows.end(), lo);
     x = tg::take_rows(x, rows);

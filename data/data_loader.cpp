@@ -6,21 +6,15 @@
 #include <numeric>
 #include <vector>
 
+#include "core/splitmix.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/parallel.h"
 
 namespace tapegrad::data {
 
 namespace {
-
-// splitmix64: decorrelates (seed, epoch, position) into independent generator keys.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
+// Decorrelates (seed, epoch, position) into independent generator keys.
+uint64_t mix(uint64_t x) { return splitmix64(x); }
 }  // namespace
 
 struct DataLoader::Impl {
@@ -118,7 +112,8 @@ std::optional<Batch> DataLoader::next() {
       const int64_t n = static_cast<int64_t>(order->size());
       const int64_t batch_lo = b * bs, rows = std::min(n, batch_lo + bs) - batch_lo;
       // This shard's rows of the batch (all of them for one shard).
-      const int64_t lo = batch_lo + rows * shard.index / shard.count, hi = batch_lo + rows * (shard.index + 1) / shard.count;
+      const auto [first, last] = shard.rows(rows);
+      const int64_t lo = batch_lo + first, hi = batch_lo + last;
       Shape xs{hi - lo}, ys{hi - lo};
       for (int64_t d : dataset->sample_shape()) xs.push_back(d);
       for (int64_t d : dataset->target_shape()) ys.push_back(d);

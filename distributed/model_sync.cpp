@@ -2,6 +2,7 @@
 #include <sstream>
 #include <vector>
 
+#include "tapegrad/core/error.h"
 #include "tapegrad/distributed/distributed.h"
 
 namespace tapegrad::distributed {
@@ -31,6 +32,10 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 void check_same_parameters(const Layer& model) {
+  // An unbuilt model has no weights yet: broadcasting or averaging nothing, its ranks would
+  // each train weights of their own.
+  if (model.parameters().empty())
+    fail("check_same_parameters", "model '" + model.name() + "' has no parameters (build it before the ranks share it)");
   const std::vector<std::string> mine = describe(model);
   std::string root_text = joined(mine);
   broadcast(root_text);

@@ -192,10 +192,7 @@ void check_lists(const std::vector<Tensor>& x, const std::vector<Tensor>& y, con
 
 // This rank's rows of a batch of m rows in a distributed job (all of them for one process), as
 // DataLoader's shards split a batch.
-std::pair<int64_t, int64_t> rank_rows(int64_t m) {
-  const int64_t ranks = distributed::size(), me = distributed::rank();
-  return {m * me / ranks, m * (me + 1) / ranks};
-}
+std::pair<int64_t, int64_t> rank_rows(int64_t m) { return distributed::data_shard().rows(m); }
 
 // Loss and metrics over (x, y) in inference mode, batch by batch. In a distributed job each rank
 // takes its slice of the rows (every rank all of them when there are fewer rows than ranks: the

@@ -7,12 +7,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 #include <sstream>
 
 #include "../error_matchers.h"
 #include "../temp_dir.h"
 #include "tapegrad/autograd/nn_ops.h"
 #include "tapegrad/autograd/ops.h"
+#include "tapegrad/core/tensor_ops.h"
 #include "tapegrad/data/data_loader.h"
 #include "tapegrad/distributed/distributed.h"
 #include "tapegrad/layers/activation_layers.h"
@@ -67,12 +69,11 @@ std::vector<Tensor> root_copies(const std::vector<Tensor>& tensors) {
   return out;
 }
 
+// Rows [lo, hi) of t.
 Tensor rows(const Tensor& t, int64_t lo, int64_t hi) {
-  tg::Shape s = t.shape();
-  const int64_t row = t.numel() / t.dim(0);
-  std::vector<int64_t> dims = s.to_vector();
-  dims[0] = hi - lo;
-  return Tensor::from(tg::Shape(dims), std::vector<float>(t.data() + lo * row, t.data() + hi * row));
+  std::vector<int64_t> idx(static_cast<size_t>(hi - lo));
+  std::iota(idx.begin(), idx.end(), lo);
+  return tg::take_rows(t, idx);
 }
 
 }  // namespace
@@ -209,6 +210,8 @@ TEST(Distributed, ModelsThatDifferBetweenRanksAreAnErrorOnEveryRank) {
   EXPECT_TG_ERROR(dist::broadcast_parameters(model), "check_same_parameters", "on rank 1 of", "dense_1/kernel",
                   "(4, 5) here", "(4, 2) on rank 0");
   EXPECT_TG_ERROR(dist::GradientAverager{model}, "check_same_parameters", "on rank 1 of");
+  tg::Sequential unbuilt(std::vector<tg::LayerRef>{tg::Dense(4)});
+  EXPECT_TG_ERROR(dist::broadcast_parameters(unbuilt), "check_same_parameters", "no parameters", "build it");
 }
 
 TEST(Distributed, AFileRank0CannotReadIsTheSameErrorOnEveryRank) {

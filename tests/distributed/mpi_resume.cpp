@@ -71,7 +71,7 @@ std::vector<double> step(Run& r) {
   r.optimizer->step();
   ++r.progress.step;
   // This rank's rows sit at [lo, hi) of the global batch, as the loader splits it.
-  const int64_t lo = kBatch * dist::rank() / dist::size();
+  const int64_t lo = dist::data_shard().rows(kBatch).first;
   std::vector<double> ids(kBatch, 0.0);
   for (int64_t i = 0; i < rows; ++i) ids[static_cast<size_t>(lo + i)] = batch->y.data()[i * 2];
   dist::sum(ids);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "tapegrad/core/tensor.h"
 #include "tapegrad/data/dataset.h"
@@ -27,6 +28,8 @@ namespace tapegrad::data {
 struct Shard {
   int index = 0;
   int count = 1;
+  // This shard's rows [first, last) of a batch of m rows.
+  std::pair<int64_t, int64_t> rows(int64_t m) const { return {m * index / count, m * (index + 1) / count}; }
 };
 
 struct LoaderOptions {
