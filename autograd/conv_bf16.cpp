@@ -43,12 +43,21 @@ float* patches(const float* x, const ConvGeometry& g, int64_t b0, int64_t b1) {
 // faster as float32, the other direct and strided ones 1.1-2x faster where the GEMM is small (c_out
 // or kernel positions x c_in under 64), and 1.3-1.9x slower where it is not (a stride-2 32 -> 64,
 // a 1-D 128 -> 128 over 5 taps, 1x1 64 -> 128 and 128 -> 256).
+//
+// On AMX, the small-GEMM geometries (kernel positions x c_in under 64) whose c_in no AMX kernel
+// takes (not a multiple of 16): a network's first convolution over 3 channels. Measured on an
+// Intel AMX CPU (bench_conv_geometries: ResNet-20's at batch 128, one thread, forward +
+// backward): its 3 -> 16 stem took 11.1 ms through im2col and the bf16 GEMM, 4.3 as float32 on
+// the rounded operands. Where an AMX kernel serves the forward (c_in a multiple of 16), rounding
+// the input costs more than float32 saves: a 1x1/2 16 -> 32 took 2.9 ms in bf16 and 3.8 so.
 bool runs_as_rounded_float32(const ConvGeometry& g, Bf16Isa isa) {
   if (isa == Bf16Isa::emulated) return true;
-  if (isa != Bf16Isa::avx512_bf16) return false;
+  const bool float32_kernel = conv_direct::supports(g) || conv_strided::supports(g);
+  const int64_t kernel_rows = g.kernel_positions() * g.c_in;
+  if (isa == Bf16Isa::amx) return kernel_rows < 64 && float32_kernel && g.c_in % 16 != 0;
   if (conv_winograd::supports(g)) return true;
-  const bool small_gemm = g.c_out < 64 || g.kernel_positions() * g.c_in < 64;
-  return small_gemm && (conv_direct::supports(g) || conv_strided::supports(g));
+  const bool small_gemm = g.c_out < 64 || kernel_rows < 64;
+  return small_gemm && float32_kernel;
 }
 
 namespace {

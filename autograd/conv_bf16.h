@@ -10,8 +10,9 @@
 // operands (x, w, dy), which computes what bf16 with float32 accumulation does (the emulation's
 // definition) in another order: on the emulation always, and on AVX512-BF16 without AMX for the
 // geometries Winograd serves (3x3, stride 1: 2.25-4x fewer multiplies beat VDPBF16PS's 2x the
-// float32 rate) and the direct and strided ones with a small GEMM (no patches to build). The
-// bias gradient is a sum, of dy as it is, on every path.
+// float32 rate) and the direct and strided ones with a small GEMM (no patches to build), and on
+// AMX for the small-GEMM geometries whose c_in its kernels cannot take (a first convolution over
+// 3 channels). The bias gradient is a sum, of dy as it is, on every path.
 #include "autograd/conv_engine.h"
 #include "tapegrad/core/bf16.h"
 
