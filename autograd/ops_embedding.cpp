@@ -37,16 +37,28 @@ Variable embedding_lookup(const Variable& table, const Tensor& ids, const char* 
   });
   const Shape table_shape = table.shape();
   return record("embedding_lookup", out, {table}, [rows = std::move(rows), table_shape, D](const Tensor& g, GradSink& s) {
-    Tensor dt = Tensor::zeros(table_shape);
+    // The positions grouped by the row they read (a stable counting sort), so that each table
+    // row is made once, in one pass over the table: zeroed, then its positions' gradient rows
+    // added in their order in the input, whatever the thread count.
+    const int64_t V = table_shape[0];
+    std::vector<int64_t> start(static_cast<size_t>(V + 1), 0), order(rows.size());
+    for (int64_t r : rows) ++start[static_cast<size_t>(r + 1)];
+    for (int64_t r = 0; r < V; ++r) start[static_cast<size_t>(r + 1)] += start[static_cast<size_t>(r)];
+    {
+      std::vector<int64_t> next(start.begin(), start.end() - 1);
+      for (size_t i = 0; i < rows.size(); ++i) order[static_cast<size_t>(next[static_cast<size_t>(rows[i])]++)] = static_cast<int64_t>(i);
+    }
+    Tensor dt = Tensor::empty(table_shape);
     float* pd = dt.data();
     const float* pg = g.data();
-    // Split the columns across threads: every thread walks all ids in order, so repeated ids add
-    // up in the same order whatever the thread count.
-    parallel_for(0, D, 16, [&](int64_t c0, int64_t c1) {
-      for (size_t i = 0; i < rows.size(); ++i) {
-        float* dst = pd + rows[i] * D;
-        const float* src = pg + static_cast<int64_t>(i) * D;
-        for (int64_t c = c0; c < c1; ++c) dst[c] += src[c];
+    parallel_for(0, V, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(D, 1)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        float* dst = pd + r * D;
+        std::fill(dst, dst + D, 0.0f);
+        for (int64_t k = start[static_cast<size_t>(r)]; k < start[static_cast<size_t>(r + 1)]; ++k) {
+          const float* src = pg + order[static_cast<size_t>(k)] * D;
+          for (int64_t c = 0; c < D; ++c) dst[c] += src[c];
+        }
       }
     });
     s.set(0, std::move(dt));

@@ -141,6 +141,7 @@ TEST(ConvKernels, MatchIm2colForEveryTileShape) {
       {{6, 7}, {4, 2}, {2, 1}, "same", 2, 20, 33, false},   // even window: uneven padding; masked tail
       {{4, 5, 6}, {2, 3, 3}, {1, 1, 1}, "same", 2, 3, 16, false},
       {{5, 4, 5}, {3, 2, 2}, {1, 2, 1}, "valid", 1, 19, 100, false},
+      {{7}, {5}, {1}, "valid", 3, 20, 33, false},  // 3 outputs: the backward takes im2col (a text CNN's last Conv1D)
   };
   uint32_t seed = 1;
   for (const Case& c : cases) {
