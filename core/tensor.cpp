@@ -10,10 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "core/page_alloc.h"
 #include "tapegrad/core/error.h"
 #include "tapegrad/core/rng.h"
 
@@ -49,10 +46,10 @@ class StoragePool {
         return p;
       }
     }
-    void* p = allocate(bytes);
+    void* p = allocate_pages(bytes);
     if (!p) {
       release();  // give the cache back and try once more
-      p = allocate(bytes);
+      p = allocate_pages(bytes);
       if (!p) throw std::bad_alloc();
     }
     return p;
@@ -77,19 +74,6 @@ class StoragePool {
   }
 
  private:
-  // Buffers of a huge page and more are aligned to huge pages and asked to be backed by them
-  // (where transparent huge pages are "madvise"): a pass over a tensor of several MiB then
-  // walks one TLB entry per 2 MiB instead of per 4 KiB.
-  static constexpr size_t kHugePage = size_t{2} << 20;
-  static void* allocate(size_t bytes) {
-    if (bytes < kHugePage) return std::aligned_alloc(64, bytes);
-    void* p = std::aligned_alloc(kHugePage, (bytes + kHugePage - 1) / kHugePage * kHugePage);
-#if defined(MADV_HUGEPAGE)
-    if (p) madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-  }
-
   std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   size_t cached_ = 0;
